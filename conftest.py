@@ -1,0 +1,27 @@
+"""Project-wide test fixtures and skips for tests that need real Postgres, Redis or Chromium."""
+import os
+import shutil
+
+import pytest
+from django.conf import settings
+from django.db import connection
+
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API inside pytest-django
+
+
+def pytest_collection_modifyitems(config, items):
+    on_postgres = settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
+    has_redis = bool(settings.REDIS_URL)
+    has_chromium = shutil.which("chromium") is not None or os.path.exists("/usr/bin/chromium")
+    for item in items:
+        if "postgres" in item.keywords and not on_postgres:
+            item.add_marker(pytest.mark.skip(reason="needs PostgreSQL: set DATABASE_URL=postgres://… (locking is not testable on SQLite)"))
+        if "redis" in item.keywords and not has_redis:
+            item.add_marker(pytest.mark.skip(reason="needs a real Redis: set REDIS_URL=redis://… (workers run inline without it)"))
+        if "browser" in item.keywords and not has_chromium:
+            item.add_marker(pytest.mark.skip(reason="needs Debian's chromium at /usr/bin/chromium (apt-get install -y chromium)"))
+
+
+@pytest.fixture
+def on_postgres():
+    return connection.vendor == "postgresql"

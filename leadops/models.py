@@ -1,0 +1,181 @@
+"""Lead intake: leads, their outcome events, integrations that post them, accounts that own domains."""
+import hashlib
+import secrets
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+
+class LeadStatus(models.TextChoices):
+    PENDING = "pending", "Pending routing"
+    ASSIGNED = "assigned", "Assigned"
+    POOLED = "pooled", "Waiting in a pool"
+    UNROUTABLE = "unroutable", "Unroutable"
+    CONVERTED = "converted", "Converted"
+    LOST = "lost", "Lost"
+
+
+class Integration(models.Model):
+    """Something that posts leads through the API with its own key (stored hashed)."""
+
+    name = models.CharField(max_length=120, unique=True)
+    key_prefix = models.CharField(max_length=12, db_index=True, editable=False)
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    active = models.BooleanField(default=True, help_text="Untick to revoke the key at once.")
+    rate_limit_per_minute = models.PositiveIntegerField(null=True, blank=True, help_text="Empty = the server default.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @staticmethod
+    def hash_key(key: str) -> str:
+        return hashlib.sha256(key.encode()).hexdigest()
+
+    def set_new_key(self) -> str:
+        """Give the integration a fresh key and return it; only its hash is kept."""
+        key = f"lo_{secrets.token_urlsafe(32)}"
+        self.key_prefix = key[:12]
+        self.key_hash = self.hash_key(key)
+        return key
+
+
+class LeadQuerySet(models.QuerySet):
+    def pending(self):
+        return self.filter(status=LeadStatus.PENDING)
+
+    def open(self):
+        """Leads that count against their owner's capacity."""
+        return self.filter(status=LeadStatus.ASSIGNED, owner__isnull=False)
+
+
+class Lead(models.Model):
+    integration = models.ForeignKey(Integration, null=True, blank=True, on_delete=models.SET_NULL, related_name="leads")
+    source = models.CharField(max_length=60, default="manual")
+    external_id = models.CharField(max_length=120, null=True, blank=True)
+
+    email = models.EmailField(blank=True)
+    email_domain = models.CharField(max_length=255, blank=True, editable=False)
+    first_name = models.CharField(max_length=80, blank=True)
+    last_name = models.CharField(max_length=80, blank=True)
+    phone = models.CharField(max_length=40, blank=True)
+    company = models.CharField(max_length=200, blank=True)
+    industry = models.CharField(max_length=80, blank=True)
+    company_size = models.PositiveIntegerField(null=True, blank=True, help_text="Employees.")
+    annual_revenue = models.DecimalField(max_digits=16, decimal_places=2, null=True, blank=True)
+    country = models.CharField(max_length=2, blank=True, help_text="ISO 3166-1 alpha-2.")
+    region = models.CharField(max_length=40, blank=True, help_text="State / province code.")
+    city = models.CharField(max_length=120, blank=True)
+    postal_code = models.CharField(max_length=20, blank=True)
+    product_interest = models.CharField(max_length=120, blank=True)
+    score = models.PositiveSmallIntegerField(null=True, blank=True, help_text="0–100.")
+    language = models.CharField(max_length=20, blank=True)
+    extra = models.JSONField(default=dict, blank=True)
+
+    status = models.CharField(max_length=12, choices=LeadStatus.choices, default=LeadStatus.PENDING, db_index=True)
+    owner = models.ForeignKey("reps.Rep", null=True, blank=True, on_delete=models.PROTECT, related_name="leads")
+    pool_rule = models.ForeignKey(
+        "routing.Rule", null=True, blank=True, on_delete=models.SET_NULL, related_name="pooled_leads",
+        help_text="The rule whose pool holds this lead while it is pooled.",
+    )
+    routing_error = models.TextField(blank=True, help_text="Why the last routing attempt failed, if it did.")
+
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    assigned_at = models.DateTimeField(null=True, blank=True)
+    first_contacted_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    objects = LeadQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source", "external_id"], condition=Q(external_id__isnull=False),
+                name="lead_source_external_id_unique",
+            ),
+            models.CheckConstraint(condition=Q(status__in=LeadStatus.values), name="lead_status_known"),
+            models.CheckConstraint(condition=Q(score__isnull=True) | Q(score__lte=100), name="lead_score_0_to_100"),
+            models.CheckConstraint(
+                condition=Q(annual_revenue__isnull=True) | Q(annual_revenue__gte=0), name="lead_revenue_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=~Q(status=LeadStatus.ASSIGNED) | Q(owner__isnull=False), name="lead_assigned_has_owner"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["status", "created_at"]),
+            models.Index(fields=["owner", "status"]),
+            models.Index(fields=["email"]),
+            models.Index(fields=["email_domain"]),
+        ]
+
+    def __str__(self) -> str:
+        who = " ".join(p for p in (self.first_name, self.last_name) if p) or self.email or f"Lead {self.pk}"
+        return f"{who} ({self.company})" if self.company else who
+
+    def save(self, *args, **kwargs):
+        # Derived fact, kept in a column so rules and existing-owner lookups can index it.
+        self.email_domain = self.email.rsplit("@", 1)[1].lower() if "@" in self.email else ""
+        super().save(*args, **kwargs)
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == LeadStatus.ASSIGNED and self.owner_id is not None
+
+
+class LeadEventType(models.TextChoices):
+    CONTACTED = "contacted", "Contacted"
+    CONVERTED = "converted", "Converted"
+    LOST = "lost", "Lost"
+    MISROUTED = "misrouted", "Flagged misrouted"
+    RELEASED = "released", "Released back to routing"
+
+
+class LeadEvent(models.Model):
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="events")
+    type = models.CharField(max_length=12, choices=LeadEventType.choices)
+    rep = models.ForeignKey(
+        "reps.Rep", null=True, blank=True, on_delete=models.SET_NULL, related_name="lead_events",
+        help_text="The lead's owner when the event happened.",
+    )
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    integration = models.ForeignKey(Integration, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    at = models.DateTimeField(default=timezone.now)
+    note = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(type__in=LeadEventType.values), name="lead_event_type_known"),
+        ]
+        indexes = [models.Index(fields=["lead", "type", "at"]), models.Index(fields=["rep", "type", "at"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_type_display()} · {self.at:%Y-%m-%d %H:%M}"
+
+
+class Account(models.Model):
+    """A customer account: leads from its email domain go to its owner first (existing-owner routing)."""
+
+    name = models.CharField(max_length=200)
+    domain = models.CharField(max_length=255, unique=True, help_text="Email domain, e.g. acme.com.")
+    owner = models.ForeignKey("reps.Rep", on_delete=models.PROTECT, related_name="accounts")
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.domain})"
+
+    def save(self, *args, **kwargs):
+        self.domain = self.domain.strip().lower()
+        super().save(*args, **kwargs)

@@ -1,0 +1,292 @@
+"""Territories, routing rules, the assignment audit trail and the state strategies need."""
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+
+
+class Territory(models.Model):
+    """Geographic criteria; nested (EMEA > DACH > Germany), the most specific match wins.
+
+    A territory with no countries matches only through the territories inside it; empty
+    regions / postal prefixes mean no restriction on those.
+    """
+
+    name = models.CharField(max_length=120, unique=True)
+    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children")
+    countries = models.JSONField(default=list, blank=True, help_text="ISO 3166-1 alpha-2 codes, e.g. [\"DE\", \"AT\"].")
+    regions = models.JSONField(default=list, blank=True, help_text="State / province codes; empty = any.")
+    postal_prefixes = models.JSONField(default=list, blank=True, help_text="Postal-code prefixes; empty = any.")
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "territories"
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self):
+        ancestor, seen = self.parent, set()
+        while ancestor is not None:
+            if ancestor.pk == self.pk or ancestor.pk in seen:
+                raise ValidationError({"parent": "A territory cannot sit inside itself."})
+            seen.add(ancestor.pk)
+            ancestor = ancestor.parent
+        for field in ("countries", "regions", "postal_prefixes"):
+            value = getattr(self, field)
+            if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+                raise ValidationError({field: "Give a list of codes, e.g. [\"DE\", \"AT\"]."})
+        self.countries = [c.strip().upper() for c in self.countries]
+        bad = [c for c in self.countries if len(c) != 2 or not c.isalpha()]
+        if bad:
+            raise ValidationError({"countries": f"Not ISO alpha-2 country codes: {', '.join(bad)}."})
+
+
+class RuleSet(models.Model):
+    """The single rule-set row: its version (bumped on every rule change) and global options."""
+
+    version = models.PositiveIntegerField(default=1)
+    existing_owner_first = models.BooleanField(
+        default=True,
+        help_text="Send a lead to the owner of its account (email domain) or of an earlier lead with the same email, when eligible.",
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "rule set"
+
+    def __str__(self) -> str:
+        return f"Rule set v{self.version}"
+
+    @classmethod
+    def current(cls) -> "RuleSet":
+        rule_set, _ = cls.objects.get_or_create(pk=1)
+        return rule_set
+
+
+class Strategy(models.TextChoices):
+    ROUND_ROBIN = "round_robin", "Round robin"
+    WEIGHTED = "weighted", "Weighted round robin"
+    LOAD_BALANCED = "load_balanced", "Load balanced"
+    SKILL_SCORE = "skill_score", "Best skill match"
+    PERFORMANCE = "performance", "By conversion rate"
+    DIRECT = "direct", "Direct to named reps"
+    POOL = "pool", "Team pool (claim)"
+
+
+class WhenNoneEligible(models.TextChoices):
+    NEXT_RULE = "next_rule", "Try the next rule"
+    HOLD = "hold", "Hold the lead in the pool"
+
+
+class RuleQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(active=True)
+
+    def in_priority_order(self):
+        return self.order_by("priority", "id")
+
+
+class Rule(models.Model):
+    name = models.CharField(max_length=120, unique=True)
+    priority = models.IntegerField(default=100, help_text="Lower runs first; ties by id.")
+    active = models.BooleanField(default=True)
+    pool_team = models.ForeignKey("reps.Team", null=True, blank=True, on_delete=models.PROTECT, related_name="rules")
+    pool_reps = models.ManyToManyField("reps.Rep", through="RulePoolRep", blank=True, related_name="pool_rules")
+    pool_territory = models.ForeignKey(
+        Territory, null=True, blank=True, on_delete=models.PROTECT, related_name="pool_rules",
+        help_text="Reps attached to this territory or any territory inside it.",
+    )
+    pool_matched_territory = models.BooleanField(
+        default=False,
+        help_text="Reps of the most specific territory containing the lead, widening to its parents while none is eligible.",
+    )
+    required_skills = models.ManyToManyField("reps.SkillTag", blank=True, related_name="required_by_rules")
+    preferred_skills = models.ManyToManyField("reps.SkillTag", blank=True, related_name="preferred_by_rules")
+    strategy = models.CharField(max_length=20, choices=Strategy.choices, default=Strategy.ROUND_ROBIN)
+    when_none_eligible = models.CharField(
+        max_length=12, choices=WhenNoneEligible.choices, default=WhenNoneEligible.NEXT_RULE
+    )
+    requires_working_hours = models.BooleanField(default=False)
+    sla_minutes = models.PositiveIntegerField(null=True, blank=True, help_text="Minutes to first contact; empty = no SLA.")
+    claim_limit = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Pool strategy: most unworked claimed leads a rep may hold; empty = capacity only."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = RuleQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["priority", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(strategy__in=[s.value for s in Strategy]), name="rule_strategy_known"
+            ),
+            models.CheckConstraint(
+                condition=Q(when_none_eligible__in=[w.value for w in WhenNoneEligible]),
+                name="rule_when_none_eligible_known",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.priority} · {self.name}"
+
+    def clean(self):
+        if self.pool_territory_id and self.pool_matched_territory:
+            raise ValidationError({"pool_territory": "Choose a named territory or “matched territory”, not both."})
+
+
+class RulePoolRep(models.Model):
+    """A rep listed in a rule's pool; position orders `direct` rules (tried in order)."""
+
+    rule = models.ForeignKey(Rule, on_delete=models.CASCADE, related_name="pool_entries")
+    rep = models.ForeignKey("reps.Rep", on_delete=models.CASCADE, related_name="pool_entries")
+    position = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["rule", "position", "id"]
+        constraints = [models.UniqueConstraint(fields=["rule", "rep"], name="rule_pool_rep_once")]
+
+    def __str__(self) -> str:
+        return f"{self.rule.name}: {self.rep.name}"
+
+
+class Operator(models.TextChoices):
+    EQUALS = "equals", "equals"
+    NOT_EQUALS = "not_equals", "does not equal"
+    IN = "in", "is one of"
+    NOT_IN = "not_in", "is none of"
+    CONTAINS = "contains", "contains"
+    STARTS_WITH = "starts_with", "starts with"
+    GTE = "gte", "≥"
+    LTE = "lte", "≤"
+    BETWEEN = "between", "between"
+    IS_EMPTY = "is_empty", "is empty"
+    IN_TERRITORY = "in_territory", "is in territory"
+    EMAIL_DOMAIN_IN = "email_domain_in", "email domain is one of"
+
+
+LEAD_FACT_FIELDS = [
+    "email", "email_domain", "first_name", "last_name", "phone", "company", "industry", "company_size",
+    "annual_revenue", "country", "region", "city", "postal_code", "product_interest", "source", "score", "language",
+]
+LIST_OPERATORS = {Operator.IN, Operator.NOT_IN, Operator.EMAIL_DOMAIN_IN}
+
+
+def validate_condition(field: str, op: str, value) -> None:
+    """Raise ValidationError in ops language when a condition cannot be evaluated."""
+    if field not in LEAD_FACT_FIELDS and not (field.startswith("extra.") and len(field) > 6):
+        raise ValidationError({"field": f"“{field}” is not a lead fact; use one of {', '.join(LEAD_FACT_FIELDS)} or extra.<key>."})
+    if op not in Operator.values:
+        raise ValidationError({"op": f"“{op}” is not an operator; use one of {', '.join(Operator.values)}."})
+    if op in LIST_OPERATORS and not isinstance(value, list):
+        raise ValidationError({"value": f"“{op}” needs a list of values, e.g. [\"DE\", \"AT\"]."})
+    if op == Operator.BETWEEN and not (isinstance(value, list) and len(value) == 2):
+        raise ValidationError({"value": "“between” needs [low, high]."})
+    if op in {Operator.GTE, Operator.LTE} and not isinstance(value, (int, float)):
+        raise ValidationError({"value": f"“{op}” needs a number."})
+    if op == Operator.IN_TERRITORY and not (isinstance(value, str) and value):
+        raise ValidationError({"value": "“in_territory” needs a territory name."})
+
+
+class RuleCondition(models.Model):
+    rule = models.ForeignKey(Rule, on_delete=models.CASCADE, related_name="conditions")
+    field = models.CharField(max_length=80, help_text="A lead fact (country, industry, score …) or extra.<key>.")
+    op = models.CharField("operator", max_length=20, choices=Operator.choices)
+    value = models.JSONField(null=True, blank=True, help_text='JSON: "DE", ["DE","AT"], 50, [10, 500].')
+    position = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["rule", "position", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(op__in=[o.value for o in Operator]), name="rule_condition_op_known"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.field} {self.get_op_display()} {self.value!r}"
+
+    def clean(self):
+        validate_condition(self.field or "", self.op or "", self.value)
+
+
+class Assignment(models.Model):
+    """One routing decision or manual reassignment; never edited, a reassignment is a new row."""
+
+    class Outcome(models.TextChoices):
+        ASSIGNED = "assigned", "Assigned to a rep"
+        POOLED = "pooled", "Held in a pool"
+        UNROUTABLE = "unroutable", "Unroutable"
+
+    class DecidedBy(models.TextChoices):
+        ENGINE = "engine", "Engine"
+        USER = "user", "User"
+
+    class EndReason(models.TextChoices):
+        REASSIGNED = "reassigned", "Reassigned"
+        MISROUTED = "misrouted", "Flagged misrouted"
+        RELEASED = "released", "Released"
+        REROUTED = "rerouted", "Routed again"
+
+    lead = models.ForeignKey("leadops.Lead", on_delete=models.CASCADE, related_name="assignments")
+    outcome = models.CharField(max_length=12, choices=Outcome.choices, default=Outcome.ASSIGNED)
+    rep = models.ForeignKey("reps.Rep", null=True, blank=True, on_delete=models.PROTECT, related_name="assignments")
+    rule = models.ForeignKey(Rule, null=True, blank=True, on_delete=models.SET_NULL, related_name="assignments")
+    rule_name = models.CharField(max_length=120, blank=True, help_text="Kept so the audit reads right after a rule is renamed or deleted.")
+    strategy = models.CharField(max_length=20, blank=True)
+    decided_by = models.CharField(max_length=8, choices=DecidedBy.choices, default=DecidedBy.ENGINE)
+    decided_by_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    rule_set_version = models.PositiveIntegerField(default=0)
+    reason = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(db_index=True)
+    # Set when a later assignment or event takes the lead from this one (reports read it).
+    ended_at = models.DateTimeField(null=True, blank=True)
+    end_reason = models.CharField(max_length=12, choices=EndReason.choices, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(outcome__in=["assigned", "pooled", "unroutable"]), name="assignment_outcome_known"),
+            models.CheckConstraint(
+                condition=~Q(outcome="assigned") | Q(rep__isnull=False), name="assignment_assigned_has_rep"
+            ),
+            models.CheckConstraint(condition=Q(decided_by__in=["engine", "user"]), name="assignment_decided_by_known"),
+        ]
+        indexes = [
+            models.Index(fields=["lead", "created_at"]),
+            models.Index(fields=["rep", "created_at"]),
+            models.Index(fields=["rule", "created_at"]),
+        ]
+
+    def __str__(self) -> str:
+        target = self.rep.name if self.rep_id else self.get_outcome_display()
+        return f"Lead {self.lead_id} → {target}"
+
+
+class RotationCursor(models.Model):
+    """Round-robin / weighted rotation state, one row per pool (pool_key), locked while deciding.
+
+    Never derived from the latest lead or a cache: two workers reading the same derived
+    pointer pick the same rep.
+    """
+
+    pool_key = models.CharField(max_length=200, unique=True)
+    last_rep_id = models.BigIntegerField(null=True, blank=True)
+    current_weights = models.JSONField(default=dict, blank=True, help_text="Smooth weighted round robin: rep id → current weight.")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return self.pool_key
+
+
+class RepDailyCount(models.Model):
+    """Leads the engine assigned to a rep on a day in the rep's time zone (the daily cap counter)."""
+
+    rep = models.ForeignKey("reps.Rep", on_delete=models.CASCADE, related_name="daily_counts")
+    day = models.DateField()
+    assigned = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["rep", "day"], name="rep_daily_count_once_per_day")]
