@@ -1,0 +1,91 @@
+"""Factories for territories, rules, assignments and rotation state."""
+import factory
+from django.utils import timezone
+from factory.django import DjangoModelFactory
+
+from leadops.tests.factories import LeadFactory
+from reps.tests.factories import RepFactory
+from routing.models import Assignment, RotationCursor, Rule, RuleCondition, RulePoolRep, Territory
+
+
+class TerritoryFactory(DjangoModelFactory):
+    class Meta:
+        model = Territory
+        django_get_or_create = ("name",)
+
+    name = factory.Sequence(lambda n: f"Territory {n:03d}")
+    parent = None
+    countries = factory.LazyFunction(lambda: ["DE"])
+    regions = factory.LazyFunction(list)
+    postal_prefixes = factory.LazyFunction(list)
+
+
+class RuleFactory(DjangoModelFactory):
+    class Meta:
+        model = Rule
+        skip_postgeneration_save = True
+
+    name = factory.Sequence(lambda n: f"Rule {n:03d}")
+    priority = factory.Sequence(lambda n: (n + 1) * 10)
+    active = True
+    strategy = "round_robin"
+    when_none_eligible = "next_rule"
+
+    @factory.post_generation
+    def required_skills(self, create, extracted, **kwargs):
+        if create and extracted:
+            self.required_skills.set(extracted)
+
+    @factory.post_generation
+    def preferred_skills(self, create, extracted, **kwargs):
+        if create and extracted:
+            self.preferred_skills.set(extracted)
+
+
+class RuleConditionFactory(DjangoModelFactory):
+    class Meta:
+        model = RuleCondition
+
+    rule = factory.SubFactory(RuleFactory)
+    field = "country"
+    op = "equals"
+    value = "DE"
+    position = factory.Sequence(int)
+
+
+class RulePoolRepFactory(DjangoModelFactory):
+    class Meta:
+        model = RulePoolRep
+
+    rule = factory.SubFactory(RuleFactory)
+    rep = factory.SubFactory(RepFactory)
+    position = factory.Sequence(int)
+
+
+class AssignmentFactory(DjangoModelFactory):
+    """An engine decision assigning a lead to a rep by a rule, with a short reason trace."""
+
+    class Meta:
+        model = Assignment
+
+    lead = factory.SubFactory(LeadFactory, status="assigned", owner=factory.SelfAttribute("..rep"))
+    outcome = "assigned"
+    rep = factory.SubFactory(RepFactory)
+    rule = factory.SubFactory(RuleFactory)
+    rule_name = factory.LazyAttribute(lambda o: o.rule.name if o.rule else "")
+    strategy = factory.LazyAttribute(lambda o: o.rule.strategy if o.rule else "")
+    decided_by = "engine"
+    rule_set_version = 1
+    reason = factory.LazyAttribute(
+        lambda o: {"rules": [{"rule": o.rule_name, "result": "decided"}], "skipped_reps": []}
+    )
+    created_at = factory.LazyFunction(timezone.now)
+
+
+class RotationCursorFactory(DjangoModelFactory):
+    class Meta:
+        model = RotationCursor
+
+    pool_key = factory.Sequence(lambda n: f"rule:{n}")
+    last_rep_id = None
+    current_weights = factory.LazyFunction(dict)
