@@ -1,0 +1,528 @@
+"""The decision core: a compiled routing set-up that decides leads one after another.
+
+`RoutingEngine(snapshot)` compiles the rules once (conditions into closures, rules indexed by
+the text fact they test, pools resolved to rep lists); `engine.decide(lead)` returns a
+Decision and moves the snapshot forward (open leads, today's count, rotation cursors) so the
+next lead of the batch sees the state this one left. Same snapshot + same leads -> same
+decisions: nothing here is random.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import lru_cache
+from operator import attrgetter
+from typing import Iterable
+from zoneinfo import ZoneInfo
+
+from .conditions import CompiledCondition, compile_condition
+from .snapshot import (
+    ASSIGNED, DIRECT, HOLD, LOAD_BALANCED, MATCHED, NEXT_RULE, PERFORMANCE, POOL, POOLED,
+    ROUND_ROBIN, SKILL_SCORE, STRATEGIES, UNROUTABLE, WEIGHTED, LeadFacts, PoolCursor,
+    RepState, RoutingSnapshot, RuleSpec,
+)
+from .territories import EngineConfigError, TerritoryIndex
+
+# Why a rep was passed over (the words ops read in the reason trace).
+INACTIVE = "inactive"
+ON_TIME_OFF = "on_time_off"
+AT_CAPACITY = "at_capacity"
+DAILY_CAP_REACHED = "daily_cap_reached"
+OUTSIDE_WORKING_HOURS = "outside_working_hours"
+MISSING_SKILL = "missing_skill"
+EXCLUDED = "excluded"  # the lead was sent back by this rep (misrouted / released)
+ZERO_WEIGHT = "zero_weight"  # weighted strategy, weight 0: paused from rotation
+CLAIM_LIMIT_REACHED = "claim_limit_reached"
+
+EXISTING_OWNER = "existing_owner"
+
+# Why a rule did not decide.
+NO_MATCH = "no_match"
+NO_ELIGIBLE_REP = "no_eligible_rep"
+EMPTY_POOL = "empty_pool"
+
+
+@lru_cache(maxsize=None)
+def _zone(name: str) -> ZoneInfo:
+    return ZoneInfo(name or "UTC")
+
+
+def rep_on_time_off(rep: RepState, now: datetime) -> bool:
+    return any(start <= now < end for start, end in rep.time_off)
+
+
+def rep_within_working_hours(rep: RepState, now: datetime) -> bool:
+    """No working hours set means no restriction."""
+    hours = rep.working_hours
+    if hours is None:
+        return True
+    local = now.astimezone(_zone(rep.timezone))
+    t, day = local.time(), local.isoweekday()
+    if hours.start <= hours.end:
+        return day in hours.days and hours.start <= t < hours.end
+    # Overnight shift: belongs to the day it started on.
+    previous_day = 7 if day == 1 else day - 1
+    return (day in hours.days and t >= hours.start) or (previous_day in hours.days and t < hours.end)
+
+
+def rep_static_refusal(rep: RepState, now: datetime) -> str | None:
+    """Refusal that does not change while a batch is decided."""
+    if not rep.active:
+        return INACTIVE
+    if rep.time_off and rep_on_time_off(rep, now):
+        return ON_TIME_OFF
+    return None
+
+
+def rep_load_refusal(rep: RepState) -> str | None:
+    if rep.open_leads >= rep.capacity:
+        return AT_CAPACITY
+    if rep.assigned_today >= rep.daily_cap:
+        return DAILY_CAP_REACHED
+    return None
+
+
+def claim_refusal(rep: RepState, *, rule: RuleSpec, open_claimed: int, now: datetime) -> str | None:
+    """Why `rep` may not claim a lead pooled on `rule` now (None: the claim is allowed).
+
+    A claim is the rep's own pick, not an engine assignment, so the daily cap (which counts
+    engine assignments) does not apply; capacity and the rule's claim limit do.
+    """
+    refusal = rep_static_refusal(rep, now)
+    if refusal:
+        return refusal
+    if rep.open_leads >= rep.capacity:
+        return AT_CAPACITY
+    if rule.claim_limit is not None and open_claimed >= rule.claim_limit:
+        return CLAIM_LIMIT_REACHED
+    return None
+
+
+@dataclass(slots=True)
+class Decision:
+    lead_id: int
+    outcome: str  # assigned / pooled / unroutable
+    rep_id: int | None = None
+    rule_id: int | None = None
+    strategy: str | None = None
+    territory_id: int | None = None  # the territory whose reps decided or hold the lead
+    held: bool = False  # pooled because the rule says `hold`, not because of `pool`
+    # Raw trace material; `reason` renders it (only the writer needs the JSON).
+    _rules_upto: int = 0
+    _details: dict = field(default_factory=dict)
+    _owner: list | None = None
+    _engine: "RoutingEngine | None" = None
+
+    @property
+    def reason(self) -> dict:
+        """JSON-able trace: rules tried in order and why each did not decide; reps skipped."""
+        out: dict = {"outcome": self.outcome}
+        if self._owner:
+            out["existing_owner"] = self._owner
+        if self._engine is not None and self._rules_upto:
+            no_match = self._engine.no_match_entries
+            details = self._details
+            out["rules"] = [details.get(i) or no_match[i] for i in range(self._rules_upto)]
+        else:
+            out["rules"] = []
+        return out
+
+
+class _Pool:
+    __slots__ = ("key", "candidates", "static_skips", "any_active", "territory_id")
+
+    def __init__(self, key, candidates, static_skips, any_active, territory_id=None):
+        self.key = key
+        self.candidates = candidates  # reps that pass static checks, in strategy order
+        self.static_skips = static_skips  # [{"rep", "reason"}] shared, never mutated
+        self.any_active = any_active
+        self.territory_id = territory_id
+
+
+class _Rule:
+    __slots__ = ("spec", "pos", "rest", "fail_entries", "pool", "matched", "strategy",
+                 "hold", "base_ids", "entry_head")
+
+    def __init__(self, spec: RuleSpec, pos: int):
+        self.spec = spec
+        self.pos = pos
+        self.strategy = spec.strategy
+        self.hold = spec.when_none_eligible == HOLD
+        self.entry_head = {"rule": spec.id, "name": spec.name}
+
+
+class RoutingEngine:
+    def __init__(self, snapshot: RoutingSnapshot):
+        self.snapshot = snapshot
+        self.now = snapshot.now
+        self.now_ts = snapshot.now.timestamp()
+        self.reps = snapshot.reps
+        self.cursors = snapshot.cursors
+        self.touched_cursors: set[str] = set()
+        self.touched_reps: set[int] = set()
+        self.floor = snapshot.settings.performance_floor
+        self.territories = TerritoryIndex(snapshot.territories)
+        self._seq = 0
+        self._last_ts = {
+            r.id: (r.last_assigned_at.timestamp() if r.last_assigned_at else float("-inf"))
+            for r in self.reps.values()
+        }
+        self._static = {r.id: rep_static_refusal(r, self.now) for r in self.reps.values()}
+        self._off_hours = {r.id for r in self.reps.values()
+                           if not rep_within_working_hours(r, self.now)}
+        self._index_membership()
+        self._compile_rules()
+        self.owner_first = snapshot.settings.existing_owner_first
+        self.earlier_owners = {k.strip().casefold(): v for k, v in snapshot.earlier_owners.items()}
+        self.account_owners = {k.strip().casefold(): v for k, v in snapshot.account_owners.items()}
+
+    # ---------------------------------------------------------------- compile
+    def _index_membership(self):
+        tm = self.snapshot.team_members
+        if tm is None:
+            tm = {}
+            for r in sorted(self.reps.values(), key=attrgetter("id")):
+                if r.team_id is not None:
+                    tm.setdefault(r.team_id, []).append(r.id)
+        self.team_members = tm
+        self.direct_reps: dict[int, set[int]] = {}
+        self.subtree_reps: dict[int, set[int]] = {}
+        ti = self.territories
+        for r in self.reps.values():
+            for tid in r.territory_ids:
+                if tid not in ti.by_id:
+                    continue
+                self.direct_reps.setdefault(tid, set()).add(r.id)
+                for anc in ti.ancestors_or_self(tid):
+                    self.subtree_reps.setdefault(anc, set()).add(r.id)
+
+    def _compile_rules(self):
+        specs = sorted((r for r in self.snapshot.rules if r.active), key=lambda r: (r.priority, r.id))
+        self.rules: list[_Rule] = []
+        self.no_match_entries: list[dict] = []
+        self.always_mask = 0
+        index: dict[str, dict[str, int]] = {}
+        for pos, spec in enumerate(specs):
+            if spec.strategy not in STRATEGIES:
+                raise EngineConfigError(f"rule {spec.name!r}: unknown strategy {spec.strategy!r}")
+            if spec.when_none_eligible not in (NEXT_RULE, HOLD):
+                raise EngineConfigError(
+                    f"rule {spec.name!r}: when_none_eligible must be next_rule or hold")
+            rule = _Rule(spec, pos)
+            try:
+                compiled: list[CompiledCondition] = [
+                    compile_condition(c, self.territories) for c in spec.conditions]
+            except EngineConfigError as exc:
+                raise EngineConfigError(f"rule {spec.name!r}: {exc}") from None
+            head = rule.entry_head
+            rule.fail_entries = [{**head, "result": NO_MATCH, "failed": c.text} for c in compiled]
+            # Index the rule by its most selective text condition; the others run per lead.
+            indexed = [i for i, c in enumerate(compiled) if c.index_field]
+            key_cond = min(indexed, key=lambda i: len(compiled[i].index_keys)) if indexed else None
+            bit = 1 << pos
+            if key_cond is None:
+                self.always_mask |= bit
+                self.no_match_entries.append(None)  # never skipped by the index
+            else:
+                c = compiled[key_cond]
+                table = index.setdefault(c.index_field, {})
+                for k in c.index_keys:
+                    table[k] = table.get(k, 0) | bit
+                self.no_match_entries.append(rule.fail_entries[key_cond])
+            rule.rest = [(i, c.test) for i, c in enumerate(compiled) if i != key_cond]
+            territory = spec.territory_id
+            rule.matched = territory == MATCHED
+            base = list(spec.rep_ids)
+            if spec.team_id is not None:
+                base += self.team_members.get(spec.team_id, [])
+            rule.base_ids = base
+            if rule.matched:
+                rule.pool = None  # one pool per territory level, built on first use
+            else:
+                ids = list(base)
+                if territory is not None:
+                    ids += sorted(self.subtree_reps.get(self.territories.resolve(territory), ()))
+                rule.pool = self._build_pool(rule, f"rule:{spec.id}", ids)
+            self.rules.append(rule)
+        self.index_tables = [(attrgetter(f), table) for f, table in index.items()]
+        self._matched: dict[tuple[int, int | None], _Pool] = {}
+
+    def _build_pool(self, rule: _Rule, key: str, ids: Iterable[int], territory_id=None) -> _Pool:
+        spec = rule.spec
+        seen, reps = set(), []
+        for rid in ids:
+            rep = self.reps.get(rid)
+            if rep is not None and rid not in seen:
+                seen.add(rid)
+                reps.append(rep)
+        if spec.strategy != DIRECT:
+            reps.sort(key=attrgetter("id"))
+        else:  # listed reps first, in the order ops listed them; then the rest by id
+            listed = {rid: n for n, rid in enumerate(spec.rep_ids)}
+            reps.sort(key=lambda r: (listed.get(r.id, len(listed)), r.id))
+        required = spec.required_skill_ids
+        candidates, skips, any_active = [], [], False
+        for rep in reps:
+            reason = self._static[rep.id]
+            if reason != INACTIVE:
+                any_active = True
+            if reason is None and spec.requires_working_hours and rep.id in self._off_hours:
+                reason = OUTSIDE_WORKING_HOURS
+            if reason is None and required and not all(rep.skills.get(s, 0) > 0 for s in required):
+                reason = MISSING_SKILL
+            if reason is None and spec.strategy == WEIGHTED and rep.weight <= 0:
+                reason = ZERO_WEIGHT
+            if reason is None:
+                candidates.append(rep)
+            else:
+                skips.append({"rep": rep.id, "reason": reason})
+        return _Pool(key, candidates, skips, any_active, territory_id)
+
+    def _matched_pool(self, rule: _Rule, tid: int | None) -> _Pool:
+        pool = self._matched.get((rule.pos, tid))
+        if pool is None:
+            ids = list(rule.base_ids)
+            key = f"rule:{rule.spec.id}"
+            if tid is not None:
+                ids += sorted(self.direct_reps.get(tid, ()))
+                key += f":territory:{tid}"
+            pool = self._matched[(rule.pos, tid)] = self._build_pool(rule, key, ids, tid)
+        return pool
+
+    # ---------------------------------------------------------------- decide
+    def decide_batch(self, leads: Iterable[LeadFacts]) -> list[Decision]:
+        decide = self.decide
+        return [decide(lead) for lead in leads]
+
+    def decide(self, lead: LeadFacts) -> Decision:
+        owner_trace = None
+        if self.owner_first:
+            decision, owner_trace = self._existing_owner(lead)
+            if decision is not None:
+                return decision
+        mask = self.always_mask
+        for get, table in self.index_tables:
+            v = get(lead)
+            if v.__class__ is str:
+                hit = table.get(v.strip().casefold())
+                if hit:
+                    mask |= hit
+        details: dict[int, dict] = {}
+        rules = self.rules
+        while mask:
+            low = mask & -mask
+            pos = low.bit_length() - 1
+            mask ^= low
+            rule = rules[pos]
+            failed = -1
+            for ci, test in rule.rest:
+                if not test(lead):
+                    failed = ci
+                    break
+            if failed >= 0:
+                details[pos] = rule.fail_entries[failed]
+                continue
+            decision = self._try_rule(rule, lead, details)
+            if decision is not None:
+                decision._rules_upto = pos + 1
+                decision._details = details
+                decision._owner = owner_trace
+                decision._engine = self
+                return decision
+        return Decision(lead.id, UNROUTABLE, _rules_upto=len(rules), _details=details,
+                        _owner=owner_trace, _engine=self)
+
+    def _try_rule(self, rule: _Rule, lead: LeadFacts, details: dict) -> Decision | None:
+        spec = rule.spec
+        if not rule.matched:
+            levels = (rule.pool,)
+        else:
+            best, _ = self.territories.locate(lead.country, lead.region, lead.postal_code)
+            chain = self.territories.ancestors_or_self(best) if best is not None else [None]
+            levels = [self._matched_pool(rule, tid) for tid in chain]
+        excluded = lead.excluded_rep_ids
+        tried = []
+        for pool in levels:
+            if rule.strategy == POOL:
+                if pool.any_active:
+                    entry = {**rule.entry_head, "result": POOLED, "strategy": POOL}
+                    if pool.territory_id is not None:
+                        entry["territory"] = pool.territory_id
+                    details[rule.pos] = entry
+                    return Decision(lead.id, POOLED, None, spec.id, POOL, pool.territory_id)
+                tried.append((pool, []))
+                continue
+            eligible = []
+            dynamic = None
+            for rep in pool.candidates:
+                if rep.id in excluded:
+                    reason = EXCLUDED
+                elif rep.open_leads >= rep.capacity:
+                    reason = AT_CAPACITY
+                elif rep.assigned_today >= rep.daily_cap:
+                    reason = DAILY_CAP_REACHED
+                else:
+                    eligible.append(rep)
+                    continue
+                if dynamic is None:
+                    dynamic = []
+                dynamic.append({"rep": rep.id, "reason": reason})
+            skipped = pool.static_skips + dynamic if dynamic else pool.static_skips
+            if eligible:
+                rep = self._pick(rule, pool, eligible)
+                self._assign(rep, lead)
+                entry = {**rule.entry_head, "result": ASSIGNED, "rep": rep.id,
+                         "strategy": rule.strategy, "skipped": skipped}
+                if pool.territory_id is not None:
+                    entry["territory"] = pool.territory_id
+                if tried:
+                    entry["widened_from"] = self._level_trace(tried)
+                details[rule.pos] = entry
+                return Decision(lead.id, ASSIGNED, rep.id, spec.id, rule.strategy,
+                                pool.territory_id)
+            tried.append((pool, skipped))
+        any_active = any(p.any_active for p, _ in tried)
+        entry = {**rule.entry_head, "result": NO_ELIGIBLE_REP if any_active else EMPTY_POOL}
+        if rule.matched:
+            entry["territories"] = self._level_trace(tried)
+        else:
+            entry["skipped"] = tried[0][1]
+        if rule.hold:
+            entry["result"] += "; held"
+            details[rule.pos] = entry
+            return Decision(lead.id, POOLED, None, spec.id, rule.strategy,
+                            levels[0].territory_id, held=True)
+        details[rule.pos] = entry
+        return None
+
+    @staticmethod
+    def _level_trace(tried) -> list[dict]:
+        return [{"territory": p.territory_id, "skipped": s} for p, s in tried]
+
+    def _assign(self, rep: RepState, lead: LeadFacts) -> None:
+        rep.open_leads += 1
+        rep.assigned_today += 1
+        rep.last_assigned_at = self.now
+        self._seq += 1
+        rep.assign_seq = self._seq
+        self._last_ts[rep.id] = self.now_ts
+        self.touched_reps.add(rep.id)
+        if self.owner_first and lead.email:
+            # A second lead of the same person later in the batch follows this one.
+            self.earlier_owners.setdefault(lead.email.strip().casefold(), rep.id)
+
+    # ---------------------------------------------------------------- strategies
+    def _cursor(self, key: str) -> PoolCursor:
+        cursor = self.cursors.get(key)
+        if cursor is None:
+            cursor = self.cursors[key] = PoolCursor(key)
+        self.touched_cursors.add(key)
+        return cursor
+
+    def _pick(self, rule: _Rule, pool: _Pool, eligible: list[RepState]) -> RepState:
+        strategy = rule.strategy
+        if strategy == ROUND_ROBIN:
+            # Next rep id after the one served last, wrapping around: a rep who joins,
+            # leaves or comes back simply takes (or loses) their place in the circle.
+            cursor = self._cursor(pool.key)
+            last = cursor.last_rep_id
+            chosen = eligible[0]
+            if last is not None:
+                for rep in eligible:
+                    if rep.id > last:
+                        chosen = rep
+                        break
+            cursor.last_rep_id = chosen.id
+            return chosen
+        if strategy == DIRECT:
+            return eligible[0]
+        if strategy == WEIGHTED:
+            return self._smooth_weighted(pool.key, eligible, attrgetter("weight"))
+        if strategy == PERFORMANCE:
+            floor = self.floor
+            return self._smooth_weighted(
+                pool.key, eligible, lambda r: max(r.conversion_rate or 0.0, floor))
+        last_ts = self._last_ts
+        if strategy == LOAD_BALANCED:
+            return min(eligible, key=lambda r: (
+                r.open_leads / r.capacity, last_ts[r.id], r.assign_seq, r.id))
+        if strategy == SKILL_SCORE:
+            wanted = rule.spec.required_skill_ids | rule.spec.preferred_skill_ids
+            return min(eligible, key=lambda r: (
+                -sum(r.skills.get(s, 0) for s in wanted), r.open_leads / r.capacity,
+                last_ts[r.id], r.assign_seq, r.id))
+        raise EngineConfigError(f"strategy {strategy!r} cannot pick a rep")
+
+    def _smooth_weighted(self, key: str, eligible: list[RepState], weight_of) -> RepState:
+        """nginx smooth weighted round robin over the reps eligible now.
+
+        A rep missing from this turn (capacity, time off, removed) loses their current
+        weight, so they come back at 0 instead of cashing in credit as a burst.
+        """
+        cursor = self._cursor(key)
+        current = cursor.current_weights
+        if len(current) != len(eligible) or any(r.id not in current for r in eligible):
+            ids = {r.id for r in eligible}
+            dropped = [rid for rid in current if rid not in ids]
+            for rid in dropped:
+                del current[rid]
+            if dropped and current:
+                # Re-centre on 0 so stored weights do not drift; order is unchanged.
+                shift = sum(current.values()) / len(current)
+                for rid in current:
+                    current[rid] -= shift
+        total = 0.0
+        best = None
+        best_w = 0.0
+        for rep in eligible:
+            w = weight_of(rep)
+            c = current.get(rep.id, 0.0) + w
+            current[rep.id] = c
+            total += w
+            if best is None or c > best_w:
+                best, best_w = rep, c
+        current[best.id] = best_w - total
+        return best
+
+    # ---------------------------------------------------------------- existing owner
+    def _existing_owner(self, lead: LeadFacts):
+        tried = []
+        seen = set()
+        candidates = []
+        if lead.email:
+            rid = self.earlier_owners.get(lead.email.strip().casefold())
+            if rid is not None:
+                candidates.append((rid, "earlier_lead"))
+        domain = (lead.email_domain or "").strip().casefold()
+        while domain:
+            rid = self.account_owners.get(domain)
+            if rid is not None:
+                candidates.append((rid, "account"))
+                break
+            dot = domain.find(".")
+            domain = domain[dot + 1:] if dot >= 0 else ""
+        for rid, via in candidates:
+            if rid in seen:
+                continue
+            seen.add(rid)
+            rep = self.reps.get(rid)
+            if rep is None:
+                reason = INACTIVE
+            elif rid in lead.excluded_rep_ids:
+                reason = EXCLUDED
+            else:
+                reason = self._static[rid] or rep_load_refusal(rep)
+            if reason is None:
+                self._assign(rep, lead)
+                tried.append({"rep": rid, "via": via, "result": ASSIGNED})
+                return Decision(lead.id, ASSIGNED, rid, None, EXISTING_OWNER,
+                                _owner=tried, _engine=self), tried
+            tried.append({"rep": rid, "via": via, "result": reason})
+        return None, (tried or None)
+
+
+def decide_batch(snapshot: RoutingSnapshot, leads: Iterable[LeadFacts]) -> list[Decision]:
+    """Decide every lead of a batch against one snapshot (which the decisions move forward)."""
+    return RoutingEngine(snapshot).decide_batch(leads)
+
+
