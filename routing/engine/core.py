@@ -129,12 +129,13 @@ class Decision:
 
 
 class _Pool:
-    __slots__ = ("key", "candidates", "static_skips", "any_active", "territory_id")
+    __slots__ = ("key", "member_ids", "candidates", "static_skips", "any_active", "territory_id")
 
-    def __init__(self, key, candidates, static_skips, any_active, territory_id=None):
+    def __init__(self, key, member_ids, candidates, static_skips, any_active, territory_id=None):
         self.key = key
+        self.member_ids = member_ids  # everyone in the pool, eligible or not
         self.candidates = candidates  # reps that pass static checks, in strategy order
-        self.static_skips = static_skips  # [{"rep", "reason"}] shared, never mutated
+        self.static_skips = static_skips  # [{"rep", "rep_id", "reason"}] shared, never mutated
         self.any_active = any_active
         self.territory_id = territory_id
 
@@ -148,7 +149,7 @@ class _Rule:
         self.pos = pos
         self.strategy = spec.strategy
         self.hold = spec.when_none_eligible == HOLD
-        self.entry_head = {"rule": spec.id, "name": spec.name}
+        self.entry_head = {"rule": spec.name, "rule_id": spec.id}
 
 
 class RoutingEngine:
@@ -275,8 +276,8 @@ class RoutingEngine:
             if reason is None:
                 candidates.append(rep)
             else:
-                skips.append({"rep": rep.id, "reason": reason})
-        return _Pool(key, candidates, skips, any_active, territory_id)
+                skips.append({"rep": rep.name or rep.id, "rep_id": rep.id, "reason": reason})
+        return _Pool(key, tuple(r.id for r in reps), candidates, skips, any_active, territory_id)
 
     def _matched_pool(self, rule: _Rule, tid: int | None) -> _Pool:
         pool = self._matched.get((rule.pos, tid))
@@ -288,6 +289,20 @@ class RoutingEngine:
                 key += f":territory:{tid}"
             pool = self._matched[(rule.pos, tid)] = self._build_pool(rule, key, ids, tid)
         return pool
+
+    def pool_rep_ids(self, rule_id: int, lead: LeadFacts) -> set[int]:
+        """Everyone in a rule's pool for this lead, eligible or not (who may claim it).
+
+        For a "matched" territory pool that is the reps of every territory containing the lead.
+        """
+        rule = next((r for r in self.rules if r.spec.id == rule_id), None)
+        if rule is None:
+            return set()
+        if not rule.matched:
+            return set(rule.pool.member_ids)
+        best, _ = self.territories.locate(lead.country, lead.region, lead.postal_code)
+        chain = self.territories.ancestors_or_self(best) if best is not None else [None]
+        return {rid for tid in chain for rid in self._matched_pool(rule, tid).member_ids}
 
     # ---------------------------------------------------------------- decide
     def decide_batch(self, leads: Iterable[LeadFacts]) -> list[Decision]:
@@ -347,7 +362,7 @@ class RoutingEngine:
                 if pool.any_active:
                     entry = {**rule.entry_head, "result": POOLED, "strategy": POOL}
                     if pool.territory_id is not None:
-                        entry["territory"] = pool.territory_id
+                        entry.update(self._territory_head(pool.territory_id))
                     details[rule.pos] = entry
                     return Decision(lead.id, POOLED, None, spec.id, POOL, pool.territory_id)
                 tried.append((pool, []))
@@ -366,15 +381,16 @@ class RoutingEngine:
                     continue
                 if dynamic is None:
                     dynamic = []
-                dynamic.append({"rep": rep.id, "reason": reason})
+                dynamic.append({"rep": rep.name or rep.id, "rep_id": rep.id, "reason": reason})
             skipped = pool.static_skips + dynamic if dynamic else pool.static_skips
             if eligible:
                 rep = self._pick(rule, pool, eligible)
                 self._assign(rep, lead)
-                entry = {**rule.entry_head, "result": ASSIGNED, "rep": rep.id,
+                entry = {**rule.entry_head, "result": ASSIGNED, "rep": rep.name or rep.id,
+                         "rep_id": rep.id,
                          "strategy": rule.strategy, "skipped": skipped}
                 if pool.territory_id is not None:
-                    entry["territory"] = pool.territory_id
+                    entry.update(self._territory_head(pool.territory_id))
                 if tried:
                     entry["widened_from"] = self._level_trace(tried)
                 details[rule.pos] = entry
@@ -395,9 +411,13 @@ class RoutingEngine:
         details[rule.pos] = entry
         return None
 
-    @staticmethod
-    def _level_trace(tried) -> list[dict]:
-        return [{"territory": p.territory_id, "skipped": s} for p, s in tried]
+    def _territory_head(self, tid: int | None) -> dict:
+        if tid is None:
+            return {"territory": None}
+        return {"territory": self.territories.by_id[tid].name, "territory_id": tid}
+
+    def _level_trace(self, tried) -> list[dict]:
+        return [{**self._territory_head(p.territory_id), "skipped": s} for p, s in tried]
 
     def _assign(self, rep: RepState, lead: LeadFacts) -> None:
         rep.open_leads += 1
@@ -514,10 +534,11 @@ class RoutingEngine:
                 reason = self._static[rid] or rep_load_refusal(rep)
             if reason is None:
                 self._assign(rep, lead)
-                tried.append({"rep": rid, "via": via, "result": ASSIGNED})
+                tried.append({"rep": rep.name or rid, "rep_id": rid, "via": via, "result": ASSIGNED})
                 return Decision(lead.id, ASSIGNED, rid, None, EXISTING_OWNER,
                                 _owner=tried, _engine=self), tried
-            tried.append({"rep": rid, "via": via, "result": reason})
+            tried.append({"rep": (rep.name or rid) if rep else rid, "rep_id": rid, "via": via,
+                          "result": reason})
         return None, (tried or None)
 
 

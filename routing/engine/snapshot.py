@@ -86,6 +86,7 @@ class RepState:
 
     id: int
     active: bool = True
+    name: str = ""  # how the reason trace names the rep
     team_id: int | None = None
     territory_ids: frozenset[int] = frozenset()
     capacity: int = 1_000_000

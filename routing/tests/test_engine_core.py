@@ -80,7 +80,7 @@ def test_a_rep_leaving_keeps_the_rotation_going_for_the_others():
     engine = RoutingEngine(snap)
     decision = engine.decide(LeadFacts(id=2))
     assert decision.rep_id == 3
-    assert {"rep": 2, "reason": "inactive"} in decision.reason["rules"][0]["skipped"]
+    assert {"rep": 2, "rep_id": 2, "reason": "inactive"} in decision.reason["rules"][0]["skipped"]
     assert owners(engine, leads(3, start=3)) == [1, 3, 1]
 
 
@@ -171,7 +171,7 @@ def test_skill_score_prefers_the_best_proficiency_then_load():
     engine = RoutingEngine(snapshot([r], reps))
     decision = engine.decide(LeadFacts(id=1))
     assert decision.rep_id == 3  # 5 + 2 beats 5
-    assert {"rep": 4, "reason": "missing_skill"} in decision.reason["rules"][0]["skipped"]
+    assert {"rep": 4, "rep_id": 4, "reason": "missing_skill"} in decision.reason["rules"][0]["skipped"]
     reps[2].active = False
     assert RoutingEngine(snapshot([r], reps)).decide(LeadFacts(id=2)).rep_id == 2
 
@@ -203,7 +203,7 @@ def test_direct_falls_through_to_the_next_rule_when_no_listed_rep_is_eligible():
     assert (decision.rep_id, decision.rule_id) == (2, 2)
     first = decision.reason["rules"][0]
     assert first["result"] == "no_eligible_rep"
-    assert first["skipped"] == [{"rep": 1, "reason": "daily_cap_reached"}]
+    assert first["skipped"] == [{"rep": 1, "rep_id": 1, "reason": "daily_cap_reached"}]
 
 
 def test_pool_strategy_leaves_the_lead_waiting_in_the_team_pool():
@@ -229,8 +229,8 @@ def test_next_rule_moves_on_when_no_rep_is_eligible():
     decision = RoutingEngine(snapshot(rules, full + spare)).decide(LeadFacts(id=1))
     assert (decision.outcome, decision.rep_id, decision.rule_id) == (ASSIGNED, 2, 2)
     assert decision.reason["rules"][0] == {
-        "rule": 1, "name": "Rule 1", "result": "no_eligible_rep",
-        "skipped": [{"rep": 1, "reason": "at_capacity"}]}
+        "rule": "Rule 1", "rule_id": 1, "result": "no_eligible_rep",
+        "skipped": [{"rep": 1, "rep_id": 1, "reason": "at_capacity"}]}
 
 
 def test_a_lead_no_rule_can_place_is_unroutable_with_every_rule_explained():
@@ -238,7 +238,7 @@ def test_a_lead_no_rule_can_place_is_unroutable_with_every_rule_explained():
              rule(2, team_id=1, conditions=[Condition("score", "gte", 80)])]
     decision = RoutingEngine(snapshot(rules, team(1))).decide(LeadFacts(id=1, country="FR", score=20))
     assert (decision.outcome, decision.rep_id, decision.rule_id) == (UNROUTABLE, None, None)
-    assert [(r["rule"], r["result"], r["failed"]) for r in decision.reason["rules"]] == [
+    assert [(r["rule_id"], r["result"], r["failed"]) for r in decision.reason["rules"]] == [
         (1, "no_match", "country equals DE"), (2, "no_match", "score gte 80")]
 
 
@@ -261,9 +261,9 @@ def test_first_matching_rule_wins_and_inactive_rules_are_ignored():
     other = engine.decide(LeadFacts(id=2, industry="retail"))
     assert other.rep_id == 3
     assert other.reason["rules"] == [
-        {"rule": 2, "name": "Rule 2", "result": "no_match", "failed": "industry equals Airline"},
-        {"rule": 3, "name": "Rule 3", "result": "assigned", "rep": 3, "strategy": "round_robin",
-         "skipped": []}]
+        {"rule": "Rule 2", "rule_id": 2, "result": "no_match", "failed": "industry equals Airline"},
+        {"rule": "Rule 3", "rule_id": 3, "result": "assigned", "rep": 3, "rep_id": 3,
+         "strategy": "round_robin", "skipped": []}]
 
 
 # ------------------------------------------------------------------ territories
@@ -298,8 +298,11 @@ def test_matched_territory_widens_to_the_parent_while_nobody_there_is_eligible()
     decision = engine.decide(LeadFacts(id=1, country="DE", region="BY"))
     assert (decision.rep_id, decision.territory_id) == (12, 2)  # DACH
     widened = decision.reason["rules"][0]["widened_from"]
-    assert widened == [{"territory": 4, "skipped": [{"rep": 14, "reason": "at_capacity"}]},
-                       {"territory": 3, "skipped": [{"rep": 13, "reason": "on_time_off"}]}]
+    assert widened == [
+        {"territory": "Bavaria", "territory_id": 4,
+         "skipped": [{"rep": 14, "rep_id": 14, "reason": "at_capacity"}]},
+        {"territory": "Germany", "territory_id": 3,
+         "skipped": [{"rep": 13, "rep_id": 13, "reason": "on_time_off"}]}]
 
 
 def test_a_named_territory_pool_holds_the_reps_of_every_territory_inside_it():
@@ -341,12 +344,13 @@ def test_existing_owner_of_an_earlier_lead_or_account_gets_the_lead():
 
 def test_existing_owner_who_is_not_eligible_is_explained_and_rules_decide():
     reps = team(1, 2)
-    reps[1].capacity = 0
+    reps[1].capacity, reps[1].name = 0, "Bo"
     snap = snapshot([rule(1, team_id=1)], reps, account_owners={"acme.com": 2},
                     settings=RuleSetSettings(existing_owner_first=True))
     decision = RoutingEngine(snap).decide(LeadFacts(id=1, email="ana@acme.com"))
     assert decision.rep_id == 1
-    assert decision.reason["existing_owner"] == [{"rep": 2, "via": "account", "result": "at_capacity"}]
+    assert decision.reason["existing_owner"] == [
+        {"rep": "Bo", "rep_id": 2, "via": "account", "result": "at_capacity"}]
 
 
 def test_existing_owner_is_ignored_when_the_rule_set_does_not_ask_for_it():
@@ -376,7 +380,7 @@ def test_every_skip_reason_is_named_in_the_trace():
     r = rule(1, team_id=1, required_skill_ids=frozenset({7}), requires_working_hours=True)
     decision = RoutingEngine(snapshot([r], reps)).decide(LeadFacts(id=1, excluded_rep_ids=frozenset({7})))
     assert decision.rep_id == 8
-    skipped = {s["rep"]: s["reason"] for s in decision.reason["rules"][0]["skipped"]}
+    skipped = {s["rep_id"]: s["reason"] for s in decision.reason["rules"][0]["skipped"]}
     assert skipped == {1: "inactive", 2: "on_time_off", 3: "at_capacity", 4: "daily_cap_reached",
                        5: "outside_working_hours", 6: "missing_skill", 7: "excluded"}
     json.dumps(decision.reason)  # stored as JSON on the Assignment
