@@ -156,6 +156,12 @@ else:
         },
     }
 RQ_QUEUES = {"default": dict(_queue), "routing": dict(_queue)}
+
+# --- Cache: the API rate-limit counters live here, so every gunicorn worker must share it.
+if REDIS_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 RQ = {"COMMIT_MODE": "on_db_commit"}
 RQ_SHOW_ADMIN_LINK = True
 

@@ -1,7 +1,13 @@
+from datetime import timedelta
+
 from django.utils import timezone
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
 from leadops.models import Integration
+
+# last_used_at is refreshed at most this often: one UPDATE per minute, not one per request.
+LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 
 class IntegrationPrincipal:
@@ -38,8 +44,21 @@ class IntegrationTokenAuthentication(authentication.BaseAuthentication):
         integration = Integration.objects.filter(key_hash=Integration.hash_key(key), active=True).first()
         if integration is None:
             raise exceptions.AuthenticationFailed("Unknown or revoked integration key.")
-        Integration.objects.filter(pk=integration.pk).update(last_used_at=timezone.now())
+        now = timezone.now()
+        if integration.last_used_at is None or now - integration.last_used_at > LAST_USED_RESOLUTION:
+            Integration.objects.filter(pk=integration.pk).update(last_used_at=now)
         return IntegrationPrincipal(integration), integration
 
     def authenticate_header(self, request):
         return self.keyword
+
+
+class IntegrationTokenScheme(OpenApiAuthenticationExtension):
+    target_class = IntegrationTokenAuthentication
+    name = "IntegrationToken"
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "apiKey", "in": "header", "name": "Authorization",
+            "description": "`Token <key>`: a key made in the admin or by `manage.py create_integration NAME`.",
+        }

@@ -1,0 +1,43 @@
+"""Per-integration rate limit: a fixed one-minute window counted in the shared Django cache.
+
+The limit is Integration.rate_limit_per_minute, else settings.API_RATE_LIMIT_PER_MINUTE. The
+counter is one atomic `incr` per request (Redis when REDIS_URL is set, so every gunicorn
+worker counts into the same window). A window allows at most the limit; a burst straddling
+two windows may see up to twice the limit in 60 s. If the cache does not answer, the
+request is let through (leads are never refused because Redis is down).
+"""
+import logging
+import time
+
+from django.conf import settings
+from django.core.cache import cache
+from rest_framework.throttling import BaseThrottle
+
+logger = logging.getLogger(__name__)
+
+
+class IntegrationRateThrottle(BaseThrottle):
+    window_seconds = 60
+
+    def allow_request(self, request, view):
+        integration = getattr(request.user, "integration", None)
+        if integration is None:
+            return True  # staff with a session
+        limit = integration.rate_limit_per_minute or settings.API_RATE_LIMIT_PER_MINUTE
+        now = time.time()
+        window = int(now // self.window_seconds)
+        self._wait = self.window_seconds - (now % self.window_seconds)
+        # The key hash makes the counter unique to this integration's current key.
+        key = f"leadops:throttle:{integration.pk}:{integration.key_hash[:12]}:{window}"
+        try:
+            cache.add(key, 0, self.window_seconds + 5)
+            count = cache.incr(key)
+        except ValueError:  # expired between add and incr
+            return True
+        except Exception:  # noqa: BLE001 - a cache outage must not refuse leads
+            logger.warning("rate-limit cache unavailable; letting the request through", exc_info=True)
+            return True
+        return count <= limit
+
+    def wait(self):
+        return getattr(self, "_wait", None)

@@ -1,0 +1,116 @@
+"""Thin API views: translate the request, call one service or selector, translate the result."""
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.exceptions import NotFound, PermissionDenied
+from rest_framework.generics import GenericAPIView
+from rest_framework.response import Response
+
+from leadops.api.parsers import LimitedJSONParser
+from leadops.api.permissions import IsIntegrationOrStaff
+from leadops.api.serializers import (
+    BulkResultSerializer,
+    EventInputSerializer,
+    EventSerializer,
+    LeadInputSerializer,
+    LeadSerializer,
+)
+from leadops.api.throttling import IntegrationRateThrottle
+from leadops.filters import LeadFilter
+from leadops.models import Lead
+from leadops.selectors import lead_get, lead_list
+from leadops.services import BULK_MAX_ITEMS, integration_source, lead_create, lead_event_record, leads_create_bulk
+from leadops.services.errors import IntakeError
+
+STAFF_SOURCE = "manual"
+ERRORS = OpenApiResponse(description="Each bad field and why: {\"email\": [\"…\"]}.")
+
+
+class IntakeAPIView(GenericAPIView):
+    parser_classes = [LimitedJSONParser]
+    permission_classes = [IsIntegrationOrStaff]
+    throttle_classes = [IntegrationRateThrottle]
+    queryset = Lead.objects.none()  # for the schema's path parameters; reads go through selectors
+
+    @property
+    def integration(self):
+        return getattr(self.request.user, "integration", None)
+
+    def default_source(self) -> str:
+        return integration_source(self.integration) if self.integration else STAFF_SOURCE
+
+    def lead_in_scope(self, lead_id: int):
+        """The lead if this caller may see it: 404 when it does not exist, 403 when it is another integration's."""
+        lead = lead_get(lead_id=lead_id)
+        if lead is None:
+            raise NotFound("No lead with this id.")
+        if self.integration is not None and lead.integration_id != self.integration.pk:
+            raise PermissionDenied("This lead was sent by another integration.")
+        return lead
+
+
+class LeadListCreateView(IntakeAPIView):
+    serializer_class = LeadSerializer
+    filterset_class = LeadFilter
+
+    def get_queryset(self):
+        return lead_list(integration=self.integration)
+
+    @extend_schema(summary="List leads (an integration sees only its own)", responses=LeadSerializer(many=True))
+    def get(self, request):
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        return self.get_paginated_response(LeadSerializer(page, many=True).data)
+
+    @extend_schema(
+        summary="Post one lead",
+        description="201 with the new lead; 200 with the stored lead when this `source` + `external_id` came before. "
+        "409 when that key belongs to another integration's lead.",
+        request=LeadInputSerializer,
+        responses={201: LeadSerializer, 200: LeadSerializer, 400: ERRORS, 409: ERRORS, 413: None, 429: None},
+    )
+    def post(self, request):
+        lead_id, created = lead_create(data=request.data, integration=self.integration, default_source=self.default_source())
+        return Response(
+            LeadSerializer(lead_get(lead_id=lead_id)).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK
+        )
+
+
+class LeadBulkCreateView(IntakeAPIView):
+    @extend_schema(
+        summary=f"Post up to {BULK_MAX_ITEMS:,} leads",
+        description="One result per item, in order. Valid items are stored even when others fail.",
+        request=LeadInputSerializer(many=True),
+        responses={200: BulkResultSerializer(many=True), 400: ERRORS, 413: None, 429: None},
+    )
+    def post(self, request):
+        if not isinstance(request.data, list):
+            raise IntakeError({"non_field_errors": ["Expected a JSON list of leads."]})
+        results = leads_create_bulk(items=request.data, integration=self.integration, default_source=self.default_source())
+        return Response([result.as_dict() for result in results], status=status.HTTP_200_OK)
+
+
+class LeadDetailView(IntakeAPIView):
+    @extend_schema(summary="A lead with its owner and current assignment (rule, strategy, reason)", responses=LeadSerializer)
+    def get(self, request, pk: int):
+        return Response(LeadSerializer(self.lead_in_scope(pk)).data)
+
+
+class LeadEventCreateView(IntakeAPIView):
+    @extend_schema(
+        summary="Post an outcome event",
+        description="contacted, converted, lost, misrouted, released. misrouted and released send the lead back "
+        "to routing without that rep. 400 when the event makes no sense for the lead (e.g. no owner); 409 when the "
+        "lead is converted or lost already.",
+        request=EventInputSerializer,
+        responses={201: EventSerializer, 400: ERRORS, 409: ERRORS},
+    )
+    def post(self, request, pk: int):
+        lead = self.lead_in_scope(pk)
+        if not isinstance(request.data, dict):
+            raise IntakeError({"non_field_errors": ["Expected a JSON object: {\"type\": \"contacted\"}."]})
+        serializer = EventInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        user = request.user if getattr(request.user, "is_staff", False) and self.integration is None else None
+        event = lead_event_record(lead_id=lead.pk, integration=self.integration, user=user, **serializer.validated_data)
+        return Response(EventSerializer(event).data, status=status.HTTP_201_CREATED)
+
+

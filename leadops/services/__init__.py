@@ -1,0 +1,22 @@
+"""Lead intake workflows: everything that writes leads, events and integrations goes through here."""
+from leadops.services.errors import DomainError, IntakeConflict, IntakeError
+from leadops.services.events import lead_event_record
+from leadops.services.integrations import integration_create, integration_key_rotate, integrations_revoke
+from leadops.services.leads import (
+    BULK_MAX_ITEMS,
+    CREATED,
+    DUPLICATE,
+    ERROR,
+    ItemResult,
+    integration_source,
+    lead_create,
+    leads_create_bulk,
+    leads_store,
+)
+from leadops.services.normalise import lead_input_clean
+
+__all__ = [
+    "BULK_MAX_ITEMS", "CREATED", "DUPLICATE", "ERROR", "DomainError", "IntakeConflict", "IntakeError", "ItemResult",
+    "integration_create", "integration_key_rotate", "integration_source", "integrations_revoke", "lead_create",
+    "lead_event_record", "lead_input_clean", "leads_create_bulk", "leads_store",
+]

@@ -1,0 +1,68 @@
+"""Outcome events on a lead: they update the lead's timestamps and status, and can send it back to routing."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone as dt_timezone
+
+from django.db import transaction
+from django.utils import timezone
+
+from leadops.models import Integration, Lead, LeadEvent, LeadEventType, LeadStatus
+from leadops.services.errors import IntakeConflict, IntakeError
+from leadops.services.routing_hook import leads_send_to_routing
+
+# An event may be stamped this far in the future (the sender's clock runs ahead).
+CLOCK_SKEW = timedelta(minutes=5)
+EARLIEST = datetime(2000, 1, 1, tzinfo=dt_timezone.utc)
+CLOSED = {LeadStatus.CONVERTED, LeadStatus.LOST}
+NEED_OWNER = {LeadEventType.CONTACTED, LeadEventType.MISROUTED, LeadEventType.RELEASED}
+BACK_TO_ROUTING = {LeadEventType.MISROUTED, LeadEventType.RELEASED}
+
+
+def lead_event_record(
+    *,
+    lead_id: int,
+    type: str,
+    at: datetime | None = None,
+    note: str = "",
+    integration: Integration | None = None,
+    user=None,
+) -> LeadEvent:
+    """Record an event with `rep` = the lead's owner at that moment and apply it to the lead.
+
+    contacted: sets first_contacted_at (the first one only). converted / lost: set status and
+    closed_at. misrouted / released: end the current assignment, clear the owner, set the lead
+    pending and route it again (the engine leaves out reps named on these events).
+    """
+    if type not in LeadEventType.values:
+        raise IntakeError({"type": [f"Use one of {', '.join(LeadEventType.values)}."]})
+    now = timezone.now()
+    at = at or now
+    if at > now + CLOCK_SKEW:
+        raise IntakeError({"at": ["Must not be in the future."]})
+    if at < EARLIEST:
+        raise IntakeError({"at": ["Must be after 2000-01-01."]})
+    with transaction.atomic():
+        lead = Lead.objects.select_for_update().get(pk=lead_id)
+        if type in NEED_OWNER and lead.owner_id is None:
+            raise IntakeError({"type": [f"The lead has no owner ({lead.status}): nobody can have {type} it."]})
+        if lead.status in CLOSED and type != LeadEventType.CONTACTED:
+            raise IntakeConflict({"type": [f"The lead is {lead.status} already."]})
+        event = LeadEvent.objects.create(
+            lead=lead, type=type, rep_id=lead.owner_id, at=at, note=note, integration=integration, user=user
+        )
+        changed = ["updated_at"]
+        if type == LeadEventType.CONTACTED:
+            if lead.first_contacted_at is None:
+                lead.first_contacted_at = at
+                changed.append("first_contacted_at")
+        elif type in (LeadEventType.CONVERTED, LeadEventType.LOST):
+            lead.status, lead.closed_at = type, at
+            changed += ["status", "closed_at"]
+        else:
+            lead.assignments.filter(ended_at__isnull=True).update(ended_at=at, end_reason=type)
+            lead.owner, lead.status, lead.assigned_at, lead.pool_rule = None, LeadStatus.PENDING, None, None
+            changed += ["owner", "status", "assigned_at", "pool_rule"]
+        lead.save(update_fields=changed)
+        if type in BACK_TO_ROUTING:
+            leads_send_to_routing([lead.pk])
+    return event

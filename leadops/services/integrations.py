@@ -1,0 +1,39 @@
+"""Integrations and their keys: a key is shown once, only its hash is stored."""
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.db import transaction
+
+from leadops.models import Integration
+from leadops.services.errors import IntakeError
+
+
+@transaction.atomic
+def integration_create(*, name: str, rate_limit_per_minute: int | None = None) -> tuple[Integration, str]:
+    """Create an integration; return it and its key (the only time the key exists in clear)."""
+    name = (name or "").strip()
+    if not name:
+        raise IntakeError({"name": ["Give the integration a name."]})
+    if len(name) > 120:
+        raise IntakeError({"name": ["At most 120 characters."]})
+    if Integration.objects.filter(name=name).exists():
+        raise IntakeError({"name": [f"An integration named “{name}” exists already."]})
+    integration = Integration(name=name, rate_limit_per_minute=rate_limit_per_minute)
+    key = integration.set_new_key()
+    integration.save()
+    return integration, key
+
+
+@transaction.atomic
+def integration_key_rotate(*, integration: Integration) -> str:
+    """Give the integration a new key (the old one stops working at once) and re-activate it."""
+    key = integration.set_new_key()
+    integration.active = True
+    integration.save(update_fields=["key_prefix", "key_hash", "active"])
+    return key
+
+
+def integrations_revoke(*, ids: Iterable[int]) -> int:
+    """Revoke the keys of these integrations at once; return how many were active."""
+    return Integration.objects.filter(pk__in=list(ids), active=True).update(active=False)

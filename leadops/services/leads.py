@@ -1,0 +1,176 @@
+"""Store incoming leads once, whoever sends them (API, bulk API, admin, file import), then route them.
+
+Deduplication relies on the database: `lead_source_external_id_unique` (source, external_id
+where external_id is set). A batch first looks up the keys it carries in one query, inserts
+the rest in one `bulk_create` inside a savepoint and, if a concurrent writer got there first
+(IntegrityError), retries item by item, each in its own savepoint, fetching the winner's row.
+Two identical posts racing therefore give one lead: one `created`, one `duplicate` of it.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import IntegrityError, transaction
+
+from leadops.models import Integration, Lead
+from leadops.services.errors import IntakeConflict, IntakeError
+from leadops.services.normalise import lead_input_clean
+from leadops.services.routing_hook import leads_send_to_routing
+
+CREATED = "created"
+DUPLICATE = "duplicate"
+ERROR = "error"
+BULK_MAX_ITEMS = 1000
+_KEY_LOOKUP_CHUNK = 500
+
+
+@dataclass(frozen=True, slots=True)
+class ItemResult:
+    """What became of one input item; `conflict` marks an error that clashes with stored data."""
+
+    index: int
+    status: str
+    lead_id: int | None = None
+    errors: dict[str, list[str]] | None = None
+    conflict: bool = False
+
+    def as_dict(self) -> dict[str, Any]:
+        if self.status == ERROR:
+            return {"index": self.index, "status": self.status, "errors": self.errors}
+        return {"index": self.index, "status": self.status, "id": self.lead_id}
+
+
+def _other_integrations_key(index: int) -> ItemResult:
+    return ItemResult(
+        index, ERROR, conflict=True,
+        errors={"external_id": ["This source and external_id belong to a lead another integration sent; use your own source."]},
+    )
+
+
+def _resolved(index: int, lead_id: int, owner_integration_id: int | None, integration: Integration | None, status: str) -> ItemResult:
+    if integration is not None and owner_integration_id != integration.pk:
+        return _other_integrations_key(index)
+    return ItemResult(index, status, lead_id=lead_id)
+
+
+def _existing_by_key(keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], tuple[int, int | None]]:
+    keys = list(keys)
+    found: dict[tuple[str, str], tuple[int, int | None]] = {}
+    for start in range(0, len(keys), _KEY_LOOKUP_CHUNK):
+        chunk = keys[start:start + _KEY_LOOKUP_CHUNK]
+        external_ids = {ext for _, ext in chunk}
+        sources = {source for source, _ in chunk}
+        rows = Lead.objects.filter(source__in=sources, external_id__in=external_ids).values_list(
+            "source", "external_id", "id", "integration_id"
+        )
+        wanted = set(chunk)
+        for source, ext, lead_id, integration_id in rows:
+            if (source, ext) in wanted:
+                found[(source, ext)] = (lead_id, integration_id)
+    return found
+
+
+def _insert_one(index: int, facts: dict, integration: Integration | None) -> ItemResult:
+    try:
+        with transaction.atomic():
+            lead = Lead.objects.create(integration=integration, **facts)
+        return ItemResult(index, CREATED, lead_id=lead.pk)
+    except IntegrityError:
+        if facts["external_id"] is None:
+            raise
+        row = Lead.objects.filter(source=facts["source"], external_id=facts["external_id"]).values_list(
+            "id", "integration_id"
+        ).first()
+        if row is None:
+            raise
+        return _resolved(index, row[0], row[1], integration, DUPLICATE)
+
+
+def _insert(entries: list[tuple[int, dict]], integration: Integration | None) -> list[ItemResult]:
+    if not entries:
+        return []
+    # One order for every writer, so two racing batches never wait on each other in a cycle.
+    entries.sort(key=lambda e: (e[1]["external_id"] is None, e[1]["source"], e[1]["external_id"] or ""))
+    try:
+        with transaction.atomic():
+            leads = Lead.objects.bulk_create([Lead(integration=integration, **facts) for _, facts in entries])
+        return [ItemResult(index, CREATED, lead_id=lead.pk) for (index, _), lead in zip(entries, leads)]
+    except IntegrityError:
+        return [_insert_one(index, facts, integration) for index, facts in entries]
+
+
+def leads_store(*, entries: Sequence[tuple[int, dict]], integration: Integration | None = None) -> list[ItemResult]:
+    """Store cleaned facts (from `lead_input_clean`) once; results in the order of `entries`.
+
+    An item whose (source, external_id) is stored already, or came earlier in the same
+    batch, is a `duplicate` with the first lead's id. Created leads go to routing on commit.
+    """
+    results: dict[int, ItemResult] = {}
+    first_index: dict[tuple[str, str], int] = {}
+    repeats: list[tuple[int, tuple[str, str]]] = []
+    to_create: list[tuple[int, dict]] = []
+    facts_at: dict[int, dict] = {}
+    for index, facts in entries:
+        if facts["external_id"] is None:
+            to_create.append((index, facts))
+            continue
+        key = (facts["source"], facts["external_id"])
+        if key in first_index:
+            repeats.append((index, key))
+        else:
+            first_index[key] = index
+            facts_at[index] = facts
+    existing = _existing_by_key(first_index)
+    for key, index in first_index.items():
+        if key in existing:
+            lead_id, owner_integration_id = existing[key]
+            results[index] = _resolved(index, lead_id, owner_integration_id, integration, DUPLICATE)
+        else:
+            to_create.append((index, facts_at[index]))
+    with transaction.atomic():
+        for result in _insert(to_create, integration):
+            results[result.index] = result
+        leads_send_to_routing([r.lead_id for r in results.values() if r.status == CREATED])
+    for index, key in repeats:
+        first = results[first_index[key]]
+        results[index] = ItemResult(index, first.status if first.status == ERROR else DUPLICATE,
+                                    lead_id=first.lead_id, errors=first.errors, conflict=first.conflict)
+    return [results[index] for index, _ in entries]
+
+
+def leads_create_bulk(
+    *, items: Sequence[Any], integration: Integration | None = None, default_source: str, strict: bool = True
+) -> list[ItemResult]:
+    """Clean and store each item; valid items are stored even when others fail."""
+    if len(items) > BULK_MAX_ITEMS:
+        raise IntakeError({"non_field_errors": [f"At most {BULK_MAX_ITEMS:,} leads per call (got {len(items):,})."]})
+    results: dict[int, ItemResult] = {}
+    entries: list[tuple[int, dict]] = []
+    for index, item in enumerate(items):
+        facts, errors = lead_input_clean(item, default_source=default_source, strict=strict)
+        if errors:
+            results[index] = ItemResult(index, ERROR, errors=errors)
+        else:
+            entries.append((index, facts))
+    for result in leads_store(entries=entries, integration=integration):
+        results[result.index] = result
+    return [results[index] for index in range(len(items))]
+
+
+def lead_create(*, data: Any, integration: Integration | None = None, default_source: str) -> tuple[int, bool]:
+    """Store one lead; return (lead id, created). Raises IntakeError (bad input) or IntakeConflict."""
+    facts, errors = lead_input_clean(data, default_source=default_source)
+    if errors:
+        raise IntakeError(errors)
+    result = leads_store(entries=[(0, facts)], integration=integration)[0]
+    if result.status == ERROR:
+        raise (IntakeConflict if result.conflict else IntakeError)(result.errors)
+    return result.lead_id, result.status == CREATED
+
+
+def integration_source(integration: Integration) -> str:
+    """The `source` of an integration's lead when the client sends none: the integration's name."""
+    return integration.name
+

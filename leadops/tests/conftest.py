@@ -1,0 +1,30 @@
+"""Fixtures for the intake tests: an integration and an API client that sends its key."""
+import pytest
+from rest_framework.test import APIClient
+
+from leadops.tests.factories import IntegrationFactory
+
+
+def client_for(integration) -> APIClient:
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {integration.raw_key}")
+    return client
+
+
+@pytest.fixture
+def integration(db):
+    return IntegrationFactory(name="Web form")
+
+
+@pytest.fixture
+def api(integration) -> APIClient:
+    return client_for(integration)
+
+
+@pytest.fixture
+def routing_calls(monkeypatch):
+    """The lead ids intake handed to routing, in calls; routing itself is not run."""
+    calls: list[list[int]] = []
+    monkeypatch.setattr("leadops.services.leads.leads_send_to_routing", lambda ids: calls.append(list(ids)) if ids else None)
+    monkeypatch.setattr("leadops.services.events.leads_send_to_routing", lambda ids: calls.append(list(ids)))
+    return calls
