@@ -1,0 +1,440 @@
+"""Metric queries for the manager reports. Every figure is computed by the database.
+
+Definitions (PRODUCT.md "Metrics", made precise here; tests in reports/tests/test_metrics.py):
+
+* **Period**: `start`..`end` are inclusive dates in the server's time zone; an assignment is in
+  the period when its `created_at` falls in [start 00:00, end + 1 day 00:00).
+* **Assigned** (per rep): distinct leads with an Assignment of outcome `assigned` to the rep
+  created in the period (a lead assigned to the same rep twice counts once).
+* **Converted**: of those leads, the ones whose status is `converted` and whose owner is the
+  rep, i.e. the rep converted it (a lead reassigned away and converted by someone else counts
+  for the rep who converted it, not for both).
+* **Conversion rate** = converted / assigned (a fraction 0–1; empty when nothing was assigned).
+* **Contacted**: of those leads, the ones with a `contacted` event by the rep (event.rep is the
+  owner at the time) after the assignment and before it ended.
+* **Speed-to-lead** of one assignment = first such `contacted` event − assignment time, in
+  seconds. **Median** over the contacted assignments (PERCENTILE_CONT(0.5) on Postgres, a
+  window-function median on SQLite). **Within 5 min** = assignments contacted within 300 s ÷
+  all assignments in the period (never-contacted ones count as not within 5 minutes).
+* **Assignment accuracy** = assignments that stuck ÷ all assignments to the rep in the period
+  (each Assignment row is one assignment). An assignment did *not* stick when
+  - **misrouted**: the rep flagged the lead `misrouted` (a LeadEvent of type misrouted with
+    rep = that rep) at or after the assignment and before it ended (`ended_at`, when set); or
+  - **reassigned**: not flagged misrouted, but the same lead was assigned to a *different*
+    rep within 7 days after this assignment (read from the assignment rows themselves, not from
+    `end_reason`; by ops, by a re-route or after a release alike).
+  A misrouted lead that is then routed to someone else counts once, as misrouted.
+* **Open now** = leads owned by the rep with status `assigned`; **load** = open ÷ capacity.
+* **Rule coverage**: for leads created in the period, their *first* routing decision (the
+  earliest Assignment row) is classed as
+  - `rule`: decided by a rule with at least one condition, or by existing-owner routing;
+  - `fallback`: decided by a catch-all rule (no conditions) or by a user (manual routing);
+  - `unroutable`: the engine found no rule and rep.
+  Leads with no decision yet are reported apart as "not routed yet".
+* **Pool fairness** of a rule: among the rule's pool (its listed reps, its team's members and
+  every rep it assigned to in the period), assignments it made to each rep divided by the
+  rep's weight; spread = most − least. Reps of a territory pool count only once they received
+  a lead from the rule (territory pools are resolved by the engine, not stored).
+
+The number of queries does not depend on the number of reps or leads.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from django.db import connection
+from django.db.models import (
+    Case, Count, Exists, F, FloatField, Func, IntegerField, Min, OuterRef, Q, QuerySet, Subquery, Sum, Value, When,
+)
+from django.db.models.functions import Cast, Coalesce, TruncDate
+
+from leadops.models import Lead, LeadEvent, LeadEventType, LeadStatus
+from reps.models import Rep
+from routing.models import Assignment, Rule, RuleCondition, RulePoolRep
+
+REASSIGN_WINDOW = dt.timedelta(days=7)
+FAST_CONTACT_SECONDS = 300
+# Speed-to-lead histogram buckets: (label, upper bound in seconds, inclusive).
+SPEED_BUCKETS = [
+    ("≤ 5 min", 5 * 60),
+    ("5–15 min", 15 * 60),
+    ("15–60 min", 60 * 60),
+    ("1–4 h", 4 * 3600),
+    ("4–24 h", 24 * 3600),
+    ("> 1 day", None),
+]
+TOTAL_KEY = -1
+_FAR_FUTURE = dt.datetime(9999, 1, 1, tzinfo=dt.timezone.utc)
+
+
+class SecondsBetween(Func):
+    """Seconds from `start` to `end` (both datetimes) as a float, on Postgres and SQLite."""
+
+    output_field = FloatField()
+    arg_joiner = " - "
+    template = "EXTRACT(EPOCH FROM (%(expressions)s))"
+
+    def __init__(self, end, start, **extra):
+        super().__init__(end, start, **extra)
+
+    def as_sqlite(self, compiler, connection, **extra):
+        # julianday() is a float of days: round to the millisecond so 3600 s stays 3600 s.
+        return self.as_sql(
+            compiler, connection, template="ROUND((julianday(%(expressions)s)) * 86400.0, 3)",
+            arg_joiner=") - julianday(", **extra,
+        )
+
+
+# ----------------------------------------------------------------------------- per-rep table
+
+def assignment_facts(assignments: QuerySet[Assignment]) -> QuerySet:
+    """One row per assignment with what the metrics need: rep, lead, converted, speed, misrouted, moved."""
+    window_end = Coalesce("ended_at", Value(_FAR_FUTURE))
+    first_contact = (
+        LeadEvent.objects.filter(
+            lead=OuterRef("lead_id"), rep=OuterRef("rep_id"), type=LeadEventType.CONTACTED,
+            at__gte=OuterRef("created_at"), at__lte=OuterRef("window_end"),
+        )
+        .order_by("at")
+        .values("at")[:1]
+    )
+    misrouted = LeadEvent.objects.filter(
+        lead=OuterRef("lead_id"), rep=OuterRef("rep_id"), type=LeadEventType.MISROUTED,
+        at__gte=OuterRef("created_at"), at__lte=OuterRef("window_end"),
+    )
+    to_another_rep = (
+        Assignment.objects.filter(
+            lead=OuterRef("lead_id"), outcome=Assignment.Outcome.ASSIGNED,
+            created_at__lte=OuterRef("moved_by"),
+        )
+        .filter(Q(created_at__gt=OuterRef("created_at")) | Q(created_at=OuterRef("created_at"), id__gt=OuterRef("id")))
+        .exclude(rep=OuterRef("rep_id"))
+    )
+    return (
+        assignments.order_by()
+        .annotate(window_end=window_end, moved_by=F("created_at") + Value(REASSIGN_WINDOW))
+        .annotate(
+            r=F("rep_id"),
+            l=F("lead_id"),
+            conv=Case(
+                When(lead__status=LeadStatus.CONVERTED, lead__owner_id=F("rep_id"), then=Value(1)),
+                default=Value(0), output_field=IntegerField(),
+            ),
+            speed=SecondsBetween(Subquery(first_contact), F("created_at")),
+            mis=Exists(misrouted),
+            moved=Exists(to_another_rep),
+        )
+        .values("r", "l", "conv", "speed", "mis", "moved")
+    )
+
+
+def _median_sql(vendor: str) -> str:
+    """A CTE `med(k, m)`: median speed per rep (k = rep id) and over everyone (k = TOTAL_KEY)."""
+    if vendor == "postgresql":
+        return (
+            "med AS (SELECT r AS k, PERCENTILE_CONT(0.5) WITHIN GROUP (ORDER BY speed) AS m FROM facts GROUP BY r"
+            f" UNION ALL SELECT {TOTAL_KEY}, PERCENTILE_CONT(0.5) WITHIN GROUP (ORDER BY speed) FROM facts)"
+        )
+    # Portable: the middle row(s) by ROW_NUMBER over the contacted assignments.
+    return (
+        "ranked AS (SELECT r AS k, speed, ROW_NUMBER() OVER (PARTITION BY r ORDER BY speed) AS rn,"
+        " COUNT(*) OVER (PARTITION BY r) AS n FROM facts WHERE speed IS NOT NULL"
+        f" UNION ALL SELECT {TOTAL_KEY}, speed, ROW_NUMBER() OVER (ORDER BY speed), COUNT(*) OVER ()"
+        " FROM facts WHERE speed IS NOT NULL),"
+        " med AS (SELECT k, AVG(speed) AS m FROM ranked WHERE rn IN ((n + 1) / 2, (n + 2) / 2) GROUP BY k)"
+    )
+
+
+_AGG_COLUMNS = [
+    "assigned", "converted", "contacted", "assignments", "misrouted", "reassigned", "within_5_min",
+    *[f"bucket_{i}" for i in range(len(SPEED_BUCKETS))],
+]
+
+
+def _agg_select(key: str) -> str:
+    buckets, low = [], None
+    for i, (_, high) in enumerate(SPEED_BUCKETS):
+        cond = "speed IS NOT NULL"
+        if low is not None:
+            cond += f" AND speed > {low}"
+        if high is not None:
+            cond += f" AND speed <= {high}"
+        buckets.append(f"SUM(CASE WHEN {cond} THEN 1 ELSE 0 END) AS bucket_{i}")
+        low = high
+    return (
+        f"SELECT {key} AS k, COUNT(DISTINCT l) AS assigned,"
+        " COUNT(DISTINCT CASE WHEN conv = 1 THEN l END) AS converted,"
+        " COUNT(DISTINCT CASE WHEN speed IS NOT NULL THEN l END) AS contacted,"
+        " COUNT(*) AS assignments,"
+        " SUM(CASE WHEN mis THEN 1 ELSE 0 END) AS misrouted,"
+        " SUM(CASE WHEN moved AND NOT mis THEN 1 ELSE 0 END) AS reassigned,"
+        f" SUM(CASE WHEN speed <= {FAST_CONTACT_SECONDS} THEN 1 ELSE 0 END) AS within_5_min, "
+        + ", ".join(buckets)
+        + " FROM facts"
+    )
+
+
+def assignment_metrics(assignments: QuerySet[Assignment]) -> dict[int, dict]:
+    """Aggregates per rep id, plus the whole period under TOTAL_KEY, in one query."""
+    facts_sql, params = assignment_facts(assignments).query.sql_with_params()
+    cols = ", ".join(f"agg.{c}" for c in _AGG_COLUMNS)
+    sql = (
+        f"WITH facts AS ({facts_sql}), "
+        f"agg AS ({_agg_select('r')} GROUP BY r UNION ALL {_agg_select(str(TOTAL_KEY))}), "
+        f"{_median_sql(connection.vendor)} "
+        f"SELECT agg.k, {cols}, med.m,"
+        " CAST(agg.converted AS FLOAT) / NULLIF(agg.assigned, 0),"
+        " CAST(agg.assignments - agg.misrouted - agg.reassigned AS FLOAT) / NULLIF(agg.assignments, 0),"
+        " CAST(agg.within_5_min AS FLOAT) / NULLIF(agg.assignments, 0)"
+        " FROM agg LEFT JOIN med ON med.k = agg.k"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    out = {}
+    names = ["key", *_AGG_COLUMNS, "median_speed", "conversion_rate", "assignment_accuracy", "within_5_min_share"]
+    for row in rows:
+        item = dict(zip(names, row))
+        for name in _AGG_COLUMNS:
+            item[name] = int(item[name] or 0)
+        for name in ("median_speed", "conversion_rate", "assignment_accuracy", "within_5_min_share"):
+            item[name] = None if item[name] is None else float(item[name])
+        out[int(item.pop("key"))] = item
+    return out
+
+
+def _empty_metrics() -> dict:
+    return {
+        **{name: 0 for name in _AGG_COLUMNS},
+        "median_speed": None, "conversion_rate": None, "assignment_accuracy": None, "within_5_min_share": None,
+    }
+
+
+def reps_with_load(reps: QuerySet[Rep]) -> QuerySet[Rep]:
+    """Reps with their team, open leads now and load (open ÷ capacity)."""
+    open_now = (
+        Lead.objects.open().filter(owner=OuterRef("pk")).order_by().values("owner").annotate(n=Count("*")).values("n")
+    )
+    return (
+        reps.select_related("team")
+        .annotate(open_now=Coalesce(Subquery(open_now, output_field=IntegerField()), 0))
+        .annotate(
+            load=Case(
+                When(capacity=0, then=None),
+                default=Cast("open_now", FloatField()) / Cast("capacity", FloatField()),
+                output_field=FloatField(),
+            )
+        )
+    )
+
+
+@dataclass
+class RepRow:
+    rep_id: int | None
+    name: str
+    email: str
+    team: str
+    open: int
+    capacity: int
+    load: float | None
+    assigned: int = 0
+    converted: int = 0
+    contacted: int = 0
+    assignments: int = 0
+    misrouted: int = 0
+    reassigned: int = 0
+    within_5_min: int = 0
+    median_speed: float | None = None
+    conversion_rate: float | None = None
+    assignment_accuracy: float | None = None
+    within_5_min_share: float | None = None
+    buckets: list[int] = field(default_factory=list)
+
+
+@dataclass
+class RepReport:
+    rows: list[RepRow]
+    total: RepRow
+
+
+def _row(base: dict, metrics: dict) -> RepRow:
+    buckets = [metrics.pop(f"bucket_{i}") for i in range(len(SPEED_BUCKETS))]
+    return RepRow(**base, **metrics, buckets=buckets)
+
+
+def rep_report(*, assignments: QuerySet[Assignment], reps: QuerySet[Rep]) -> RepReport:
+    """One row per rep (active, or with assignments in the period) and a totals row. Three queries."""
+    assignments = assignments.filter(outcome=Assignment.Outcome.ASSIGNED)
+    metrics = assignment_metrics(assignments)
+    reps = reps_with_load(reps.filter(Q(active=True) | Q(pk__in=assignments.values("rep_id"))))
+    rows = [
+        _row(
+            {"rep_id": rep.pk, "name": rep.name, "email": rep.email, "team": rep.team.name if rep.team else "",
+             "open": rep.open_now, "capacity": rep.capacity, "load": rep.load},
+            dict(metrics.get(rep.pk) or _empty_metrics()),
+        )
+        for rep in reps.order_by("name", "pk")
+    ]
+    load = reps.order_by().aggregate(open=Sum("open_now"), capacity=Sum("capacity"))
+    total_open, total_capacity = load["open"] or 0, load["capacity"] or 0
+    total = _row(
+        {"rep_id": None, "name": "All reps", "email": "", "team": "", "open": total_open, "capacity": total_capacity,
+         "load": total_open / total_capacity if total_capacity else None},
+        dict(metrics.get(TOTAL_KEY) or _empty_metrics()),
+    )
+    return RepReport(rows=rows, total=total)
+
+
+SORTABLE = {
+    "name", "team", "assigned", "open", "contacted", "converted", "conversion_rate", "median_speed",
+    "within_5_min_share", "assignment_accuracy", "misrouted", "reassigned", "load",
+}
+
+
+def sort_rows(rows: list[RepRow], sort: str) -> list[RepRow]:
+    """Order rows by a column (`-column` for descending); empty values always last."""
+    key = sort.lstrip("-")
+    if key not in SORTABLE:
+        return rows
+    present = [r for r in rows if getattr(r, key) is not None]
+    missing = [r for r in rows if getattr(r, key) is None]
+    present.sort(
+        key=lambda r: (getattr(r, key).casefold() if isinstance(getattr(r, key), str) else getattr(r, key), r.name),
+        reverse=sort.startswith("-"),
+    )
+    return present + missing
+
+
+# ----------------------------------------------------------------------------- charts
+
+def leads_per_day_by_team(assignments: QuerySet[Assignment]) -> list[dict]:
+    """Distinct leads assigned per day (server zone) and team: [{day, team, leads}]."""
+    return list(
+        assignments.filter(outcome=Assignment.Outcome.ASSIGNED)
+        .annotate(day=TruncDate("created_at"), team_name=Coalesce("rep__team__name", Value("No team")))
+        .values("day", "team_name")
+        .annotate(leads=Count("lead_id", distinct=True))
+        .order_by("day", "team_name")
+    )
+
+
+def sources_seen(*, since: dt.datetime, until: dt.datetime) -> list[str]:
+    """Lead sources seen in the period, for the source filter's suggestions."""
+    return list(
+        Lead.objects.filter(created_at__gte=since, created_at__lt=until)
+        .order_by("source").values_list("source", flat=True).distinct()
+    )
+
+
+# ----------------------------------------------------------------------------- routing health
+
+@dataclass
+class Coverage:
+    by_rule: list[dict]  # [{label, kind, leads, share}]
+    rule: int
+    fallback: int
+    unroutable: int
+    decided: int
+    not_routed: int
+
+    def _share(self, count: int) -> float | None:
+        return count / self.decided if self.decided else None
+
+    @property
+    def rule_share(self) -> float | None:
+        return self._share(self.rule)
+
+    @property
+    def fallback_share(self) -> float | None:
+        return self._share(self.fallback)
+
+    @property
+    def unroutable_share(self) -> float | None:
+        return self._share(self.unroutable)
+
+
+def rule_coverage(leads: QuerySet[Lead]) -> Coverage:
+    """How the first routing decision of each lead in `leads` was made. Two queries."""
+    earlier = Assignment.objects.filter(lead=OuterRef("lead_id")).filter(
+        Q(created_at__lt=OuterRef("created_at")) | Q(created_at=OuterRef("created_at"), id__lt=OuterRef("id"))
+    )
+    catch_all = ~Exists(RuleCondition.objects.filter(rule=OuterRef("rule_id")))
+    rows = list(
+        Assignment.objects.filter(lead__in=leads.order_by().values("pk"))
+        .exclude(Exists(earlier))
+        .annotate(
+            kind=Case(
+                When(outcome=Assignment.Outcome.UNROUTABLE, then=Value("unroutable")),
+                When(decided_by=Assignment.DecidedBy.USER, then=Value("fallback")),
+                When(rule__isnull=False, then=Case(When(catch_all, then=Value("fallback")), default=Value("rule"))),
+                default=Value("rule"),
+            ),
+            label=Case(
+                When(outcome=Assignment.Outcome.UNROUTABLE, then=Value("Unroutable")),
+                When(decided_by=Assignment.DecidedBy.USER, then=Value("Manual (by a user)")),
+                When(strategy="existing_owner", rule__isnull=True, then=Value("Existing owner")),
+                default=Coalesce("rule__name", "rule_name"),
+            ),
+        )
+        .values("kind", "label")
+        .annotate(leads=Count("lead_id", distinct=True))
+        .order_by("-leads", "label")
+    )
+    totals = {"rule": 0, "fallback": 0, "unroutable": 0}
+    for row in rows:
+        totals[row["kind"]] += row["leads"]
+    decided = sum(totals.values())
+    for row in rows:
+        row["share"] = row["leads"] / decided if decided else None
+    not_routed = leads.filter(~Exists(Assignment.objects.filter(lead=OuterRef("pk")))).count()
+    return Coverage(by_rule=rows, decided=decided, not_routed=not_routed, **totals)
+
+
+def waiting_now(leads: QuerySet[Lead]) -> dict:
+    """Unroutable and pooled leads waiting now, and since when the oldest unroutable one waits."""
+    return leads.filter(status__in=[LeadStatus.UNROUTABLE, LeadStatus.POOLED]).aggregate(
+        unroutable=Count("pk", filter=Q(status=LeadStatus.UNROUTABLE)),
+        pooled=Count("pk", filter=Q(status=LeadStatus.POOLED)),
+        oldest_unroutable=Min("created_at", filter=Q(status=LeadStatus.UNROUTABLE)),
+    )
+
+
+def pool_fairness(*, assignments: QuerySet[Assignment], reps: QuerySet[Rep]) -> list[dict]:
+    """Per rule that assigned leads in the period: weight-adjusted most/least per pool member and the spread."""
+    got = (
+        assignments.filter(outcome=Assignment.Outcome.ASSIGNED, decided_by=Assignment.DecidedBy.ENGINE, rule__isnull=False)
+        .order_by()
+        .values("rule_id", "rep_id")
+        .annotate(ru=F("rule_id"), re=F("rep_id"), n=Count("id"))
+        .values("ru", "re", "n")
+    )
+    listed = RulePoolRep.objects.order_by().annotate(ru=F("rule_id"), re=F("rep_id")).values("ru", "re")
+    team = (
+        Rule.objects.filter(pool_team__isnull=False).order_by()
+        .annotate(ru=F("pk"), re=F("pool_team__reps__pk")).filter(re__isnull=False).values("ru", "re")
+    )
+    in_scope = reps.order_by().values("pk")
+    parts = [q.query.sql_with_params() for q in (got, listed, team, in_scope)]
+    (got_sql, got_p), (listed_sql, listed_p), (team_sql, team_p), (scope_sql, scope_p) = parts
+    rep_t, rule_t = Rep._meta.db_table, Rule._meta.db_table
+    sql = (
+        f"WITH got AS ({got_sql}), "
+        f"members AS (SELECT ru, re FROM got UNION SELECT ru, re FROM ({listed_sql}) x"
+        f" UNION SELECT ru, re FROM ({team_sql}) y), "
+        "adjusted AS ("
+        " SELECT m.ru, rp.name, CAST(COALESCE(g.n, 0) AS FLOAT) / CAST(rp.weight AS FLOAT) AS v, COALESCE(g.n, 0) AS n"
+        f" FROM members m JOIN {rep_t} rp ON rp.id = m.re"
+        " LEFT JOIN got g ON g.ru = m.ru AND g.re = m.re"
+        f" WHERE m.ru IN (SELECT ru FROM got) AND (rp.active OR g.n IS NOT NULL) AND m.re IN ({scope_sql}))"
+        f" SELECT ru.id, ru.name, ru.strategy, COUNT(*), SUM(a.n), MAX(a.v), MIN(a.v), MAX(a.v) - MIN(a.v)"
+        f" FROM adjusted a JOIN {rule_t} ru ON ru.id = a.ru"
+        " GROUP BY ru.id, ru.name, ru.strategy, ru.priority ORDER BY ru.priority, ru.id"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, (*got_p, *listed_p, *team_p, *scope_p))
+        names = ["rule_id", "rule", "strategy", "reps", "leads", "most", "least", "spread"]
+        return [
+            {**dict(zip(names, row)), "most": float(row[5]), "least": float(row[6]), "spread": float(row[7])}
+            for row in cursor.fetchall()
+        ]

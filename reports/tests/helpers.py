@@ -1,0 +1,59 @@
+"""Small builders for report fixtures: assignments, contacts, conversions and flags at exact times."""
+import datetime as dt
+
+from django.contrib.auth.models import Group, User
+from django.http import QueryDict
+
+from leadops.tests.factories import LeadEventFactory, LeadFactory
+from reports.filters import ReportFilter
+from routing.tests.factories import AssignmentFactory
+
+UTC = dt.timezone.utc
+
+
+def at(day: int, hour: int = 10, minute: int = 0, second: int = 0, month: int = 3) -> dt.datetime:
+    """A moment in March 2026 (UTC)."""
+    return dt.datetime(2026, month, day, hour, minute, second, tzinfo=UTC)
+
+
+def assign(rep, when, *, lead=None, rule=None, decided_by="engine", **lead_fields):
+    """Assign a (new) lead to `rep` at `when`; the lead ends up owned by `rep`, status assigned."""
+    if lead is None:
+        lead = LeadFactory(status="assigned", owner=rep, created_at=when, **lead_fields)
+    else:
+        lead.owner, lead.status = rep, "assigned"
+        lead.save()
+    return AssignmentFactory(lead=lead, rep=rep, rule=rule, decided_by=decided_by, created_at=when)
+
+
+def end(assignment, when, reason):
+    assignment.ended_at, assignment.end_reason = when, reason
+    assignment.save()
+
+
+def event(assignment_or_lead, kind, when, rep=None):
+    lead = getattr(assignment_or_lead, "lead", assignment_or_lead)
+    rep = rep if rep is not None else getattr(assignment_or_lead, "rep", lead.owner)
+    return LeadEventFactory(lead=lead, type=kind, rep=rep, at=when)
+
+
+def convert(assignment, when):
+    event(assignment, "converted", when)
+    lead = assignment.lead
+    lead.status, lead.closed_at = "converted", when
+    lead.save()
+
+
+def report_filter(**params) -> ReportFilter:
+    data = QueryDict(mutable=True)
+    for key, value in params.items():
+        data[key] = str(value)
+    filters = ReportFilter(data)
+    assert filters.is_valid(), filters.errors
+    return filters
+
+
+def manager(username="manager", password="pass-Word-123") -> User:
+    user = User.objects.create_user(username, password=password)
+    user.groups.add(Group.objects.get(name="Managers"))
+    return user

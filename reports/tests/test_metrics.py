@@ -1,0 +1,229 @@
+"""The metric definitions (PRODUCT.md "Metrics") against small hand-computed fixtures."""
+import datetime as dt
+
+import pytest
+
+from reports import selectors
+from reports.tests.helpers import assign, at, convert, end, event, report_filter
+from reps.tests.factories import RepFactory, TeamFactory
+from routing.tests.factories import RuleConditionFactory, RuleFactory, TerritoryFactory
+
+pytestmark = pytest.mark.django_db
+
+MARCH = {"start": "2026-03-01", "end": "2026-03-31"}
+
+
+def report(**params):
+    filters = report_filter(**{**MARCH, **params})
+    return selectors.rep_report(assignments=filters.qs, reps=filters.reps())
+
+
+def row_of(result, rep):
+    return next(r for r in result.rows if r.rep_id == rep.pk)
+
+
+@pytest.fixture
+def ana_and_ben():
+    """Ana gets 10 leads in March: 3 converted, 1 misrouted, 1 reassigned within 7 days, 1 after 8 days.
+
+    She contacted 6 of them after 60, 120, 240, 400, 600 and 3600 seconds.
+    """
+    team = TeamFactory(name="EMEA")
+    ana = RepFactory(name="Ana", team=team, capacity=20)
+    ben = RepFactory(name="Ben", team=team, capacity=10)
+    mine = [assign(ana, at(2 + i)) for i in range(10)]
+    for a, seconds in zip(mine, [60, 120, 240, 400, 600, 3600]):
+        event(a, "contacted", a.created_at + dt.timedelta(seconds=seconds))
+    for a in mine[:3]:
+        convert(a, a.created_at + dt.timedelta(days=1))
+    # Flagged misrouted after an hour, then the engine sends it to Ben.
+    flagged = mine[3]
+    event(flagged, "misrouted", flagged.created_at + dt.timedelta(hours=1))
+    end(flagged, flagged.created_at + dt.timedelta(hours=1), "misrouted")
+    assign(ben, flagged.created_at + dt.timedelta(hours=1, seconds=1), lead=flagged.lead)
+    # Ops hand one to Ben after 3 days (counts), another after 8 days (stuck: outside 7 days).
+    moved = mine[4]
+    end(moved, moved.created_at + dt.timedelta(days=3), "reassigned")
+    assign(ben, moved.created_at + dt.timedelta(days=3), lead=moved.lead, decided_by="user")
+    late = mine[5]
+    end(late, late.created_at + dt.timedelta(days=8), "reassigned")
+    assign(ben, late.created_at + dt.timedelta(days=8), lead=late.lead, decided_by="user")
+    return ana, ben
+
+
+def test_rep_with_ten_assigned_three_converted_one_misrouted_one_reassigned(ana_and_ben):
+    ana, _ = ana_and_ben
+    row = row_of(report(), ana)
+    assert (row.assigned, row.converted, row.contacted) == (10, 3, 6)
+    assert row.conversion_rate == pytest.approx(0.3)
+    assert (row.assignments, row.misrouted, row.reassigned) == (10, 1, 1)
+    assert row.assignment_accuracy == pytest.approx(0.8)
+    assert row.median_speed == pytest.approx(320.0)  # (240 + 400) / 2
+    assert row.within_5_min_share == pytest.approx(0.3)  # 60, 120, 240 s of 10 assignments
+    assert row.buckets == [3, 2, 1, 0, 0, 0]  # ≤5 min, 5–15 min, 15–60 min, …
+
+
+def test_open_now_and_load_count_only_leads_the_rep_holds_assigned(ana_and_ben):
+    ana, ben = ana_and_ben
+    result = report()
+    # Ana: 10 − 3 converted − 3 taken by Ben = 4 open of 20; Ben holds the 3 he got, of 10.
+    assert (row_of(result, ana).open, row_of(result, ana).load) == (4, pytest.approx(0.2))
+    assert (row_of(result, ben).open, row_of(result, ben).load) == (3, pytest.approx(0.3))
+    assert (result.total.open, result.total.capacity) == (7, 30)
+
+
+def test_the_rep_who_received_a_lead_is_credited_not_the_one_who_lost_it(ana_and_ben):
+    _, ben = ana_and_ben
+    row = row_of(report(), ben)
+    assert (row.assigned, row.converted, row.contacted, row.misrouted, row.reassigned) == (3, 0, 0, 0, 0)
+    assert row.conversion_rate == 0
+    assert row.median_speed is None
+    assert row.within_5_min_share == 0
+
+
+def test_totals_count_each_lead_once_across_reps(ana_and_ben):
+    total = report().total
+    assert total.assigned == 10  # Ben's 3 are Ana's leads again
+    assert total.assignments == 13
+    assert total.converted == 3
+    assert total.conversion_rate == pytest.approx(0.3)
+    assert total.assignment_accuracy == pytest.approx(11 / 13)
+    assert total.median_speed == pytest.approx(320.0)
+
+
+def test_a_contact_by_someone_else_or_before_the_assignment_is_not_speed_to_lead():
+    ana, ben = RepFactory(name="Ana"), RepFactory(name="Ben")
+    a = assign(ana, at(5))
+    event(a, "contacted", at(5, 9), rep=ana)  # before the assignment
+    event(a, "contacted", at(5, 10, 1), rep=ben)  # someone else
+    event(a, "contacted", at(5, 10, 30), rep=ana)
+    event(a, "contacted", at(5, 11), rep=ana)  # not the first
+    assert row_of(report(), ana).median_speed == pytest.approx(1800)
+
+
+def test_a_rep_flagging_the_same_lead_on_a_later_assignment_does_not_spoil_the_earlier_one():
+    ana, ben = RepFactory(name="Ana"), RepFactory(name="Ben")
+    first = assign(ana, at(2))
+    end(first, at(12), "reassigned")
+    assign(ben, at(12), lead=first.lead, decided_by="user")  # 10 days later: Ana's first one stuck
+    again = assign(ana, at(20), lead=first.lead, decided_by="user")
+    event(again, "misrouted", at(20, 12))
+    row = row_of(report(), ana)
+    assert (row.assigned, row.assignments, row.misrouted, row.reassigned) == (1, 2, 1, 0)
+    assert row.assignment_accuracy == pytest.approx(0.5)
+
+
+def test_reassignment_back_to_the_same_rep_is_not_a_reassignment():
+    ana = RepFactory(name="Ana")
+    first = assign(ana, at(2))
+    assign(ana, at(3), lead=first.lead)  # routed again to Ana
+    row = row_of(report(), ana)
+    assert (row.assigned, row.assignments, row.reassigned, row.assignment_accuracy) == (1, 2, 0, 1.0)
+
+
+def test_a_reassignment_after_the_period_still_counts_against_an_assignment_in_it():
+    ana, ben = RepFactory(name="Ana"), RepFactory(name="Ben")
+    a = assign(ana, at(31, 20))
+    assign(ben, at(2, 9, month=4), lead=a.lead, decided_by="user")
+    assert row_of(report(), ana).reassigned == 1
+    assert row_of(report(), ben).assigned == 0
+
+
+def test_period_dates_are_inclusive():
+    ana = RepFactory(name="Ana")
+    assign(ana, dt.datetime(2026, 2, 28, 23, 59, 59, 999999, tzinfo=dt.timezone.utc))
+    assign(ana, at(1, 0, 0))
+    assign(ana, dt.datetime(2026, 3, 31, 23, 59, 59, 999999, tzinfo=dt.timezone.utc))
+    assign(ana, at(1, 0, 0, month=4))
+    assert row_of(report(), ana).assigned == 2
+    assert row_of(report(start="2026-03-31", end="2026-03-31"), ana).assigned == 1
+
+
+def test_period_dates_are_days_in_the_server_time_zone(settings):
+    settings.TIME_ZONE = "Europe/Berlin"  # UTC+1 in March before the 29th
+    ana = RepFactory(name="Ana")
+    assign(ana, dt.datetime(2026, 2, 28, 23, 30, tzinfo=dt.timezone.utc))  # 1 March 00:30 in Berlin
+    assign(ana, dt.datetime(2026, 2, 28, 22, 30, tzinfo=dt.timezone.utc))  # still February in Berlin
+    assert row_of(report(start="2026-03-01", end="2026-03-01"), ana).assigned == 1
+
+
+def test_empty_period_shows_every_active_rep_with_nothing_to_rate():
+    ana = RepFactory(name="Ana")
+    assign(ana, at(1, month=2))
+    result = report()
+    row = row_of(result, ana)
+    assert (row.assigned, row.converted, row.assignments, row.misrouted, row.reassigned) == (0, 0, 0, 0, 0)
+    assert (row.conversion_rate, row.assignment_accuracy, row.median_speed, row.within_5_min_share) == (None,) * 4
+    assert (result.total.assigned, result.total.conversion_rate) == (0, None)
+
+
+def test_reps_with_no_leads_are_listed_and_inactive_ones_only_when_they_had_leads():
+    ana = RepFactory(name="Ana")
+    idle = RepFactory(name="Idle")
+    gone = RepFactory(name="Gone", active=False)
+    left = RepFactory(name="Left", active=False)
+    assign(ana, at(3))
+    assign(left, at(4))
+    names = [r.name for r in report().rows]
+    assert names == ["Ana", "Idle", "Left"]
+    assert row_of(report(), idle).assigned == 0
+    assert gone.pk not in [r.rep_id for r in report().rows]
+
+
+def test_team_territory_and_source_filters():
+    emea, us = TeamFactory(name="EMEA"), TeamFactory(name="US")
+    europe = TerritoryFactory(name="Europe", countries=[])
+    dach = TerritoryFactory(name="DACH", parent=europe, countries=["DE", "AT", "CH"])
+    ana = RepFactory(name="Ana", team=emea, territories=[dach])
+    bob = RepFactory(name="Bob", team=us)
+    assign(ana, at(3), source="webinar")
+    assign(ana, at(4), source="web_form")
+    assign(bob, at(5), source="webinar")
+    assert [r.name for r in report(team=emea.pk).rows] == ["Ana"]
+    assert [r.name for r in report(territory=europe.pk).rows] == ["Ana"]  # a territory inside counts
+    by_source = report(source="webinar")
+    assert [(r.name, r.assigned) for r in by_source.rows] == [("Ana", 1), ("Bob", 1)]
+    assert by_source.total.assigned == 2
+
+
+def test_rule_coverage_reads_each_leads_first_decision():
+    ana = RepFactory(name="Ana")
+    specific = RuleFactory(name="DACH airlines")
+    RuleConditionFactory(rule=specific)
+    catch_all = RuleFactory(name="Everyone else")
+    for day in (2, 3, 4, 5):
+        assign(ana, at(day), rule=specific)
+    assign(ana, at(6), rule=catch_all)
+    assign(ana, at(7), rule=None, decided_by="user")
+    from routing.tests.factories import AssignmentFactory
+    from leadops.tests.factories import LeadFactory
+    stuck = LeadFactory(status="unroutable", created_at=at(8))
+    AssignmentFactory(lead=stuck, outcome="unroutable", rep=None, rule=None, created_at=at(8))
+    later = LeadFactory(status="unroutable", created_at=at(9))
+    AssignmentFactory(lead=later, outcome="unroutable", rep=None, rule=None, created_at=at(9))
+    assign(ana, at(10), lead=later, decided_by="user")  # first decision was still unroutable
+    LeadFactory(status="pending", created_at=at(11))
+    coverage = selectors.rule_coverage(report_filter(**MARCH).leads())
+    assert (coverage.rule, coverage.fallback, coverage.unroutable, coverage.not_routed) == (4, 2, 2, 1)
+    assert coverage.rule_share == pytest.approx(0.5)
+    assert coverage.unroutable_share == pytest.approx(0.25)
+    assert {r["label"]: r["leads"] for r in coverage.by_rule} == {
+        "DACH airlines": 4, "Everyone else": 1, "Manual (by a user)": 1, "Unroutable": 2,
+    }
+    assert selectors.waiting_now(report_filter(**MARCH).leads(whole_history=True))["unroutable"] == 1
+
+
+def test_pool_fairness_is_the_weight_adjusted_spread_within_a_rules_pool():
+    team = TeamFactory(name="EMEA")
+    ana = RepFactory(name="Ana", team=team, weight=1)
+    ben = RepFactory(name="Ben", team=team, weight="0.5")
+    RepFactory(name="Cem", team=team)  # in the pool, got nothing
+    rule = RuleFactory(name="EMEA round robin", pool_team=team)
+    for day in (2, 3, 4, 5):
+        assign(ana, at(day), rule=rule)
+    for day in (6, 7):
+        assign(ben, at(day), rule=rule)
+    filters = report_filter(**MARCH)
+    [pool] = selectors.pool_fairness(assignments=filters.qs, reps=filters.reps())
+    assert (pool["rule"], pool["reps"], pool["leads"]) == ("EMEA round robin", 3, 6)
+    assert (pool["most"], pool["least"], pool["spread"]) == (4.0, 0.0, 4.0)  # Ana 4/1, Ben 2/0.5, Cem 0
