@@ -89,3 +89,43 @@ class RotationCursorFactory(DjangoModelFactory):
     pool_key = factory.Sequence(lambda n: f"rule:{n}")
     last_rep_id = None
     current_weights = factory.LazyFunction(dict)
+
+
+def routing_setup_create(size: int) -> dict:
+    """A routing set-up with `size` rows of everything the admin lists (for query-count tests).
+
+    The first rep holds every skill and time off, the first rule lists every rep, so change
+    pages grow with `size` too.
+    """
+    from leadops.tests.factories import LeadFactory
+    from reps.tests.factories import RepSkillFactory, SkillTagFactory, TeamFactory, TimeOffFactory
+    from routing.models import RepDailyCount
+
+    teams = TeamFactory.create_batch(size)
+    skills = SkillTagFactory.create_batch(size)
+    top = TerritoryFactory(countries=[])
+    territories = [TerritoryFactory(parent=top) for _ in range(size)]
+    reps = [RepFactory(team=teams[i], territories=[territories[i]]) for i in range(size)]
+    for skill in skills:
+        RepSkillFactory(rep=reps[0], skill=skill, proficiency=4)
+    for i in range(size):
+        TimeOffFactory(rep=reps[0], start=timezone.now() + timezone.timedelta(days=7 * i))
+    rules = [
+        RuleFactory(pool_team=teams[i], pool_territory=territories[i], required_skills=[skills[i]])
+        for i in range(size)
+    ]
+    for i, rule in enumerate(rules):
+        RuleConditionFactory(rule=rule, field="industry", op="in", value=["airline", "logistics"])
+        RuleConditionFactory(rule=rule, field="country", op="in_territory", value=territories[i].name)
+    for rep in reps:
+        RulePoolRepFactory(rule=rules[0], rep=rep)
+    assignments = [
+        AssignmentFactory(rep=reps[i], rule=rules[i], lead=LeadFactory(status="assigned", owner=reps[i]))
+        for i in range(size)
+    ]
+    RepDailyCount.objects.bulk_create(
+        [RepDailyCount(rep=rep, day=timezone.localdate(), assigned=1) for rep in reps]
+    )
+    RotationCursor.objects.bulk_create([RotationCursor(pool_key=f"rule:{rule.pk}") for rule in rules])
+    return {"teams": teams, "skills": skills, "territories": territories, "reps": reps, "rules": rules,
+            "assignments": assignments}

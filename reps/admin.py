@@ -1,0 +1,106 @@
+"""Ops admin for teams, skill tags and reps (capacity, skills, time off, current load)."""
+from django import forms
+from django.contrib import admin
+from django.db.models import Count, Q
+
+from reps.models import Rep, RepSkill, SkillTag, Team, TimeOff
+from routing.admin import SharedChoicesInlineMixin
+
+
+@admin.register(Team)
+class TeamAdmin(admin.ModelAdmin):
+    list_display = ["name", "manager", "rep_count"]
+    list_select_related = ["manager"]
+    search_fields = ["name"]
+    autocomplete_fields = ["manager"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(rep_count=Count("reps", filter=Q(reps__active=True)))
+
+    @admin.display(description="active reps", ordering="rep_count")
+    def rep_count(self, team):
+        return team.rep_count
+
+
+@admin.register(SkillTag)
+class SkillTagAdmin(admin.ModelAdmin):
+    list_display = ["name", "rep_count"]
+    search_fields = ["name"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(rep_count=Count("rep_skills"))
+
+    @admin.display(description="reps with it", ordering="rep_count")
+    def rep_count(self, skill):
+        return skill.rep_count
+
+
+class RepSkillForm(forms.ModelForm):
+    class Meta:
+        model = RepSkill
+        fields = ["skill", "proficiency"]
+
+    def clean_proficiency(self):
+        proficiency = self.cleaned_data["proficiency"]
+        if proficiency is not None and not 1 <= proficiency <= 5:
+            raise forms.ValidationError("Proficiency runs from 1 (basic) to 5 (expert).")
+        return proficiency
+
+
+class RepSkillInline(SharedChoicesInlineMixin, admin.TabularInline):
+    model = RepSkill
+    form = RepSkillForm
+    shared_choice_fields = ("skill",)
+    extra = 1
+
+
+class TimeOffInline(admin.TabularInline):
+    model = TimeOff
+    fields = ["start", "end", "reason"]
+    extra = 0
+
+
+class RepForm(forms.ModelForm):
+    class Meta:
+        model = Rep
+        fields = "__all__"
+
+    def clean_weight(self):
+        weight = self.cleaned_data["weight"]
+        if weight is not None and weight <= 0:
+            raise forms.ValidationError("Weight must be above 0: 1 is a full share, 0.5 half (a ramping rep).")
+        return weight
+
+
+@admin.register(Rep)
+class RepAdmin(admin.ModelAdmin):
+    form = RepForm
+    list_display = ["name", "email", "team", "active", "open_leads", "capacity", "load", "daily_cap", "weight", "timezone"]
+    list_filter = ["active", "team", "territories", "skills"]
+    list_select_related = ["team"]
+    search_fields = ["name", "email", "team__name"]
+    autocomplete_fields = ["team", "user", "territories"]
+    readonly_fields = ["last_assigned_at", "created_at", "updated_at"]
+    inlines = [RepSkillInline, TimeOffInline]
+    fieldsets = [
+        (None, {"fields": ["name", "email", "user", "team", "territories", "active"]}),
+        ("Capacity", {"fields": ["capacity", "daily_cap", "weight"]}),
+        ("Hours", {"fields": ["timezone", "working_hours"]}),
+        ("History", {"fields": ["last_assigned_at", "created_at", "updated_at"], "classes": ["collapse"]}),
+    ]
+
+    def get_queryset(self, request):
+        # Open = the rep owns it and it is still `assigned` (PRODUCT.md, "Precise readings").
+        return super().get_queryset(request).annotate(
+            open_leads=Count("leads", filter=Q(leads__status="assigned"))
+        )
+
+    @admin.display(description="open leads", ordering="open_leads")
+    def open_leads(self, rep):
+        return rep.open_leads
+
+    @admin.display(description="load")
+    def load(self, rep):
+        if not rep.capacity:
+            return "paused (capacity 0)" if rep.open_leads == 0 else f"over ({rep.open_leads} open, capacity 0)"
+        return f"{rep.open_leads / rep.capacity:.0%}"

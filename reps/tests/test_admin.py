@@ -1,0 +1,67 @@
+"""Ops admin for teams, skills and reps: pages render, load is shown, no query per row."""
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from leadops.tests.factories import LeadFactory
+from reps.models import Rep, SkillTag, Team
+from reps.tests.factories import RepFactory, SkillTagFactory
+from routing.tests.factories import routing_setup_create
+
+pytestmark = pytest.mark.django_db
+MAX_QUERIES = 30
+
+PAGES = [(kind, model) for model in (Team, SkillTag, Rep) for kind in ("changelist", "add", "change")]
+
+
+def page_url(kind, model) -> str:
+    name = f"admin:{model._meta.app_label}_{model._meta.model_name}_{kind}"
+    if kind == "change":
+        return reverse(name, args=[model.objects.order_by("pk").first().pk])
+    return reverse(name)
+
+
+def page_queries(client, url: str) -> int:
+    client.get(url)  # the first request of a session also touches the session row
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url)
+    assert response.status_code == 200, url
+    return len(queries)
+
+
+@pytest.mark.parametrize("kind, model", PAGES, ids=[f"{m.__name__}-{k}" for k, m in PAGES])
+def test_page_renders_in_the_same_few_queries_at_5_and_50_rows(admin_client, kind, model):
+    routing_setup_create(5)
+    at_5 = page_queries(admin_client, page_url(kind, model))
+    routing_setup_create(45)
+    at_50 = page_queries(admin_client, page_url(kind, model))
+    assert at_50 == at_5 <= MAX_QUERIES
+
+
+def test_rep_list_shows_open_leads_against_capacity(admin_client):
+    rep = RepFactory(name="Ana Ruiz", capacity=40)
+    LeadFactory.create_batch(10, status="assigned", owner=rep)
+    LeadFactory.create_batch(3, status="converted", owner=rep)  # closed: not open any more
+    response = admin_client.get(reverse("admin:reps_rep_changelist"))
+    row = next(r for r in response.context["cl"].result_list if r.pk == rep.pk)
+    assert row.open_leads == 10
+    assert "25%" in response.content.decode()
+
+
+def test_rep_with_zero_weight_is_refused_with_a_reason(admin_client):
+    rep = RepFactory()
+    data = {
+        "name": rep.name, "email": rep.email, "active": "on", "timezone": "UTC", "capacity": "40",
+        "daily_cap": "15", "weight": "0", "working_hours": "{}",
+        "rep_skills-TOTAL_FORMS": "1", "rep_skills-INITIAL_FORMS": "0",
+        "rep_skills-0-skill": SkillTagFactory().pk, "rep_skills-0-proficiency": "7",
+        "time_off-TOTAL_FORMS": "0", "time_off-INITIAL_FORMS": "0",
+    }
+    response = admin_client.post(reverse("admin:reps_rep_change", args=[rep.pk]), data)
+    content = response.content.decode()
+    assert response.status_code == 200
+    assert "Weight must be above 0" in content
+    assert "Proficiency runs from 1 (basic) to 5 (expert)." in content
+    rep.refresh_from_db()
+    assert rep.weight == 1

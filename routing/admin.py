@@ -1,0 +1,270 @@
+"""Ops admin for territories, rules and the assignment audit trail.
+
+Every saved change to a rule, its conditions or its pool bumps the rule-set version
+(routing.services.rule_set), so each later assignment records which set-up decided it.
+"""
+from django import forms
+from django.contrib import admin
+from django.db.models import Count
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
+
+from routing.models import (
+    Assignment, RepDailyCount, RotationCursor, Rule, RuleCondition, RulePoolRep, RuleSet, Territory,
+)
+from routing.services.rule_set import rule_set_bump_version
+
+# Labels for the reason-trace keys ops read most; anything else is shown as it is named.
+TRACE_LABELS = {
+    "rules": "Rules tried",
+    "rules_tried": "Rules tried",
+    "skipped": "Reps skipped",
+    "skipped_reps": "Reps skipped",
+    "reps_skipped": "Reps skipped",
+}
+TRACE_NAME_KEYS = ("rule", "rep", "name", "email")
+
+
+def _trace_item(item) -> str:
+    if not isinstance(item, dict):
+        return format_html("{}", item)
+    name_key = next((k for k in TRACE_NAME_KEYS if item.get(k) not in (None, "")), None)
+    details = format_html_join(
+        "; ", "{}: {}", ((k.replace("_", " "), _plain(v)) for k, v in item.items() if k != name_key)
+    )
+    if name_key is None:
+        return details
+    return format_html("<strong>{}</strong> — {}", item[name_key], details) if details else format_html("<strong>{}</strong>", item[name_key])
+
+
+def _plain(value) -> str:
+    if isinstance(value, list):
+        return ", ".join(_plain(v) for v in value)
+    if isinstance(value, dict):
+        return ", ".join(f"{k}: {_plain(v)}" for k, v in value.items())
+    return "—" if value in (None, "") else str(value)
+
+
+def reason_trace_html(reason) -> str:
+    """A decision's reason trace as nested lists: rules tried and why, reps skipped and why."""
+    if not reason:
+        return "—"
+    if not isinstance(reason, dict):
+        return format_html("{}", _plain(reason))
+    rows = []
+    for key, value in reason.items():
+        label = TRACE_LABELS.get(key, key.replace("_", " ").capitalize())
+        if isinstance(value, list):
+            items = format_html_join("", "<li>{}</li>", ((_trace_item(v),) for v in value)) or mark_safe("<li>none</li>")
+            rows.append(format_html("<li>{}:<ul>{}</ul></li>", label, items))
+        else:
+            rows.append(format_html("<li>{}: {}</li>", label, _plain(value)))
+    return format_html('<ul class="reason-trace">{}</ul>', format_html_join("", "{}", ((r,) for r in rows)))
+
+
+class SharedChoicesInlineMixin:
+    """Inline rows share one list of choices per request, so a long inline is not a query per row."""
+
+    shared_choice_fields: tuple[str, ...] = ()
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        formfield = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        if db_field.name in self.shared_choice_fields and formfield is not None:
+            cache = request.__dict__.setdefault("_shared_inline_choices", {})
+            key = (self.model._meta.label, db_field.name)
+            if key not in cache:
+                cache[key] = list(formfield.choices)
+            formfield.choices = cache[key]
+        return formfield
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Audit and engine state: ops look, the engine writes."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Territory)
+class TerritoryAdmin(admin.ModelAdmin):
+    list_display = ["name", "parent", "inside_it", "countries_shown", "regions_shown", "postal_prefixes_shown", "rep_count"]
+    list_select_related = ["parent"]
+    list_filter = [("parent", admin.RelatedOnlyFieldListFilter)]
+    search_fields = ["name"]
+    autocomplete_fields = ["parent"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(rep_count=Count("reps")).prefetch_related("children")
+
+    @admin.display(description="inside it")
+    def inside_it(self, territory):
+        return ", ".join(child.name for child in territory.children.all()) or "—"
+
+    @admin.display(description="countries")
+    def countries_shown(self, territory):
+        return ", ".join(territory.countries) or "(through the territories inside)"
+
+    @admin.display(description="regions")
+    def regions_shown(self, territory):
+        return ", ".join(territory.regions) or "any"
+
+    @admin.display(description="postal prefixes")
+    def postal_prefixes_shown(self, territory):
+        return ", ".join(territory.postal_prefixes) or "any"
+
+    @admin.display(description="reps", ordering="rep_count")
+    def rep_count(self, territory):
+        return territory.rep_count
+
+
+class RuleConditionForm(forms.ModelForm):
+    class Meta:
+        model = RuleCondition
+        fields = ["field", "op", "value", "position"]
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("op") == "in_territory" and isinstance(cleaned.get("value"), str) and cleaned["value"]:
+            if not Territory.objects.filter(name=cleaned["value"]).exists():
+                self.add_error("value", f"No territory is named “{cleaned['value']}”.")
+        return cleaned
+
+
+class RuleConditionInline(admin.TabularInline):
+    model = RuleCondition
+    form = RuleConditionForm
+    extra = 1
+
+
+class RulePoolRepInline(SharedChoicesInlineMixin, admin.TabularInline):
+    model = RulePoolRep
+    shared_choice_fields = ("rep",)
+    extra = 0
+    verbose_name = "listed rep"
+    verbose_name_plural = "listed reps (tried in this order by a direct rule)"
+
+
+class RuleVersionBumpMixin:
+    """Bump the rule-set version after the rule and its inlines are saved, or a rule is deleted."""
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        if not change or form.has_changed() or any(formset.has_changed() for formset in formsets):
+            rule_set_bump_version()
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        rule_set_bump_version()
+
+    def delete_queryset(self, request, queryset):
+        super().delete_queryset(request, queryset)
+        rule_set_bump_version()
+
+
+@admin.register(Rule)
+class RuleAdmin(RuleVersionBumpMixin, admin.ModelAdmin):
+    list_display = ["priority", "name", "active", "strategy", "when_none_eligible", "pool", "condition_count", "sla_minutes"]
+    list_display_links = ["name"]
+    list_editable = ["priority", "active"]
+    list_filter = ["active", "strategy", "when_none_eligible", "requires_working_hours"]
+    list_select_related = ["pool_team", "pool_territory"]
+    search_fields = ["name"]
+    ordering = ["priority", "id"]
+    autocomplete_fields = ["pool_team", "pool_territory"]
+    filter_horizontal = ["required_skills", "preferred_skills"]
+    inlines = [RuleConditionInline, RulePoolRepInline]
+    fieldsets = [
+        (None, {"fields": ["name", "priority", "active"]}),
+        ("Pool", {"fields": ["pool_team", "pool_territory", "pool_matched_territory"],
+                  "description": "The pool is the union of the listed reps (below), the team's members and the territory's reps."}),
+        ("Decision", {"fields": ["strategy", "when_none_eligible", "required_skills", "preferred_skills",
+                                 "requires_working_hours", "sla_minutes", "claim_limit"]}),
+    ]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(
+            condition_count=Count("conditions", distinct=True), listed_reps=Count("pool_entries", distinct=True)
+        )
+
+    @admin.display(description="conditions", ordering="condition_count")
+    def condition_count(self, rule):
+        return rule.condition_count or "none (matches every lead)"
+
+    @admin.display(description="pool")
+    def pool(self, rule):
+        parts = []
+        if rule.listed_reps:
+            parts.append(f"{rule.listed_reps} listed rep{'s' if rule.listed_reps != 1 else ''}")
+        if rule.pool_team_id:
+            parts.append(f"team {rule.pool_team.name}")
+        if rule.pool_territory_id:
+            parts.append(f"territory {rule.pool_territory.name}")
+        if rule.pool_matched_territory:
+            parts.append("matched territory")
+        return " + ".join(parts) or "empty"
+
+
+@admin.register(RuleSet)
+class RuleSetAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "version", "existing_owner_first", "updated_at"]
+    readonly_fields = ["version", "updated_at"]
+
+    def has_add_permission(self, request):
+        return not RuleSet.objects.exists()
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if form.has_changed():
+            obj.version = rule_set_bump_version()
+
+
+@admin.register(Assignment)
+class AssignmentAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "lead", "outcome", "rep", "rule_name", "strategy", "decided", "ended"]
+    list_select_related = ["lead", "rep", "decided_by_user"]
+    list_filter = ["outcome", "decided_by", "strategy", "end_reason"]
+    search_fields = ["lead__email", "lead__company", "rep__email", "rep__name", "rule_name"]
+    date_hierarchy = "created_at"
+    show_full_result_count = False
+    fields = ["lead", "outcome", "rep", "rule", "rule_name", "strategy", "decided_by", "decided_by_user",
+              "rule_set_version", "created_at", "ended_at", "end_reason", "reason_trace"]
+    readonly_fields = fields
+
+    @admin.display(description="decided by")
+    def decided(self, assignment):
+        if assignment.decided_by == Assignment.DecidedBy.USER and assignment.decided_by_user_id:
+            return assignment.decided_by_user.get_username()
+        return assignment.get_decided_by_display()
+
+    @admin.display(description="ended")
+    def ended(self, assignment):
+        if not assignment.ended_at:
+            return "current" if assignment.outcome == Assignment.Outcome.ASSIGNED else "—"
+        return f"{assignment.get_end_reason_display()} {assignment.ended_at:%Y-%m-%d %H:%M}"
+
+    @admin.display(description="why")
+    def reason_trace(self, assignment):
+        return reason_trace_html(assignment.reason)
+
+
+@admin.register(RotationCursor)
+class RotationCursorAdmin(ReadOnlyAdmin):
+    list_display = ["pool_key", "last_rep_id", "updated_at"]
+    search_fields = ["pool_key"]
+
+
+@admin.register(RepDailyCount)
+class RepDailyCountAdmin(ReadOnlyAdmin):
+    list_display = ["day", "rep", "assigned"]
+    list_select_related = ["rep"]
+    search_fields = ["rep__name", "rep__email"]
+    date_hierarchy = "day"

@@ -1,0 +1,129 @@
+"""Ops admin for territories, rules and the audit trail: pages render, no query per row."""
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from routing.models import Assignment, RepDailyCount, RotationCursor, Rule, RuleSet, Territory
+from routing.tests.factories import AssignmentFactory, RuleFactory, TerritoryFactory, routing_setup_create
+
+pytestmark = pytest.mark.django_db
+MAX_QUERIES = 30
+
+
+@pytest.fixture
+def ops(admin_client):
+    return admin_client
+
+
+def page_queries(client, url: str) -> int:
+    client.get(url)  # the first request of a session also touches the session row
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url)
+    assert response.status_code == 200, url
+    return len(queries)
+
+
+def first_change_url(model) -> str:
+    obj = model.objects.order_by("pk").first()
+    return reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_change", args=[obj.pk])
+
+
+PAGES = [
+    ("changelist", Territory), ("add", Territory), ("change", Territory),
+    ("changelist", Rule), ("add", Rule), ("change", Rule),
+    ("changelist", RuleSet), ("change", RuleSet),
+    ("changelist", Assignment), ("change", Assignment),
+    ("changelist", RotationCursor), ("change", RotationCursor),
+    ("changelist", RepDailyCount), ("change", RepDailyCount),
+]
+
+
+def page_url(kind, model) -> str:
+    if kind == "change":
+        return first_change_url(model)
+    return reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_{kind}")
+
+
+@pytest.mark.parametrize("kind, model", PAGES, ids=[f"{m.__name__}-{k}" for k, m in PAGES])
+def test_page_renders_in_the_same_few_queries_at_5_and_50_rows(ops, kind, model):
+    RuleSet.current()
+    routing_setup_create(5)
+    at_5 = page_queries(ops, page_url(kind, model))
+    routing_setup_create(45)
+    at_50 = page_queries(ops, page_url(kind, model))
+    assert at_50 == at_5 <= MAX_QUERIES
+
+
+def test_rule_list_is_in_priority_order(ops):
+    RuleFactory(name="Catch-all", priority=900)
+    RuleFactory(name="DACH airlines", priority=10)
+    content = ops.get(reverse("admin:routing_rule_changelist")).content.decode()
+    assert content.index("DACH airlines") < content.index("Catch-all")
+
+
+def rule_form_data(rule, **changes) -> dict:
+    data = {
+        "name": rule.name, "priority": rule.priority, "active": "on", "strategy": rule.strategy,
+        "when_none_eligible": rule.when_none_eligible,
+        "conditions-TOTAL_FORMS": "1", "conditions-INITIAL_FORMS": "0",
+        "conditions-0-field": "country", "conditions-0-op": "equals", "conditions-0-value": '"DE"',
+        "conditions-0-position": "0",
+        "pool_entries-TOTAL_FORMS": "0", "pool_entries-INITIAL_FORMS": "0",
+    }
+    data.update(changes)
+    return data
+
+
+def test_saving_a_rule_change_bumps_the_rule_set_version(ops):
+    rule = RuleFactory(name="DACH airlines", priority=10)
+    before = RuleSet.current().version
+    url = reverse("admin:routing_rule_change", args=[rule.pk])
+    response = ops.post(url, rule_form_data(rule, priority="20"))
+    assert response.status_code == 302
+    assert RuleSet.current().version == before + 1
+    assert rule.conditions.get().value == "DE"
+
+
+def test_condition_naming_an_unknown_territory_is_refused_in_ops_language(ops):
+    rule = RuleFactory()
+    before = RuleSet.current().version
+    url = reverse("admin:routing_rule_change", args=[rule.pk])
+    response = ops.post(url, rule_form_data(rule, **{
+        "conditions-0-op": "in_territory", "conditions-0-value": '"Atlantis"'}))
+    assert response.status_code == 200
+    assert "No territory is named “Atlantis”." in response.content.decode()
+    assert RuleSet.current().version == before and not rule.conditions.exists()
+
+
+def test_condition_with_bad_value_is_explained(ops):
+    rule = RuleFactory()
+    response = ops.post(reverse("admin:routing_rule_change", args=[rule.pk]), rule_form_data(rule, **{
+        "conditions-0-op": "in", "conditions-0-value": '"DE"'}))
+    assert "needs a list of values" in response.content.decode()
+
+
+def test_assignment_page_explains_the_decision_readably(ops):
+    assignment = AssignmentFactory(reason={
+        "rules": [{"rule": "DACH airlines", "result": "no match", "why": "industry is retail"},
+                  {"rule": "Germany round robin", "result": "decided"}],
+        "skipped_reps": [{"rep": "ana@example.com", "why": "at capacity (40/40)"}],
+    })
+    content = ops.get(reverse("admin:routing_assignment_change", args=[assignment.pk])).content.decode()
+    assert "Rules tried" in content and "<strong>DACH airlines</strong>" in content
+    assert "why: industry is retail" in content
+    assert "Reps skipped" in content and "at capacity (40/40)" in content
+
+
+def test_assignments_cannot_be_edited_or_added(ops):
+    assignment = AssignmentFactory()
+    assert ops.get(reverse("admin:routing_assignment_add")).status_code == 403
+    response = ops.post(reverse("admin:routing_assignment_change", args=[assignment.pk]), {"rule_name": "x"})
+    assert response.status_code == 403
+
+
+def test_territory_list_shows_what_sits_inside(ops):
+    emea = TerritoryFactory(name="EMEA", countries=[])
+    TerritoryFactory(name="DACH", parent=emea, countries=["DE", "AT", "CH"])
+    content = ops.get(reverse("admin:routing_territory_changelist")).content.decode()
+    assert "DE, AT, CH" in content and "(through the territories inside)" in content
