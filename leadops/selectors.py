@@ -1,10 +1,14 @@
 """Reads of leads that the API, the admin and the import share."""
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django.db.models import Prefetch, QuerySet
 
 from leadops.models import Integration, Lead
 from routing.models import Assignment
+
+KEY_LOOKUP_CHUNK = 500
 
 
 def _with_current_assignment(leads: QuerySet[Lead]) -> QuerySet[Lead]:
@@ -36,3 +40,21 @@ def lead_list(*, integration: Integration | None = None) -> QuerySet[Lead]:
 
 def lead_get(*, lead_id: int) -> Lead | None:
     return _with_current_assignment(Lead.objects.filter(pk=lead_id)).first()
+
+
+def lead_keys_stored(keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], tuple[int, int | None]]:
+    """{(source, external_id): (lead id, integration id)} for the keys already stored; a query per 500 keys."""
+    keys = list(keys)
+    found: dict[tuple[str, str], tuple[int, int | None]] = {}
+    for start in range(0, len(keys), KEY_LOOKUP_CHUNK):
+        chunk = keys[start:start + KEY_LOOKUP_CHUNK]
+        external_ids = {ext for _, ext in chunk}
+        sources = {source for source, _ in chunk}
+        rows = Lead.objects.filter(source__in=sources, external_id__in=external_ids).values_list(
+            "source", "external_id", "id", "integration_id"
+        )
+        wanted = set(chunk)
+        for source, ext, lead_id, integration_id in rows:
+            if (source, ext) in wanted:
+                found[(source, ext)] = (lead_id, integration_id)
+    return found

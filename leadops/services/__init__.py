@@ -10,6 +10,7 @@ from leadops.services.leads import (
     ItemResult,
     integration_source,
     lead_create,
+    lead_facts_update,
     leads_create_bulk,
     leads_store,
 )
@@ -18,5 +19,5 @@ from leadops.services.normalise import lead_input_clean
 __all__ = [
     "BULK_MAX_ITEMS", "CREATED", "DUPLICATE", "ERROR", "DomainError", "IntakeConflict", "IntakeError", "ItemResult",
     "integration_create", "integration_key_rotate", "integration_source", "integrations_revoke", "lead_create",
-    "lead_event_record", "lead_input_clean", "leads_create_bulk", "leads_store",
+    "lead_event_record", "lead_facts_update", "lead_input_clean", "leads_create_bulk", "leads_store",
 ]

@@ -17,6 +17,8 @@ def integration_create(*, name: str, rate_limit_per_minute: int | None = None) -
         raise IntakeError({"name": ["Give the integration a name."]})
     if len(name) > 120:
         raise IntakeError({"name": ["At most 120 characters."]})
+    if rate_limit_per_minute is not None and rate_limit_per_minute < 1:
+        raise IntakeError({"rate_limit_per_minute": ["Must be 1 or more (empty = the server default)."]})
     if Integration.objects.filter(name=name).exists():
         raise IntakeError({"name": [f"An integration named “{name}” exists already."]})
     integration = Integration(name=name, rate_limit_per_minute=rate_limit_per_minute)

@@ -8,13 +8,14 @@ Two identical posts racing therefore give one lead: one `created`, one `duplicat
 """
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from django.db import IntegrityError, transaction
 
 from leadops.models import Integration, Lead
+from leadops.selectors import lead_keys_stored
 from leadops.services.errors import IntakeConflict, IntakeError
 from leadops.services.normalise import lead_input_clean
 from leadops.services.routing_hook import leads_send_to_routing
@@ -23,7 +24,6 @@ CREATED = "created"
 DUPLICATE = "duplicate"
 ERROR = "error"
 BULK_MAX_ITEMS = 1000
-_KEY_LOOKUP_CHUNK = 500
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,23 +53,6 @@ def _resolved(index: int, lead_id: int, owner_integration_id: int | None, integr
     if integration is not None and owner_integration_id != integration.pk:
         return _other_integrations_key(index)
     return ItemResult(index, status, lead_id=lead_id)
-
-
-def _existing_by_key(keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], tuple[int, int | None]]:
-    keys = list(keys)
-    found: dict[tuple[str, str], tuple[int, int | None]] = {}
-    for start in range(0, len(keys), _KEY_LOOKUP_CHUNK):
-        chunk = keys[start:start + _KEY_LOOKUP_CHUNK]
-        external_ids = {ext for _, ext in chunk}
-        sources = {source for source, _ in chunk}
-        rows = Lead.objects.filter(source__in=sources, external_id__in=external_ids).values_list(
-            "source", "external_id", "id", "integration_id"
-        )
-        wanted = set(chunk)
-        for source, ext, lead_id, integration_id in rows:
-            if (source, ext) in wanted:
-                found[(source, ext)] = (lead_id, integration_id)
-    return found
 
 
 def _insert_one(index: int, facts: dict, integration: Integration | None) -> ItemResult:
@@ -122,7 +105,7 @@ def leads_store(*, entries: Sequence[tuple[int, dict]], integration: Integration
         else:
             first_index[key] = index
             facts_at[index] = facts
-    existing = _existing_by_key(first_index)
+    existing = lead_keys_stored(first_index)
     for key, index in first_index.items():
         if key in existing:
             lead_id, owner_integration_id = existing[key]
@@ -174,3 +157,11 @@ def integration_source(integration: Integration) -> str:
     """The `source` of an integration's lead when the client sends none: the integration's name."""
     return integration.name
 
+
+
+def lead_facts_update(*, lead: Lead, facts: dict[str, Any]) -> Lead:
+    """Correct a stored lead's facts (cleaned by `lead_input_clean`); its routing is left as it is."""
+    for name, value in facts.items():
+        setattr(lead, name, value)
+    lead.save(update_fields=[*facts, "updated_at"])
+    return lead

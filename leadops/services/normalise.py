@@ -210,6 +210,7 @@ def _extra(value: Any) -> dict:
 _CLEANERS = {
     "email": _email,
     "country": _country,
+    "region": lambda v: _text(v, TEXT_FIELDS["region"]).upper(),
     "company_size": lambda v: _whole_number(v, 0, COMPANY_SIZE_MAX),
     "annual_revenue": _money,
     "score": lambda v: _whole_number(v, 0, 100),
