@@ -14,51 +14,65 @@ from routing.models import (
 )
 from routing.services.rule_set import rule_set_bump_version
 
-# Labels for the reason-trace keys ops read most; anything else is shown as it is named.
-TRACE_LABELS = {
-    "rules": "Rules tried",
-    "rules_tried": "Rules tried",
-    "skipped": "Reps skipped",
-    "skipped_reps": "Reps skipped",
-    "reps_skipped": "Reps skipped",
-}
-TRACE_NAME_KEYS = ("rule", "rep", "name", "email")
+# The engine's trace (routing.engine.core, Decision.reason): {"outcome", "existing_owner"?,
+# "rules": [{"rule", "result", "failed"?, "rep"?, "strategy"?, "territory"?, "skipped"?: [{"rep",
+# "reason"}], "territories"? / "widened_from"?: [{"territory", "skipped"}]}]}. Unknown keys are
+# shown as they are named, so a richer trace still reads.
+TRACE_SHOWN = ("rule", "result", "failed", "rep", "strategy", "territory", "skipped", "territories", "widened_from")
 
 
-def _trace_item(item) -> str:
-    if not isinstance(item, dict):
-        return format_html("{}", item)
-    name_key = next((k for k in TRACE_NAME_KEYS if item.get(k) not in (None, "")), None)
-    details = format_html_join(
-        "; ", "{}: {}", ((k.replace("_", " "), _plain(v)) for k, v in item.items() if k != name_key)
-    )
-    if name_key is None:
-        return details
-    return format_html("<strong>{}</strong> — {}", item[name_key], details) if details else format_html("<strong>{}</strong>", item[name_key])
+def _words(value) -> str:
+    return "—" if value in (None, "") else str(value).replace("_", " ")
 
 
 def _plain(value) -> str:
     if isinstance(value, list):
         return ", ".join(_plain(v) for v in value)
     if isinstance(value, dict):
-        return ", ".join(f"{k}: {_plain(v)}" for k, v in value.items())
-    return "—" if value in (None, "") else str(value)
+        return ", ".join(f"{_words(k)}: {_plain(v)}" for k, v in value.items() if not k.endswith("_id"))
+    return _words(value)
+
+
+def _skipped(skipped) -> str:
+    if not skipped:
+        return ""
+    return "skipped " + ", ".join(
+        f"{s.get('rep', '?')} ({_words(s.get('reason'))})" if isinstance(s, dict) else _plain(s) for s in skipped
+    )
+
+
+def _rule_entry(entry) -> str:
+    if not isinstance(entry, dict):
+        return format_html("{}", _plain(entry))
+    parts = [_words(entry.get("result"))]
+    if entry.get("failed"):
+        parts.append(f"condition not met: {entry['failed']}")
+    if entry.get("rep") is not None:
+        parts.append(f"to {entry['rep']}" + (f" by {_words(entry['strategy'])}" if entry.get("strategy") else ""))
+    if entry.get("territory"):
+        parts.append(f"territory {entry['territory']}")
+    for key in ("territories", "widened_from"):
+        for level in entry.get(key) or []:
+            parts.append(f"{_words(key)} {level.get('territory') or 'none'}: {_skipped(level.get('skipped')) or 'no reps'}")
+    if entry.get("skipped"):
+        parts.append(_skipped(entry["skipped"]))
+    parts += [f"{_words(k)}: {_plain(v)}" for k, v in entry.items() if k not in TRACE_SHOWN and not k.endswith("_id")]
+    return format_html("<strong>{}</strong> — {}", entry.get("rule") or "—", "; ".join(parts))
 
 
 def reason_trace_html(reason) -> str:
-    """A decision's reason trace as nested lists: rules tried and why, reps skipped and why."""
+    """A decision's reason trace, readable: outcome, rules tried and why each did not decide, reps skipped."""
     if not reason:
         return "—"
     if not isinstance(reason, dict):
         return format_html("{}", _plain(reason))
     rows = []
     for key, value in reason.items():
-        label = TRACE_LABELS.get(key, key.replace("_", " ").capitalize())
-        if isinstance(value, list):
-            items = format_html_join("", "<li>{}</li>", ((_trace_item(v),) for v in value)) or mark_safe("<li>none</li>")
-            rows.append(format_html("<li>{}:<ul>{}</ul></li>", label, items))
+        if key == "rules":
+            items = format_html_join("", "<li>{}</li>", ((_rule_entry(e),) for e in value)) or mark_safe("<li>none</li>")
+            rows.append(format_html("<li>Rules tried, in order:<ol>{}</ol></li>", items))
         else:
-            rows.append(format_html("<li>{}: {}</li>", label, _plain(value)))
+            rows.append(format_html("<li>{}: {}</li>", _words(key).capitalize(), _plain(value)))
     return format_html('<ul class="reason-trace">{}</ul>', format_html_join("", "{}", ((r,) for r in rows)))
 
 

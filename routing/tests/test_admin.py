@@ -105,14 +105,19 @@ def test_condition_with_bad_value_is_explained(ops):
 
 def test_assignment_page_explains_the_decision_readably(ops):
     assignment = AssignmentFactory(reason={
-        "rules": [{"rule": "DACH airlines", "result": "no match", "why": "industry is retail"},
-                  {"rule": "Germany round robin", "result": "decided"}],
-        "skipped_reps": [{"rep": "ana@example.com", "why": "at capacity (40/40)"}],
+        "outcome": "assigned",
+        "rules": [
+            {"rule": "DACH airlines", "rule_id": 1, "result": "no_match", "failed": "industry equals airline"},
+            {"rule": "Germany round robin", "rule_id": 2, "result": "assigned", "rep": "Ana Ruiz", "rep_id": 7,
+             "strategy": "round_robin", "territory": "Germany", "territory_id": 3,
+             "skipped": [{"rep": "Bo Berg", "rep_id": 8, "reason": "at_capacity"}]},
+        ],
     })
     content = ops.get(reverse("admin:routing_assignment_change", args=[assignment.pk])).content.decode()
-    assert "Rules tried" in content and "<strong>DACH airlines</strong>" in content
-    assert "why: industry is retail" in content
-    assert "Reps skipped" in content and "at capacity (40/40)" in content
+    assert "Rules tried, in order" in content
+    assert "<strong>DACH airlines</strong> — no match; condition not met: industry equals airline" in content
+    assert "to Ana Ruiz by round robin; territory Germany; skipped Bo Berg (at capacity)" in content
+    assert "rep_id" not in content
 
 
 def test_assignments_cannot_be_edited_or_added(ops):
