@@ -67,10 +67,10 @@ class ReportFilter(django_filters.FilterSet):
         label="To", method="filter_end", widget=forms.DateInput(attrs={"type": "date"}),
     )
     team = django_filters.ModelChoiceFilter(
-        queryset=Team.objects.all(), field_name="rep__team", empty_label="All teams",
+        queryset=Team.objects.all(), field_name="rep__team", label="Team", empty_label="All teams",
     )
     territory = django_filters.ModelChoiceFilter(
-        queryset=Territory.objects.all(), method="filter_territory", empty_label="All territories",
+        queryset=Territory.objects.all(), method="filter_territory", label="Territory", empty_label="All territories",
     )
     source = django_filters.CharFilter(field_name="lead__source", label="Source")
 

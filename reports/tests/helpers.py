@@ -1,7 +1,7 @@
 """Small builders for report fixtures: assignments, contacts, conversions and flags at exact times."""
 import datetime as dt
 
-from django.contrib.auth.models import Group, User
+from django.contrib.auth.models import Group, Permission, User
 from django.http import QueryDict
 
 from leadops.tests.factories import LeadEventFactory, LeadFactory
@@ -54,6 +54,10 @@ def report_filter(**params) -> ReportFilter:
 
 
 def manager(username="manager", password="pass-Word-123") -> User:
+    """A user in the Managers group (recreated with its permission when a transactional test flushed it)."""
     user = User.objects.create_user(username, password=password)
-    user.groups.add(Group.objects.get(name="Managers"))
+    group, created = Group.objects.get_or_create(name="Managers")
+    if created:
+        group.permissions.add(Permission.objects.get(content_type__app_label="reports", codename="view_reports"))
+    user.groups.add(group)
     return user

@@ -3,7 +3,7 @@ import csv
 import io
 
 import pytest
-from django.contrib.auth.models import User
+from django.contrib.auth.models import Group, User
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -79,9 +79,12 @@ def test_a_manager_can_log_in_on_the_reports_login_page(client, data):
     assert client.get("/reports/").status_code == 200
 
 
-def test_the_managers_group_grants_the_report_permission():
-    user = manager()
-    assert user.has_perm("reports.view_reports")
+def test_the_managers_group_made_by_the_migration_grants_the_report_permission():
+    group = Group.objects.get(name="Managers")
+    assert list(group.permissions.values_list("content_type__app_label", "codename")) == [("reports", "view_reports")]
+    user = User.objects.create_user("mia")
+    user.groups.add(group)
+    assert User.objects.get(pk=user.pk).has_perm("reports.view_reports")
 
 
 def test_csv_has_the_columns_and_figures_of_the_table(manager_client, data):

@@ -1,0 +1,117 @@
+"""A manager opens the reports in a real Chromium, changes the period and sees the charts drawn.
+
+Runs Debian's /usr/bin/chromium through Playwright (never `playwright install`); skipped by
+conftest.py when it is not installed. The screenshot lands in test-results/ (gitignored).
+"""
+import datetime as dt
+import re
+from pathlib import Path
+
+import pytest
+
+from reports.tests.helpers import assign, at, convert, end, event, manager
+from reps.tests.factories import RepFactory, TeamFactory
+from routing.tests.factories import RuleFactory
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+CHROMIUM = "/usr/bin/chromium"
+RESULTS = Path(__file__).resolve().parents[2] / "test-results"
+# Per rep: (name, team, leads assigned in March 2026, converted, contacted after seconds …)
+REPS = [
+    ("Ana Ruiz", "EMEA", 5, 3, [60, 200, 900]),
+    ("Ben Okafor", "EMEA", 4, 1, [30]),
+    ("Chloé Martin", "US West", 6, 2, [100, 5000, 20000, 90000]),
+    ("Dev Patel", "US West", 3, 0, []),
+]
+
+
+@pytest.fixture
+def march_data():
+    teams, rule = {}, RuleFactory(name="Round robin")
+    for name, team, assigned, converted, speeds in REPS:
+        rep = RepFactory(name=name, team=teams.setdefault(team, TeamFactory(name=team)))
+        mine = [assign(rep, at(2 + i * 3, 9 + i), rule=rule) for i in range(assigned)]
+        for a, seconds in zip(mine, speeds):
+            event(a, "contacted", a.created_at + dt.timedelta(seconds=seconds))
+        for a in mine[:converted]:
+            convert(a, a.created_at + dt.timedelta(days=2))
+    # Dev flags one lead misrouted: his accuracy drops to 2/3.
+    dev = rep  # the last one
+    flagged = dev.assignments.order_by("created_at").first()
+    event(flagged, "misrouted", flagged.created_at + dt.timedelta(minutes=10))
+    end(flagged, flagged.created_at + dt.timedelta(minutes=10), "misrouted")
+
+
+@pytest.fixture
+def page():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        context = browser.new_context(viewport={"width": 1400, "height": 1000})
+        page = context.new_page()
+        outside = []
+        page.on("request", lambda request: outside.append(request.url) if not re.match(r"https?://(localhost|127\.0\.0\.1)", request.url) else None)
+        yield page
+        browser.close()
+        assert outside == [], f"the page reached outside: {outside}"
+
+
+def test_manager_sees_charts_and_table_for_the_chosen_period(live_server, march_data, page):
+    manager(username="mia", password="pass-Word-123")
+    page.goto(f"{live_server.url}/reports/")
+    assert "/reports/login/" in page.url
+    page.fill("#id_username", "mia")
+    page.fill("#id_password", "pass-Word-123")
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{live_server.url}/reports/")
+    # The default period (the last 30 days) holds nothing: empty states, no charts.
+    assert page.locator("#chart-conversion-empty").is_visible()
+
+    page.fill("#id_start", "2026-03-01")
+    page.fill("#id_end", "2026-03-31")
+    page.click("#filters button[type=submit]")
+    page.wait_for_url(re.compile(r"start=2026-03-01&end=2026-03-31"))
+    page.wait_for_selector("#chart-speed .main-svg", timeout=15_000)
+
+    reps = len(REPS)
+    bars = "g.trace.bars g.point"
+    assert page.locator(f"#chart-conversion {bars}").count() == reps
+    assert page.locator(f"#chart-accuracy {bars}").count() == reps
+    assert page.locator("#chart-per_day g.trace.bars").count() == 2  # one stacked trace per team
+    assert page.locator(f"#chart-speed {bars}").count() == 7  # six time buckets + not contacted
+    assert page.locator("#chart-conversion .xtick text").all_text_contents() == [r[0] for r in REPS]
+
+    rows = page.locator("#rep-table tbody tr")
+    assert rows.count() == reps
+    table = {
+        rows.nth(i).locator("th").inner_text(): (
+            rows.nth(i).locator("[data-col=assigned]").inner_text(),
+            rows.nth(i).locator("[data-col=converted]").inner_text(),
+            rows.nth(i).locator("[data-col=conversion_rate]").inner_text(),
+            rows.nth(i).locator("[data-col=assignment_accuracy]").inner_text(),
+        )
+        for i in range(reps)
+    }
+    assert table == {
+        "Ana Ruiz": ("5", "3", "60.0 %", "100.0 %"),
+        "Ben Okafor": ("4", "1", "25.0 %", "100.0 %"),
+        "Chloé Martin": ("6", "2", "33.3 %", "100.0 %"),
+        "Dev Patel": ("3", "0", "0.0 %", "66.7 %"),
+    }
+    totals = page.locator("#totals")
+    assert totals.locator("[data-col=assigned]").inner_text() == "18"
+    assert totals.locator("[data-col=converted]").inner_text() == "6"
+
+    RESULTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(RESULTS / "reports-page.png"), full_page=True)
+
+    # Sorting by conversion rate (twice = descending) reorders the table.
+    page.click("#rep-table th[data-key=conversion_rate] a")
+    page.click("#rep-table th[data-key=conversion_rate] a")
+    page.wait_for_url(re.compile(r"sort=-conversion_rate"))
+    assert page.locator("#rep-table tbody th").all_inner_texts() == ["Ana Ruiz", "Chloé Martin", "Ben Okafor", "Dev Patel"]
