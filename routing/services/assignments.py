@@ -1,0 +1,133 @@
+"""Ops and reps changing who owns a lead: reassign, claim from a pool, release back to routing.
+
+Each change is a new Assignment row naming the user; the one it replaces gets `ended_at`.
+Lead rows are locked first, then the routing lock (locks.py), so these never race a worker
+for a rep's spare capacity.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.db import transaction
+from django.utils import timezone
+
+from leadops.models import Lead, LeadEventType, LeadStatus
+from reps.models import Rep
+from routing import selectors
+from routing.engine import RoutingEngine, claim_refusal
+from routing.models import Assignment, RuleSet
+from routing.services.errors import RoutingConflict, RoutingError
+from routing.services.locks import routing_lock_acquire
+from routing.services.snapshot import lead_facts, routing_snapshot_load
+
+CLOSED = (LeadStatus.CONVERTED, LeadStatus.LOST)
+MANUAL = "manual"
+POOL_CLAIM = "pool_claim"
+
+REFUSALS = {
+    "inactive": "is inactive",
+    "on_time_off": "is on time off",
+    "at_capacity": "is at capacity",
+    "claim_limit_reached": "holds as many unworked leads from this pool as the rule allows",
+}
+
+
+def _user_label(user) -> str:
+    return user.get_username() if user is not None else "system"
+
+
+def _switch_owner(lead: Lead, *, rep: Rep, now, assignment: Assignment, end_reason: str) -> None:
+    Assignment.objects.filter(lead=lead, ended_at__isnull=True).update(ended_at=now, end_reason=end_reason)
+    assignment.save()
+    lead.status, lead.owner, lead.assigned_at, lead.pool_rule = LeadStatus.ASSIGNED, rep, now, None
+    lead.routing_error = ""
+    lead.save(update_fields=["status", "owner", "assigned_at", "pool_rule", "routing_error", "updated_at"])
+
+
+def leads_reassign(*, lead_ids: Iterable[int], rep_id: int, user=None) -> list[int]:
+    """Give the leads to `rep_id` as a manual decision; returns the ids that moved.
+
+    Closed leads and leads the rep already owns are left as they are. The rep must be
+    active and have room for all of them (capacity is a promise to the rep).
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        leads = list(Lead.objects.select_for_update().filter(id__in=set(lead_ids)).order_by("id"))
+        routing_lock_acquire()
+        rep = Rep.objects.filter(id=rep_id).first()
+        if rep is None:
+            raise RoutingError({"rep": ["No such rep."]})
+        if not rep.active:
+            raise RoutingError({"rep": [f"{rep.name} is inactive and cannot receive leads."]})
+        movable = [lead for lead in leads if lead.status not in CLOSED and lead.owner_id != rep.id]
+        open_now = selectors.rep_open_lead_counts(rep_ids=[rep.id]).get(rep.id, 0)
+        if open_now + len(movable) > rep.capacity:
+            raise RoutingError({"rep": [
+                f"{rep.name} holds {open_now} open leads of a capacity of {rep.capacity}: "
+                f"no room for {len(movable)} more."]})
+        version = RuleSet.current().version
+        previous = dict(Rep.objects.filter(id__in={l.owner_id for l in movable if l.owner_id})
+                        .values_list("id", "name"))
+        for lead in movable:
+            reason = {"outcome": "assigned", "manual": True, "by": _user_label(user),
+                      "rep": rep.name, "rep_id": rep.id,
+                      "from": previous.get(lead.owner_id), "from_status": lead.status}
+            _switch_owner(lead, rep=rep, now=now, end_reason=Assignment.EndReason.REASSIGNED,
+                          assignment=Assignment(
+                              lead=lead, outcome=Assignment.Outcome.ASSIGNED, rep=rep,
+                              strategy=MANUAL, decided_by=Assignment.DecidedBy.USER,
+                              decided_by_user=user, rule_set_version=version, reason=reason,
+                              created_at=now))
+    return [lead.id for lead in movable]
+
+
+def lead_claim(*, lead_id: int, rep_id: int, user=None) -> Assignment:
+    """A pool member takes a pooled lead (shotgun: first claim wins).
+
+    The rep must be in the pool of the rule holding the lead, active, not on time off,
+    below capacity and below the rule's claim limit of unworked claimed leads.
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        lead = Lead.objects.select_for_update().filter(id=lead_id).first()
+        if lead is None:
+            raise RoutingError({"lead": ["No such lead."]})
+        if lead.status != LeadStatus.POOLED or lead.pool_rule_id is None:
+            raise RoutingConflict({"lead": [f"The lead is {lead.status}, not waiting in a pool."]})
+        routing_lock_acquire()
+        snapshot = routing_snapshot_load(now=now, leads=[])
+        rep = snapshot.reps.get(rep_id)
+        if rep is None:
+            raise RoutingError({"rep": ["No such rep."]})
+        engine = RoutingEngine(snapshot)
+        if rep_id not in engine.pool_rep_ids(lead.pool_rule_id, lead_facts(lead)):
+            raise RoutingError({"rep": [f"{rep.name} is not in the pool holding this lead."]})
+        rule = next(r for r in snapshot.rules if r.id == lead.pool_rule_id)
+        refusal = claim_refusal(rep, rule=rule, now=now, open_claimed=selectors.rep_claimed_open_count(
+            rep_id=rep_id, rule_id=rule.id))
+        if refusal:
+            raise RoutingError({"rep": [f"{rep.name} {REFUSALS.get(refusal, refusal)}."]})
+        rep_row = Rep.objects.get(id=rep_id)
+        assignment = Assignment(
+            lead=lead, outcome=Assignment.Outcome.ASSIGNED, rep=rep_row, rule_id=rule.id,
+            rule_name=rule.name, strategy=POOL_CLAIM, decided_by=Assignment.DecidedBy.USER,
+            decided_by_user=user or rep_row.user, rule_set_version=snapshot.settings.version or 0,
+            created_at=now,
+            reason={"outcome": "assigned", "claimed": True, "rule": rule.name, "rule_id": rule.id,
+                    "rep": rep.name, "rep_id": rep.id, "by": _user_label(user or rep_row.user)})
+        _switch_owner(lead, rep=rep_row, now=now, end_reason=Assignment.EndReason.REASSIGNED,
+                      assignment=assignment)
+    return assignment
+
+
+def leads_release(*, lead_ids: Iterable[int], user=None, note: str = "") -> list[int]:
+    """Send owned leads back to routing without their current rep (a `released` event each)."""
+    from leadops.services.events import lead_event_record
+
+    released = []
+    owned = Lead.objects.filter(id__in=set(lead_ids), owner__isnull=False).exclude(
+        status__in=CLOSED).order_by("id").values_list("id", flat=True)
+    for lead_id in owned:
+        lead_event_record(lead_id=lead_id, type=LeadEventType.RELEASED, user=user, note=note)
+        released.append(lead_id)
+    return released

@@ -1,0 +1,201 @@
+"""leads_route: claim pending leads, lock, load the snapshot, decide, write — in bulk.
+
+One transaction per batch of lead ids:
+1. claim the leads still waiting (`SELECT … FOR UPDATE SKIP LOCKED`): a retried or duplicated
+   job finds nothing to do, and two workers never route the same lead;
+2. take the routing lock (locks.py), then read reps' load, daily counts and cursors;
+3. decide every lead in memory; a lead that breaks the engine is recorded on the lead
+   (`routing_error`) and stays pending, the rest of the batch goes on;
+4. write Assignment rows, lead updates, daily counts, cursors — a handful of statements.
+"""
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.db import DataError, IntegrityError, connection, transaction
+from django.utils import timezone
+
+from leadops.models import Lead, LeadStatus
+from reps.models import Rep
+from routing import selectors
+from routing.engine import ASSIGNED, POOLED, Decision, EngineConfigError, RoutingEngine
+from routing.models import Assignment, RepDailyCount, RotationCursor
+from routing.services.locks import routing_lock_acquire
+from routing.services.snapshot import LEAD_FACT_COLUMNS, lead_facts, routing_snapshot_load
+
+logger = logging.getLogger(__name__)
+
+RETRYABLE = (LeadStatus.PENDING, LeadStatus.POOLED, LeadStatus.UNROUTABLE)
+
+
+@dataclass
+class RouteResult:
+    assigned: int = 0
+    pooled: int = 0
+    unroutable: int = 0
+    unchanged: int = 0  # held again on the same rule: no new Assignment row
+    skipped: int = 0  # no longer waiting, or being routed by another worker right now
+    failed: dict[int, str] = field(default_factory=dict)  # lead id -> why
+
+    def add(self, other: "RouteResult") -> None:
+        for name in ("assigned", "pooled", "unroutable", "unchanged", "skipped"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.failed.update(other.failed)
+
+    def as_dict(self) -> dict:
+        return {"assigned": self.assigned, "pooled": self.pooled, "unroutable": self.unroutable,
+                "unchanged": self.unchanged, "skipped": self.skipped,
+                "failed": {str(k): v for k, v in self.failed.items()}}
+
+    def summary(self) -> str:
+        text = (f"{self.assigned} assigned, {self.pooled} pooled, {self.unroutable} unroutable, "
+                f"{self.unchanged} unchanged, {self.skipped} skipped")
+        return text + (f", {len(self.failed)} failed" if self.failed else "")
+
+
+def leads_route(*, lead_ids: Iterable[int], retry: bool = False,
+                batch_size: int | None = None) -> RouteResult:
+    """Route the given leads that are still pending (also pooled / unroutable ones if `retry`).
+
+    Safe to call twice with the same ids, from any number of processes at once.
+    """
+    ids = sorted(set(lead_ids))
+    size = batch_size or settings.ROUTING_BATCH_SIZE
+    statuses = RETRYABLE if retry else (LeadStatus.PENDING,)
+    result = RouteResult()
+    for start in range(0, len(ids), size):
+        result.add(_route_batch(ids[start:start + size], statuses))
+    return result
+
+
+@transaction.atomic
+def _route_batch(ids: list[int], statuses) -> RouteResult:
+    result = RouteResult()
+    leads = list(
+        Lead.objects.select_for_update(skip_locked=True)
+        .filter(id__in=ids, status__in=statuses).only(*LEAD_FACT_COLUMNS).order_by("id")
+    )
+    result.skipped = len(ids) - len(leads)
+    if not leads:
+        return result
+    routing_lock_acquire()
+    now = timezone.now()
+    try:
+        snapshot = routing_snapshot_load(now=now, leads=leads)
+        engine = RoutingEngine(snapshot)
+    except EngineConfigError as exc:
+        # The set-up itself cannot be compiled: nothing can be decided until ops fix it.
+        message = f"Routing set-up error: {exc}"
+        logger.error("%s (%d leads left waiting)", message, len(leads))
+        Lead.objects.filter(id__in=[lead.id for lead in leads]).update(routing_error=message)
+        result.failed = {lead.id: message for lead in leads}
+        return result
+    excluded = selectors.lead_excluded_rep_ids(lead_ids=[lead.id for lead in leads])
+    decided: list[tuple[Lead, Decision]] = []
+    for lead in leads:
+        try:
+            decided.append((lead, engine.decide(lead_facts(lead, excluded.get(lead.id)))))
+        except Exception as exc:  # noqa: BLE001 — one bad lead must not sink its batch
+            logger.exception("routing lead %s failed", lead.id)
+            result.failed[lead.id] = f"{type(exc).__name__}: {exc}"
+    rule_names = {r.id: r.name for r in snapshot.rules}
+    version = snapshot.settings.version or 0
+    writes = []
+    for lead, decision in decided:
+        if (decision.outcome == POOLED and lead.status == LeadStatus.POOLED
+                and lead.pool_rule_id == decision.rule_id):
+            result.unchanged += 1  # held again where it was: no new audit row
+            continue
+        writes.append((lead, decision, Assignment(
+            lead_id=lead.id, outcome=decision.outcome, rep_id=decision.rep_id,
+            rule_id=decision.rule_id, rule_name=rule_names.get(decision.rule_id, ""),
+            strategy=decision.strategy or "", decided_by=Assignment.DecidedBy.ENGINE,
+            rule_set_version=version, reason=decision.reason, created_at=now,
+        )))
+    try:
+        with transaction.atomic():  # savepoint: if the bulk write fails, write lead by lead
+            _write(writes, now)
+    except (IntegrityError, DataError) as exc:
+        logger.warning("bulk routing write failed (%s); writing lead by lead", exc)
+        for one in writes:
+            try:
+                with transaction.atomic():
+                    _write([one], now)
+            except (IntegrityError, DataError) as lead_exc:
+                result.failed[one[0].id] = f"{type(lead_exc).__name__}: {lead_exc}"
+    if result.failed:
+        by_message = defaultdict(list)
+        for lead_id, message in result.failed.items():
+            by_message[message[:2000]].append(lead_id)
+        for message, lead_ids in by_message.items():
+            Lead.objects.filter(id__in=lead_ids).update(routing_error=message)
+    for lead, decision, _ in writes:
+        if lead.id not in result.failed:
+            setattr(result, decision.outcome, getattr(result, decision.outcome) + 1)
+    _write_state(engine, snapshot, now)
+    return result
+
+
+def _write(writes, now) -> None:
+    if not writes:
+        return
+    lead_ids = [lead.id for lead, _, _ in writes]
+    Assignment.objects.filter(lead_id__in=lead_ids, ended_at__isnull=True).update(
+        ended_at=now, end_reason=Assignment.EndReason.REROUTED)
+    Assignment.objects.bulk_create([row for _, _, row in writes], batch_size=1000)
+    _leads_update([
+        (lead.id, d.outcome, d.rep_id, d.rule_id if d.outcome == POOLED else None,
+         now if d.outcome == ASSIGNED else None)
+        for lead, d, _ in writes
+    ], now)
+
+
+def _leads_update(rows: list[tuple], now) -> None:
+    """Set status, owner, pool rule, assigned_at per lead in one statement on Postgres."""
+    if connection.vendor == "postgresql":
+        table = connection.ops.quote_name(Lead._meta.db_table)
+        values = ", ".join(["(%s, %s, %s, %s, %s)"] * len(rows))
+        params = [p for row in rows for p in row]
+        sql = (
+            f"UPDATE {table} AS l SET status = v.status, owner_id = v.owner_id::bigint, "
+            f"pool_rule_id = v.pool_rule_id::bigint, assigned_at = v.assigned_at::timestamptz, "
+            f"routing_error = '', updated_at = %s "
+            f"FROM (VALUES {values}) AS v(id, status, owner_id, pool_rule_id, assigned_at) "
+            f"WHERE l.id = v.id::bigint"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [now, *params])
+        return
+    groups = defaultdict(list)
+    for lead_id, *fields in rows:
+        groups[tuple(fields)].append(lead_id)
+    for (status, owner_id, pool_rule_id, assigned_at), lead_ids in groups.items():
+        Lead.objects.filter(id__in=lead_ids).update(
+            status=status, owner_id=owner_id, pool_rule_id=pool_rule_id, assigned_at=assigned_at,
+            routing_error="", updated_at=now)
+
+
+def _write_state(engine: RoutingEngine, snapshot, now) -> None:
+    """Persist what the batch moved: today's counts, rotation cursors, reps' last assignment.
+
+    Absolute values are safe: they were read and moved under the routing lock.
+    """
+    touched = [snapshot.reps[rid] for rid in sorted(engine.touched_reps)]
+    if touched:
+        RepDailyCount.objects.bulk_create(
+            [RepDailyCount(rep_id=r.id, day=selectors.rep_local_day(r.timezone, now),
+                           assigned=r.assigned_today) for r in touched],
+            update_conflicts=True, unique_fields=["rep", "day"], update_fields=["assigned"])
+        Rep.objects.filter(id__in=[r.id for r in touched]).update(last_assigned_at=now)
+    if engine.touched_cursors:
+        RotationCursor.objects.bulk_create(
+            [RotationCursor(pool_key=key, last_rep_id=c.last_rep_id,
+                            current_weights={str(k): v for k, v in c.current_weights.items()},
+                            updated_at=now)
+             for key in sorted(engine.touched_cursors) for c in [snapshot.cursors[key]]],
+            update_conflicts=True, unique_fields=["pool_key"],
+            update_fields=["last_rep_id", "current_weights", "updated_at"])

@@ -1,0 +1,338 @@
+"""Routing with the database: leads_route, the sweep, jobs on commit, reassign, claim, release."""
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from leadops.models import Lead
+from leadops.services.events import lead_event_record
+from leadops.tests.factories import AccountFactory, LeadFactory
+from reps.tests.factories import RepFactory, TeamFactory, TimeOffFactory
+from routing.models import Assignment, RepDailyCount, RotationCursor, RuleSet
+from routing.services import (
+    RoutingConflict, RoutingError, lead_claim, leads_enqueue_routing, leads_reassign,
+    leads_release, leads_route, leads_route_pending, rep_deactivate,
+)
+from routing.tests.factories import RuleConditionFactory, RuleFactory, RulePoolRepFactory, TerritoryFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def team_of_three():
+    team = TeamFactory(name="Inbound")
+    reps = [RepFactory(team=team, name=f"Rep {c}", capacity=10, daily_cap=10) for c in "ABC"]
+    rule = RuleFactory(name="Inbound round robin", pool_team=team)
+    return team, reps, rule
+
+
+def run_routing_jobs():
+    """Inline queues (no REDIS_URL) already ran the jobs; with Redis, work them off here.
+
+    SimpleWorker does not fork, so the job sees this test's uncommitted data.
+    """
+    import django_rq
+    from rq import SimpleWorker
+
+    queue = django_rq.get_queue("routing")
+    if queue.is_async:
+        SimpleWorker([queue], connection=queue.connection).work(burst=True)
+
+
+def route(leads, **kw):
+    return leads_route(lead_ids=[lead.id for lead in leads], **kw)
+
+
+def owners_of(leads):
+    by_id = dict(Lead.objects.filter(id__in=[l.id for l in leads]).values_list("id", "owner_id"))
+    return [by_id[lead.id] for lead in leads]
+
+
+def test_pending_leads_are_assigned_in_rotation_with_an_explained_assignment(team_of_three):
+    _, reps, rule = team_of_three
+    leads = LeadFactory.create_batch(4)
+    result = route(leads)
+    assert (result.assigned, result.unroutable, result.failed) == (4, 0, {})
+    assert owners_of(leads) == [reps[0].id, reps[1].id, reps[2].id, reps[0].id]
+    lead = Lead.objects.get(id=leads[0].id)
+    assert (lead.status, lead.assigned_at is not None) == ("assigned", True)
+    a = Assignment.objects.get(lead=lead)
+    assert (a.outcome, a.rep_id, a.rule_id, a.rule_name, a.strategy, a.decided_by) == (
+        "assigned", reps[0].id, rule.id, "Inbound round robin", "round_robin", "engine")
+    assert a.rule_set_version == RuleSet.current().version
+    assert a.reason["rules"][0]["rule"] == "Inbound round robin"
+    assert a.reason["rules"][0]["rep"] == "Rep A"
+
+
+def test_routing_the_same_leads_twice_changes_nothing(team_of_three):
+    leads = LeadFactory.create_batch(3)
+    route(leads)
+    again = route(leads)
+    assert (again.assigned, again.skipped) == (0, 3)
+    assert Assignment.objects.count() == 3
+
+
+def test_the_rotation_and_daily_counts_live_in_the_database_between_batches(team_of_three):
+    _, reps, rule = team_of_three
+    leads = LeadFactory.create_batch(4)
+    for lead in leads:  # one job per lead
+        route([lead])
+    assert owners_of(leads) == [reps[0].id, reps[1].id, reps[2].id, reps[0].id]
+    assert RotationCursor.objects.get(pool_key=f"rule:{rule.id}").last_rep_id == reps[0].id
+    counts = dict(RepDailyCount.objects.values_list("rep_id", "assigned"))
+    assert counts == {reps[0].id: 2, reps[1].id: 1, reps[2].id: 1}
+
+
+def test_capacity_counts_the_open_leads_already_in_the_database(team_of_three):
+    _, reps, _ = team_of_three
+    reps[0].capacity = 1
+    reps[0].save()
+    LeadFactory(status="assigned", owner=reps[0])
+    leads = LeadFactory.create_batch(3)
+    route(leads)
+    assert reps[0].id not in owners_of(leads)
+
+
+def test_daily_cap_is_kept_across_separate_jobs():
+    team = TeamFactory()
+    capped = RepFactory(team=team, daily_cap=2, capacity=50)
+    other = RepFactory(team=team, capacity=50)
+    RuleFactory(pool_team=team, strategy="direct")
+    RulePoolRepFactory(rule=RuleFactory(pool_team=team, strategy="direct", priority=1), rep=capped)
+    leads = LeadFactory.create_batch(3)
+    for lead in leads:
+        route([lead])
+    assert owners_of(leads) == [capped.id, capped.id, other.id]
+    assert RepDailyCount.objects.get(rep=capped).assigned == 2
+
+
+def test_a_lead_no_rule_matches_is_unroutable_and_explained(team_of_three):
+    _, _, rule = team_of_three
+    RuleConditionFactory(rule=rule, field="country", op="equals", value="FR")
+    lead = LeadFactory(country="DE")
+    assert route([lead]).unroutable == 1
+    lead.refresh_from_db()
+    assert (lead.status, lead.owner_id) == ("unroutable", None)
+    a = Assignment.objects.get(lead=lead)
+    assert (a.outcome, a.rule_id, a.rep_id) == ("unroutable", None, None)
+    assert a.reason["rules"] == [{"rule": rule.name, "rule_id": rule.id, "result": "no_match",
+                                  "failed": "country equals FR"}]
+
+
+def test_a_held_lead_waits_in_the_pool_and_the_sweep_routes_it_when_a_rep_frees_up():
+    team = TeamFactory()
+    rep = RepFactory(team=team, capacity=1)
+    rule = RuleFactory(pool_team=team, when_none_eligible="hold")
+    busy = LeadFactory(status="assigned", owner=rep)
+    lead = LeadFactory()
+    route([lead])
+    lead.refresh_from_db()
+    assert (lead.status, lead.pool_rule_id, lead.owner_id) == ("pooled", rule.id, None)
+    assert leads_route_pending(everything=True).routed.unchanged == 1  # still held: no new row
+    assert Assignment.objects.filter(lead=lead).count() == 1
+    Lead.objects.filter(id=busy.id).update(status="converted")
+    leads_route_pending(everything=True)
+    lead.refresh_from_db()
+    assert (lead.status, lead.owner_id) == ("assigned", rep.id)
+    first, second = Assignment.objects.filter(lead=lead).order_by("id")
+    assert (first.outcome, first.end_reason, second.outcome) == ("pooled", "rerouted", "assigned")
+
+
+def test_one_bad_lead_does_not_sink_its_batch(team_of_three):
+    _, _, rule = team_of_three
+    RuleConditionFactory(rule=rule, field="extra.plan", op="not_equals", value="free")
+    good = LeadFactory.create_batch(2, extra={"plan": "pro"})
+    bad = LeadFactory(extra=["not", "an", "object"])  # e.g. a broken import row
+    result = route([good[0], bad, good[1]])
+    assert result.assigned == 2 and list(result.failed) == [bad.id]
+    bad.refresh_from_db()
+    assert bad.status == "pending" and "AttributeError" in bad.routing_error
+    assert all(owners_of(good))
+
+
+def test_a_broken_rule_set_leaves_leads_pending_with_the_reason():
+    rule = RuleFactory(pool_team=TeamFactory())
+    RuleConditionFactory(rule=rule, field="country", op="in_territory", value="Atlantis")
+    lead = LeadFactory()
+    result = route([lead])
+    lead.refresh_from_db()
+    assert lead.status == "pending"
+    assert "unknown territory 'Atlantis'" in lead.routing_error == result.failed[lead.id]
+
+
+def test_nested_territories_route_to_the_most_specific_reps():
+    emea = TerritoryFactory(name="EMEA", countries=[])
+    dach = TerritoryFactory(name="DACH", parent=emea, countries=["DE", "AT", "CH"])
+    germany = TerritoryFactory(name="Germany", parent=dach, countries=["DE"])
+    dach_rep = RepFactory(territories=[dach])
+    de_rep = RepFactory(territories=[germany])
+    RuleFactory(pool_matched_territory=True)
+    austrian, german = LeadFactory(country="AT", region=""), LeadFactory(country="DE")
+    route([austrian, german])
+    assert owners_of([austrian, german]) == [dach_rep.id, de_rep.id]
+
+
+def test_existing_owner_of_the_account_gets_the_lead_first(team_of_three):
+    _, reps, _ = team_of_three
+    AccountFactory(domain="globex.example", owner=reps[2])
+    lead = LeadFactory(email="hank@globex.example")
+    route([lead])
+    assert owners_of([lead]) == [reps[2].id]
+    assert Assignment.objects.get(lead=lead).strategy == "existing_owner"
+
+
+def test_a_lead_flagged_misrouted_is_routed_again_to_someone_else(team_of_three, django_capture_on_commit_callbacks):
+    _, reps, _ = team_of_three
+    lead = LeadFactory()
+    route([lead])
+    assert owners_of([lead]) == [reps[0].id]
+    with django_capture_on_commit_callbacks(execute=True):
+        lead_event_record(lead_id=lead.id, type="misrouted")
+    run_routing_jobs()
+    lead.refresh_from_db()
+    assert lead.status == "assigned" and lead.owner_id != reps[0].id
+    latest = Assignment.objects.filter(lead=lead).order_by("-id").first()
+    skipped = latest.reason["rules"][0]["skipped"]
+    assert {"rep": "Rep A", "rep_id": reps[0].id, "reason": "excluded"} in skipped
+
+
+def test_leads_are_routed_only_after_the_transaction_that_stored_them_commits(
+        team_of_three, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        lead = LeadFactory()
+        leads_enqueue_routing([lead.id])
+        lead.refresh_from_db()
+        assert lead.status == "pending"  # nothing happens before commit
+    run_routing_jobs()
+    assert len(callbacks) == 1
+    lead.refresh_from_db()
+    assert lead.status == "assigned"
+
+
+def test_enqueueing_never_fails_the_caller_when_redis_is_down(
+        team_of_three, monkeypatch, django_capture_on_commit_callbacks):
+    import redis
+    from rq import Queue
+
+    dead = Queue("routing", connection=redis.Redis(host="127.0.0.1", port=1, socket_connect_timeout=1))
+    monkeypatch.setattr("routing.services.enqueue.django_rq.get_queue", lambda *a, **k: dead)
+    lead = LeadFactory()
+    with django_capture_on_commit_callbacks(execute=True):
+        leads_enqueue_routing([lead.id])  # logs, does not raise
+    lead.refresh_from_db()
+    assert lead.status == "pending"
+    call_command("route_pending", "--all", stdout=open("/dev/null", "w"))
+    lead.refresh_from_db()
+    assert lead.status == "assigned"
+
+
+def test_route_pending_leaves_fresh_leads_to_their_own_job(team_of_three):
+    old, fresh = LeadFactory(), LeadFactory()
+    Lead.objects.filter(id=old.id).update(updated_at=timezone.now() - dt.timedelta(minutes=10))
+    result = leads_route_pending(grace_seconds=120)
+    assert result.routed.assigned == 1
+    assert [lead.status for lead in Lead.objects.filter(id__in=[old.id, fresh.id]).order_by("id")] == [
+        "assigned", "pending"]
+
+
+def test_routing_a_batch_takes_the_same_number_of_queries_whatever_its_size():
+    team = TeamFactory()
+    RepFactory(team=team, capacity=100, daily_cap=100)  # one owner: SQLite writes one group
+    RuleFactory(pool_team=team)
+    route(LeadFactory.create_batch(3))  # first call creates the rule-set row and the cursor
+    small, large = LeadFactory.create_batch(3), LeadFactory.create_batch(40)
+    with CaptureQueriesContext(connection) as few:
+        route(small)
+    with CaptureQueriesContext(connection) as many:
+        route(large)
+    assert len(many) == len(few)
+
+
+def test_ops_can_reassign_leads_and_the_audit_names_them(team_of_three, admin_user):
+    _, reps, _ = team_of_three
+    lead = LeadFactory()
+    route([lead])
+    moved = leads_reassign(lead_ids=[lead.id], rep_id=reps[2].id, user=admin_user)
+    assert moved == [lead.id]
+    old, new = Assignment.objects.filter(lead=lead).order_by("id")
+    assert (old.end_reason, old.ended_at is not None) == ("reassigned", True)
+    assert (new.rep_id, new.decided_by, new.decided_by_user, new.strategy) == (
+        reps[2].id, "user", admin_user, "manual")
+    assert new.reason["from"] == "Rep A"
+
+
+def test_reassigning_to_an_inactive_or_full_rep_is_refused(team_of_three, admin_user):
+    _, reps, _ = team_of_three
+    lead = LeadFactory()
+    reps[1].active = False
+    reps[1].save()
+    with pytest.raises(RoutingError, match="inactive"):
+        leads_reassign(lead_ids=[lead.id], rep_id=reps[1].id, user=admin_user)
+    reps[2].capacity = 0
+    reps[2].save()
+    with pytest.raises(RoutingError, match="capacity"):
+        leads_reassign(lead_ids=[lead.id], rep_id=reps[2].id, user=admin_user)
+
+
+def test_pool_members_claim_pooled_leads_up_to_the_claim_limit():
+    team = TeamFactory()
+    ana, bo = RepFactory(team=team), RepFactory(team=team)
+    outsider = RepFactory()
+    RuleFactory(pool_team=team, strategy="pool", claim_limit=1)
+    first, second = LeadFactory(), LeadFactory()
+    assert route([first, second]).pooled == 2
+    with pytest.raises(RoutingError, match="not in the pool"):
+        lead_claim(lead_id=first.id, rep_id=outsider.id)
+    claim = lead_claim(lead_id=first.id, rep_id=ana.id)
+    assert (claim.rep_id, claim.strategy, claim.outcome) == (ana.id, "pool_claim", "assigned")
+    with pytest.raises(RoutingConflict):
+        lead_claim(lead_id=first.id, rep_id=bo.id)  # first claim won
+    with pytest.raises(RoutingError, match="as many unworked leads"):
+        lead_claim(lead_id=second.id, rep_id=ana.id)
+    assert lead_claim(lead_id=second.id, rep_id=bo.id).rep_id == bo.id
+
+
+def test_released_leads_go_back_to_routing_without_that_rep(team_of_three, admin_user,
+                                                           django_capture_on_commit_callbacks):
+    _, reps, _ = team_of_three
+    lead = LeadFactory()
+    route([lead])
+    with django_capture_on_commit_callbacks(execute=True):
+        assert leads_release(lead_ids=[lead.id], user=admin_user) == [lead.id]
+    run_routing_jobs()
+    lead.refresh_from_db()
+    assert lead.status == "assigned" and lead.owner_id not in (None, reps[0].id)
+
+
+def test_a_deactivated_rep_gets_nothing_and_their_open_leads_are_redistributed(
+        team_of_three, django_capture_on_commit_callbacks):
+    _, reps, _ = team_of_three
+    leads = LeadFactory.create_batch(6)
+    route(leads)
+    theirs = [l.id for l in leads if owners_of([l]) == [reps[0].id]]
+    assert len(theirs) == 2
+    with django_capture_on_commit_callbacks(execute=True):
+        assert rep_deactivate(rep_id=reps[0].id) == theirs
+    run_routing_jobs()
+    assert set(Lead.objects.filter(id__in=theirs).values_list("owner_id", flat=True)) <= {reps[1].id, reps[2].id}
+    more = LeadFactory.create_batch(4)
+    route(more)
+    assert reps[0].id not in owners_of(more)
+
+
+def test_the_sweep_frees_the_open_leads_of_a_rep_who_started_time_off(
+        team_of_three, django_capture_on_commit_callbacks):
+    _, reps, _ = team_of_three
+    leads = LeadFactory.create_batch(3)
+    route(leads)
+    TimeOffFactory(rep=reps[1])
+    with django_capture_on_commit_callbacks(execute=True):
+        result = leads_route_pending()
+    run_routing_jobs()
+    assert result.redistributed == 1
+    assert reps[1].id not in owners_of(leads)
