@@ -1,0 +1,267 @@
+"""Ops admin for leads (with import/export and the assignment history), events, integrations, accounts.
+
+Writes go through the same services as the API: a lead added here is cleaned and stored by
+`leads_store` and routed on commit; an integration's key is issued by the integration
+services and shown once.
+"""
+from django import forms
+from django.contrib import admin, messages
+from django.db.models import Count
+from django.urls import reverse
+from django.utils.html import format_html
+from import_export.admin import ImportExportModelAdmin
+
+from leadops.models import Account, Integration, Lead, LeadEvent, LeadStatus
+from leadops.resources import LeadExportResource, LeadImportResource
+from leadops.selectors import lead_current_assignment, lead_keys_stored
+from leadops.services import (
+    integration_create,
+    integration_key_rotate,
+    integrations_revoke,
+    lead_facts_update,
+    leads_store,
+)
+from leadops.services.normalise import INPUT_FIELDS, lead_input_clean
+from leadops.services.routing_hook import leads_send_to_routing
+from routing.admin import AssignmentAdmin, reason_trace_html
+from routing.models import Assignment
+
+ADMIN_SOURCE = "manual"
+
+
+class LeadAdminForm(forms.ModelForm):
+    """The admin form cleans the facts exactly as the API does (and refuses a known source + external id)."""
+
+    class Meta:
+        model = Lead
+        fields = list(INPUT_FIELDS)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["source"].required = False
+        self.fields["source"].help_text = f"Empty = “{ADMIN_SOURCE}”."
+
+    def clean(self):
+        cleaned = super().clean()
+        raw = {name: cleaned.get(name) for name in INPUT_FIELDS if name in cleaned}
+        facts, errors = lead_input_clean(raw, default_source=ADMIN_SOURCE, strict=False)
+        for name, messages_ in errors.items():
+            self.add_error(name if name in self.fields else None, messages_)
+        if facts and facts["external_id"] is not None:
+            stored = lead_keys_stored([(facts["source"], facts["external_id"])])
+            lead_id = next(iter(stored.values()), (None,))[0]
+            if lead_id is not None and lead_id != self.instance.pk:
+                self.add_error("external_id", f"Lead #{lead_id} has this source and external id already.")
+        self.facts = facts
+        return cleaned
+
+
+class AssignmentHistoryInline(admin.TabularInline):
+    """Every decision on the lead, newest first, with its reason trace in words."""
+
+    model = Assignment
+    fk_name = "lead"
+    extra = 0
+    can_delete = False
+    ordering = ["-created_at", "-id"]
+    fields = ["created_at", "outcome", "rep", "rule_name", "strategy", "decided", "ended", "why"]
+    readonly_fields = fields
+    verbose_name = "assignment"
+    verbose_name_plural = "assignment history (newest first)"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("rep", "decided_by_user")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    decided = AssignmentAdmin.decided
+    ended = AssignmentAdmin.ended
+
+    @admin.display(description="why")
+    def why(self, assignment):
+        return reason_trace_html(assignment.reason)
+
+
+class LeadEventInline(admin.TabularInline):
+    model = LeadEvent
+    extra = 0
+    can_delete = False
+    fields = ["at", "type", "rep", "integration", "user", "note"]
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("rep", "integration", "user")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Lead)
+class LeadAdmin(ImportExportModelAdmin):
+    form = LeadAdminForm
+    list_display = ["id", "__str__", "email", "company", "country", "source", "status", "owner", "created_at"]
+    list_filter = ["status", "country"]
+    search_fields = ["=id", "email", "external_id", "company", "last_name"]
+    list_select_related = ["owner"]
+    show_full_result_count = False
+    raw_id_fields = ["integration"]
+    inlines = [AssignmentHistoryInline, LeadEventInline]
+    actions = ["route_again"]
+    from_encoding = "utf-8-sig"
+    fieldsets = [
+        ("Routing", {"fields": ["status", "owner_link", "decision", "assigned_at", "first_contacted_at", "closed_at",
+                                "routing_error", "integration", "created_at"]}),
+        ("Identity", {"fields": ["source", "external_id"]}),
+        ("Person", {"fields": ["email", "first_name", "last_name", "phone", "language"]}),
+        ("Company", {"fields": ["company", "industry", "company_size", "annual_revenue", "product_interest", "score"]}),
+        ("Place", {"fields": ["country", "region", "city", "postal_code"]}),
+        ("Custom values", {"fields": ["extra"]}),
+    ]
+    readonly_fields = ["status", "owner_link", "decision", "assigned_at", "first_contacted_at", "closed_at",
+                       "routing_error", "integration", "created_at"]
+
+    def get_import_resource_classes(self, request):
+        return [LeadImportResource]
+
+    def get_export_resource_classes(self, request):
+        return [LeadExportResource]
+
+    def has_import_permission(self, request):
+        return request.user.has_perm("leadops.add_lead")
+
+    def has_export_permission(self, request):
+        return request.user.has_perm("leadops.view_lead")
+
+    def import_action(self, request, **kwargs):
+        """The preview lists bad rows with their numbers and still offers to import the good ones."""
+        response = super().import_action(request, **kwargs)
+        context = getattr(response, "context_data", None) or {}
+        result = context.get("result")
+        if result is not None and "confirm_form" not in context and not result.has_errors() and result.has_validation_errors():
+            context["confirm_form"] = self.create_confirm_form(request, import_form=context["form"])
+        return response
+
+    def add_success_message(self, result, request):
+        super().add_success_message(result, request)
+        invalid = len(result.invalid_rows)
+        if invalid:
+            numbers = ", ".join(str(row.number) for row in result.invalid_rows[:30])
+            more = " …" if invalid > 30 else ""
+            self.message_user(request, f"{invalid} rows had errors and were not imported (rows {numbers}{more}).", messages.WARNING)
+
+    @admin.display(description="owner")
+    def owner_link(self, lead):
+        if lead.owner_id is None:
+            return "—"
+        url = reverse("admin:reps_rep_change", args=[lead.owner_id])
+        return format_html('<a href="{}">{}</a> &lt;{}&gt;', url, lead.owner.name, lead.owner.email)
+
+    @admin.display(description="why this owner")
+    def decision(self, lead):
+        assignment = lead_current_assignment(lead) if lead.pk else None
+        if assignment is None:
+            return "— (not routed yet)" if lead.status == LeadStatus.PENDING else "—"
+        rule = assignment.rule_name or "no rule"
+        head = format_html("<p><strong>{}</strong> · rule <strong>{}</strong> · {} · {}</p>",
+                           assignment.get_outcome_display(), rule, assignment.strategy or "—",
+                           assignment.created_at.strftime("%Y-%m-%d %H:%M"))
+        return format_html("{}{}", head, reason_trace_html(assignment.reason))
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            lead_facts_update(lead=obj, facts=form.facts)
+            return
+        result = leads_store(entries=[(0, form.facts)])[0]
+        obj.pk = result.lead_id
+        obj.refresh_from_db()
+
+    @admin.action(description="Queue the selected pending leads for routing", permissions=["change"])
+    def route_again(self, request, queryset):
+        ids = list(queryset.filter(status=LeadStatus.PENDING).values_list("id", flat=True))
+        leads_send_to_routing(ids)
+        self.message_user(request, f"{len(ids)} pending leads queued for routing (others were left alone).")
+
+
+@admin.register(LeadEvent)
+class LeadEventAdmin(admin.ModelAdmin):
+    """Events are posted through the API (they change the lead); here ops read them."""
+
+    list_display = ["at", "lead", "type", "rep", "integration", "user"]
+    list_filter = ["type"]
+    list_select_related = ["lead", "rep", "integration", "user"]
+    search_fields = ["=lead__id", "lead__email", "rep__email"]
+    show_full_result_count = False
+    date_hierarchy = "at"
+    fields = ["lead", "type", "at", "rep", "integration", "user", "note", "created_at"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class IntegrationAdminForm(forms.ModelForm):
+    class Meta:
+        model = Integration
+        fields = ["name", "active", "rate_limit_per_minute"]
+
+
+@admin.register(Integration)
+class IntegrationAdmin(admin.ModelAdmin):
+    form = IntegrationAdminForm
+    list_display = ["name", "key_prefix", "active", "rate_limit_per_minute", "lead_count", "created_at", "last_used_at"]
+    list_filter = ["active"]
+    search_fields = ["name", "key_prefix"]
+    readonly_fields = ["key_prefix", "created_at", "last_used_at"]
+    actions = ["revoke_keys", "issue_new_keys"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(lead_total=Count("leads"))
+
+    @admin.display(description="leads", ordering="lead_total")
+    def lead_count(self, integration):
+        return integration.lead_total
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        integration, key = integration_create(name=obj.name, rate_limit_per_minute=obj.rate_limit_per_minute)
+        if not obj.active:
+            integrations_revoke(ids=[integration.pk])
+        obj.pk, obj.key_prefix, obj.key_hash = integration.pk, integration.key_prefix, integration.key_hash
+        self._show_key(request, integration, key)
+
+    def _show_key(self, request, integration, key):
+        self.message_user(
+            request,
+            format_html("Key for “{}” (shown once, copy it now): <code>{}</code>", integration.name, key),
+            messages.WARNING,
+        )
+
+    @admin.action(description="Revoke the keys of the selected integrations", permissions=["change"])
+    def revoke_keys(self, request, queryset):
+        count = integrations_revoke(ids=queryset.values_list("id", flat=True))
+        self.message_user(request, f"Revoked {count} keys; calls with them now get 401.")
+
+    @admin.action(description="Issue a new key for the selected integrations (the old key stops working)", permissions=["change"])
+    def issue_new_keys(self, request, queryset):
+        for integration in queryset:
+            self._show_key(request, integration, integration_key_rotate(integration=integration))
+
+
+@admin.register(Account)
+class AccountAdmin(admin.ModelAdmin):
+    list_display = ["name", "domain", "owner"]
+    list_select_related = ["owner"]
+    search_fields = ["name", "domain", "owner__email"]
+    raw_id_fields = ["owner"]
