@@ -1,0 +1,560 @@
+"""The routing set-up as a file: load (validate everything, then upsert) and dump.
+
+The format is PRODUCT.md's "Routing configuration as a file". Only natural keys are
+required (skill name, team name, territory name, rep email, rule name); every other field
+has the default documented in DEFAULTS below.
+
+What a load does with what the file does not mention:
+- rules absent from the file are deactivated (kept for the audit trail, never deleted), so a
+  rule nobody can see in version control never routes a lead;
+- skills, teams, territories and reps absent from the file are left as they are: reps hold
+  leads and accounts, so removing one is an ops decision made in the admin.
+Inside an entry the file is the truth: a field left out takes its default (a rep entry with
+no "time_off" ends up with no time off; a rule with no "conditions" matches every lead).
+
+Dump lists everything (inactive rules included) sorted by natural key (rules by priority,
+then name), so dump → load changes nothing and dump → load → dump is byte-identical.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import transaction
+
+from reps.models import Rep, RepSkill, SkillTag, Team, TimeOff, validate_timezone, validate_working_hours
+from routing.models import Operator, Rule, RuleCondition, RulePoolRep, Strategy, Territory, WhenNoneEligible, validate_condition
+from routing.services.errors import RoutingError
+from routing.services.rule_set import rule_set_bump_version
+
+MATCHED = "matched"
+DEFAULT_DAYS = [1, 2, 3, 4, 5]
+DEFAULTS = {
+    "rep": {"capacity": 100, "daily_cap": 50, "weight": 1.0, "timezone": "UTC", "working_hours": None,
+            "active": True, "team": None, "territories": [], "skills": {}, "time_off": []},
+    "rule": {"priority": 100, "active": True, "conditions": [], "required_skills": [], "preferred_skills": [],
+             "strategy": Strategy.ROUND_ROBIN.value, "when_none_eligible": WhenNoneEligible.NEXT_RULE.value,
+             "requires_working_hours": False, "sla_minutes": None, "claim_limit": None},
+    "territory": {"parent": None, "countries": [], "regions": [], "postal_prefixes": []},
+}
+SECTIONS = ("skills", "teams", "territories", "reps", "rules")
+SECTION_OF = {"skill": "skills", "team": "teams", "territory": "territories", "rep": "reps"}
+NAME_LENGTH = 120  # the longest team, territory and rule name the database holds
+
+
+def _q(value) -> str:
+    """A value as the file spells it, quoted: "inn", 40, null."""
+    return json.dumps(value, ensure_ascii=False)
+
+
+class RoutingFileError(RoutingError):
+    """The file cannot be loaded; `messages` name each bad entry and field."""
+
+    def __init__(self, messages: list[str]):
+        self.messages = messages
+        super().__init__({"detail": messages})
+
+    def __str__(self) -> str:
+        return "\n".join(self.messages)
+
+
+@dataclass
+class LoadSummary:
+    created: dict[str, int] = field(default_factory=lambda: dict.fromkeys(SECTIONS, 0))
+    updated: dict[str, int] = field(default_factory=lambda: dict.fromkeys(SECTIONS, 0))
+    deactivated_rules: list[str] = field(default_factory=list)
+    rule_set_version: int | None = None  # set when the load changed the rules or territories
+
+    @property
+    def changed(self) -> bool:
+        return any(self.created.values()) or any(self.updated.values()) or bool(self.deactivated_rules)
+
+
+# --- dump -------------------------------------------------------------------------------
+
+
+def _iso(moment: dt.datetime) -> str:
+    return moment.astimezone(dt.timezone.utc).isoformat().replace("+00:00", "Z")
+
+
+def _hours(value) -> dict | None:
+    if not value:
+        return None
+    return {"start": value["start"], "end": value["end"], "days": list(value.get("days", DEFAULT_DAYS))}
+
+
+def _territories_parents_first(territories: list[Territory]) -> list[Territory]:
+    children: dict[int | None, list[Territory]] = {}
+    for territory in territories:
+        children.setdefault(territory.parent_id, []).append(territory)
+    ordered: list[Territory] = []
+    stack = sorted(children.get(None, []), key=lambda t: t.name, reverse=True)
+    while stack:
+        territory = stack.pop()
+        ordered.append(territory)
+        stack.extend(sorted(children.get(territory.pk, []), key=lambda t: t.name, reverse=True))
+    return ordered
+
+
+def _dump_territory(t: Territory, names: dict[int, str]) -> dict:
+    return {"name": t.name, "parent": names.get(t.parent_id), "countries": list(t.countries),
+            "regions": list(t.regions), "postal_prefixes": list(t.postal_prefixes)}
+
+
+def _dump_rep(rep: Rep) -> dict:
+    return {
+        "email": rep.email, "name": rep.name, "team": rep.team.name if rep.team_id else None,
+        "territories": sorted(t.name for t in rep.territories.all()),
+        "skills": {rs.skill.name: rs.proficiency for rs in sorted(rep.rep_skills.all(), key=lambda rs: rs.skill.name)},
+        "capacity": rep.capacity, "daily_cap": rep.daily_cap, "weight": float(rep.weight),
+        "timezone": rep.timezone, "working_hours": _hours(rep.working_hours), "active": rep.active,
+        "time_off": [{"start": _iso(t.start), "end": _iso(t.end)} for t in sorted(rep.time_off.all(), key=lambda t: (t.start, t.end))],
+    }
+
+
+def _dump_rule(rule: Rule) -> dict:
+    territory = MATCHED if rule.pool_matched_territory else (rule.pool_territory.name if rule.pool_territory_id else None)
+    return {
+        "name": rule.name, "priority": rule.priority, "active": rule.active,
+        "conditions": [{"field": c.field, "op": c.op, "value": c.value} for c in rule.conditions.all()],
+        "pool": {"team": rule.pool_team.name if rule.pool_team_id else None,
+                 "reps": [entry.rep.email for entry in rule.pool_entries.all()], "territory": territory},
+        "required_skills": sorted(s.name for s in rule.required_skills.all()),
+        "preferred_skills": sorted(s.name for s in rule.preferred_skills.all()),
+        "strategy": rule.strategy, "when_none_eligible": rule.when_none_eligible,
+        "requires_working_hours": rule.requires_working_hours, "sla_minutes": rule.sla_minutes,
+        "claim_limit": rule.claim_limit,
+    }
+
+
+def routing_config_dump() -> dict:
+    """The whole routing set-up as a document in the routing-file format (a few queries, no per-row ones)."""
+    territories = _territories_parents_first(list(Territory.objects.all()))
+    names = {t.pk: t.name for t in territories}
+    reps = Rep.objects.select_related("team").prefetch_related("territories", "rep_skills__skill", "time_off").order_by("email")
+    rules = (
+        Rule.objects.select_related("pool_team", "pool_territory")
+        .prefetch_related("conditions", "pool_entries__rep", "required_skills", "preferred_skills")
+        .order_by("priority", "name")
+    )
+    return {
+        "skills": sorted(SkillTag.objects.values_list("name", flat=True)),
+        "teams": [{"name": name} for name in Team.objects.order_by("name").values_list("name", flat=True)],
+        "territories": [_dump_territory(t, names) for t in territories],
+        "reps": [_dump_rep(rep) for rep in reps],
+        "rules": [_dump_rule(rule) for rule in rules],
+    }
+
+
+def routing_config_dumps() -> str:
+    """The dump as stable JSON text (what `dump_routing` prints)."""
+    return json.dumps(routing_config_dump(), indent=2, ensure_ascii=False) + "\n"
+
+
+# --- validation -------------------------------------------------------------------------
+
+
+class _Checker:
+    """Walks the document, collecting every error; returns entries normalised to the dump's shape."""
+
+    def __init__(self, data):
+        self.errors: list[str] = []
+        self.data = data
+
+    def error(self, where: str, message: str) -> None:
+        self.errors.append(f"{where}: {message}")
+
+    def section(self, name: str) -> list:
+        value = self.data.get(name, [])
+        if not isinstance(value, list):
+            self.error(name, "must be a list")
+            return []
+        return value
+
+    def entry(self, section: str, index: int, raw, key: str, allowed) -> tuple[str, dict | None]:
+        where = f"{section}[{index}]"
+        if not isinstance(raw, dict):
+            self.error(where, "must be an object")
+            return where, None
+        name = raw.get(key)
+        if not isinstance(name, str) or not name.strip():
+            self.error(where, f'"{key}" is required')
+            return where, None
+        where = f"{where} {_q(name)}"
+        if len(name) > NAME_LENGTH:
+            self.error(where, f'"{key}" is longer than {NAME_LENGTH} characters')
+        for unknown in sorted(set(raw) - set(allowed)):
+            self.error(where, f'"{unknown}" is not a field here; use {", ".join(allowed)}')
+        return where, raw
+
+    def text_list(self, where: str, value) -> list[str]:
+        if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+            self.error(where, "must be a list of names or codes")
+            return []
+        return [v.strip() for v in value]
+
+    def boolean(self, where: str, value) -> bool:
+        if not isinstance(value, bool):
+            self.error(where, f"{_q(value)} is not true or false")
+        return bool(value)
+
+    def whole(self, where: str, value, *, minimum: int = 0, nullable: bool = False) -> int | None:
+        if value is None and nullable:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+            self.error(where, f"{_q(value)} is not a whole number ≥ {minimum}")
+            return None
+        return value
+
+    def known(self, where: str, name, known: set[str], what: str) -> None:
+        if name not in known:
+            self.error(where, f'{_q(name)} is not a known {what}; list it under "{SECTION_OF[what]}" or create it first')
+
+
+def _check(data) -> dict:
+    """Validate the whole document; raise RoutingFileError listing every problem, else return it normalised."""
+    if not isinstance(data, dict):
+        raise RoutingFileError(["the file must hold one JSON object with skills, teams, territories, reps and rules"])
+    check = _Checker(data)
+    for unknown in sorted(set(data) - set(SECTIONS)):
+        check.error(unknown, f"is not a section; use {', '.join(SECTIONS)}")
+    out: dict = {name: {} for name in SECTIONS}
+
+    for i, name in enumerate(check.section("skills")):
+        if not isinstance(name, str) or not name.strip() or len(name.strip()) > 60:
+            check.error(f"skills[{i}]", f"{_q(name)} is not a skill name (text, at most 60 characters)")
+        elif name.strip() in out["skills"]:
+            check.error(f"skills[{i}]", f'"{name}" is listed twice')
+        else:
+            out["skills"][name.strip()] = name.strip()
+
+    for i, raw in enumerate(check.section("teams")):
+        where, entry = check.entry("teams", i, raw, "name", ["name"])
+        if entry is not None:
+            if entry["name"] in out["teams"]:
+                check.error(where, "is listed twice")
+            out["teams"][entry["name"]] = {"name": entry["name"]}
+
+    skills = out["skills"].keys() | set(SkillTag.objects.values_list("name", flat=True))
+    teams = out["teams"].keys() | set(Team.objects.values_list("name", flat=True))
+    stored_parents = {name: parent for name, parent in Territory.objects.values_list("name", "parent__name")}
+
+    for i, raw in enumerate(check.section("territories")):
+        where, entry = check.entry("territories", i, raw, "name", ["name", *DEFAULTS["territory"]])
+        if entry is None:
+            continue
+        if entry["name"] in out["territories"]:
+            check.error(where, "is listed twice")
+        t = {"name": entry["name"], **DEFAULTS["territory"]}
+        t["parent"] = entry.get("parent")
+        for key in ("countries", "regions", "postal_prefixes"):
+            t[key] = check.text_list(f"{where}: {key}", entry.get(key, []))
+        t["countries"] = [c.upper() for c in t["countries"]]
+        bad = [c for c in t["countries"] if len(c) != 2 or not c.isalpha()]
+        if bad:
+            check.error(f"{where}: countries", f"not ISO 3166-1 alpha-2 codes: {', '.join(bad)}")
+        out["territories"][entry["name"]] = t
+    territories = out["territories"].keys() | stored_parents.keys()
+    parents = {**stored_parents, **{n: t["parent"] for n, t in out["territories"].items()}}
+    for i, (name, t) in enumerate(out["territories"].items()):
+        if t["parent"] is not None:
+            check.known(f'territories "{name}": parent', t["parent"], territories, "territory")
+        seen, ancestor = {name}, t["parent"]
+        while ancestor is not None and ancestor in parents:
+            if ancestor in seen:
+                check.error(f'territories "{name}": parent', "makes territories sit inside themselves")
+                break
+            seen.add(ancestor)
+            ancestor = parents[ancestor]
+
+    rep_fields = ["email", "name", *DEFAULTS["rep"]]
+    for i, raw in enumerate(check.section("reps")):
+        where, entry = check.entry("reps", i, raw, "email", rep_fields)
+        if entry is not None:
+            rep = _check_rep(check, where, entry, skills=skills, teams=teams, territories=territories)
+            if rep["email"] in out["reps"]:
+                check.error(where, "is listed twice")
+            out["reps"][rep["email"]] = rep
+    reps = out["reps"].keys() | set(Rep.objects.values_list("email", flat=True))
+
+    for i, raw in enumerate(check.section("rules")):
+        where, entry = check.entry("rules", i, raw, "name", ["name", *DEFAULTS["rule"], "pool"])
+        if entry is not None:
+            if entry["name"] in out["rules"]:
+                check.error(where, "is listed twice")
+            out["rules"][entry["name"]] = _check_rule(check, where, entry, skills=skills, teams=teams,
+                                                      territories=territories, reps=reps)
+    if check.errors:
+        raise RoutingFileError(check.errors)
+    return out
+
+
+def _check_rep(check: _Checker, where: str, entry: dict, *, skills, teams, territories) -> dict:
+    email = entry["email"].strip()
+    try:
+        validate_email(email)
+    except ValidationError:
+        check.error(f"{where}: email", "is not an email address")
+    rep = {"email": email, "name": entry.get("name") or email.split("@")[0], **DEFAULTS["rep"]}
+    rep.update({k: entry[k] for k in DEFAULTS["rep"] if k in entry})
+    if not isinstance(rep["name"], str):
+        check.error(f"{where}: name", "must be text")
+    if rep["team"] is not None:
+        check.known(f"{where}: team", rep["team"], teams, "team")
+    rep["territories"] = sorted(check.text_list(f"{where}: territories", rep["territories"]))
+    for name in rep["territories"]:
+        check.known(f"{where}: territories", name, territories, "territory")
+    if not isinstance(rep["skills"], dict):
+        check.error(f"{where}: skills", 'must map skill names to proficiency 1–5, e.g. {"airline": 4}')
+        rep["skills"] = {}
+    for name, level in rep["skills"].items():
+        check.known(f"{where}: skills.{name}", name, skills, "skill")
+        if isinstance(level, bool) or not isinstance(level, int) or not 1 <= level <= 5:
+            check.error(f"{where}: skills.{name}", f"proficiency {_q(level)} is not 1 (basic) to 5 (expert)")
+    rep["skills"] = dict(sorted(rep["skills"].items()))
+    rep["capacity"] = check.whole(f"{where}: capacity", rep["capacity"])
+    rep["daily_cap"] = check.whole(f"{where}: daily_cap", rep["daily_cap"])
+    weight = rep["weight"]
+    try:
+        if isinstance(weight, bool) or not isinstance(weight, (int, float)):
+            raise InvalidOperation
+        rounded = Decimal(str(weight)).quantize(Decimal("0.01"))
+        if not Decimal("0") < rounded < Decimal("1000"):
+            raise InvalidOperation
+        rep["weight"] = float(rounded)
+    except InvalidOperation:
+        check.error(f"{where}: weight", f"{_q(weight)} is not a weight above 0 (1 = full share, 0.5 = ramping)")
+    for key, validator in (("timezone", validate_timezone), ("working_hours", validate_working_hours)):
+        try:
+            validator(rep[key])
+        except ValidationError as err:
+            check.error(f"{where}: {key}", " ".join(err.messages).replace("“", '"').replace("”", '"'))
+    if isinstance(rep["working_hours"], dict):
+        rep["working_hours"] = _hours(rep["working_hours"])
+    rep["active"] = check.boolean(f"{where}: active", rep["active"])
+    rep["time_off"] = _check_time_off(check, where, rep["time_off"])
+    return rep
+
+
+def _check_time_off(check: _Checker, where: str, periods) -> list[dict]:
+    if not isinstance(periods, list):
+        check.error(f"{where}: time_off", 'must be a list of {"start": …, "end": …}')
+        return []
+    out = []
+    for j, period in enumerate(periods):
+        at = f"{where}: time_off[{j}]"
+        if not isinstance(period, dict) or set(period) != {"start", "end"}:
+            check.error(at, 'must be {"start": "2026-12-24T00:00:00Z", "end": "2026-12-27T00:00:00Z"}')
+            continue
+        moments = {}
+        for key in ("start", "end"):
+            try:
+                moment = dt.datetime.fromisoformat(str(period[key]))
+                if moment.tzinfo is None:
+                    raise ValueError
+                moments[key] = moment
+            except ValueError:
+                check.error(f"{at}.{key}", f"{_q(period[key])} is not a date-time with a zone, like 2026-12-24T00:00:00Z")
+        if len(moments) == 2:
+            if moments["end"] <= moments["start"]:
+                check.error(f"{at}.end", "time off must end after it starts")
+            out.append({"start": _iso(moments["start"]), "end": _iso(moments["end"])})
+    return sorted(out, key=lambda p: (p["start"], p["end"]))
+
+
+def _check_rule(check: _Checker, where: str, entry: dict, *, skills, teams, territories, reps) -> dict:
+    rule = {"name": entry["name"], **DEFAULTS["rule"], "pool": {"team": None, "reps": [], "territory": None}}
+    rule.update({k: entry[k] for k in DEFAULTS["rule"] if k in entry})
+    priority = rule["priority"]
+    if isinstance(priority, bool) or not isinstance(priority, int):
+        check.error(f"{where}: priority", f"{_q(priority)} is not a whole number")
+    rule["active"] = check.boolean(f"{where}: active", rule["active"])
+    rule["requires_working_hours"] = check.boolean(f"{where}: requires_working_hours", rule["requires_working_hours"])
+    rule["sla_minutes"] = check.whole(f"{where}: sla_minutes", rule["sla_minutes"], minimum=1, nullable=True)
+    rule["claim_limit"] = check.whole(f"{where}: claim_limit", rule["claim_limit"], minimum=1, nullable=True)
+    if rule["strategy"] not in Strategy.values:
+        check.error(f"{where}: strategy", f'{_q(rule["strategy"])} is not a strategy; use one of {", ".join(Strategy.values)}')
+    if rule["when_none_eligible"] not in WhenNoneEligible.values:
+        check.error(f"{where}: when_none_eligible",
+                    f'{_q(rule["when_none_eligible"])} is not allowed; use {" or ".join(WhenNoneEligible.values)}')
+    for key in ("required_skills", "preferred_skills"):
+        rule[key] = sorted(check.text_list(f"{where}: {key}", rule[key]))
+        for name in rule[key]:
+            check.known(f"{where}: {key}", name, skills, "skill")
+    rule["conditions"] = _check_conditions(check, where, rule["conditions"], territories)
+    rule["pool"] = _check_pool(check, where, entry.get("pool", {}), teams=teams, territories=territories, reps=reps)
+    return rule
+
+
+def _check_conditions(check: _Checker, where: str, conditions, territories) -> list[dict]:
+    if not isinstance(conditions, list):
+        check.error(f"{where}: conditions", 'must be a list of {"field", "op", "value"}')
+        return []
+    out = []
+    for j, cond in enumerate(conditions):
+        at = f"{where}: conditions[{j}]"
+        if not isinstance(cond, dict) or not {"field", "op"} <= set(cond) or set(cond) - {"field", "op", "value"}:
+            check.error(at, 'must be {"field": …, "op": …, "value": …}')
+            continue
+        field_name, op, value = cond["field"], cond["op"], cond.get("value")
+        if op not in Operator.values:  # the first thing to name; the value cannot be judged without it
+            check.error(f"{at}.op", f'{_q(op)} is not an operator; use one of {", ".join(Operator.values)}')
+            continue
+        try:
+            validate_condition(str(field_name), op, value)
+        except ValidationError as err:
+            for key, messages in err.message_dict.items():
+                check.error(f"{at}.{key}", " ".join(messages).replace("“", '"').replace("”", '"'))
+            continue
+        if op == Operator.IN_TERRITORY:
+            check.known(f"{at}.value", value, territories, "territory")
+        out.append({"field": field_name, "op": op, "value": value})
+    return out
+
+
+def _check_pool(check: _Checker, where: str, pool, *, teams, territories, reps) -> dict:
+    if not isinstance(pool, dict) or set(pool) - {"team", "reps", "territory"}:
+        check.error(f"{where}: pool", 'must be {"team": name or null, "reps": [emails], "territory": name, "matched" or null}')
+        return {"team": None, "reps": [], "territory": None}
+    out = {"team": pool.get("team"), "reps": [], "territory": pool.get("territory")}
+    if out["team"] is not None:
+        check.known(f"{where}: pool.team", out["team"], teams, "team")
+    emails = check.text_list(f"{where}: pool.reps", pool.get("reps", []))
+    for email in emails:
+        check.known(f"{where}: pool.reps", email, reps, "rep")
+    if len(set(emails)) != len(emails):
+        check.error(f"{where}: pool.reps", "lists a rep twice")
+    out["reps"] = emails
+    if out["territory"] not in (None, MATCHED):
+        check.known(f"{where}: pool.territory", out["territory"], territories, "territory")
+    return out
+
+
+# --- load -------------------------------------------------------------------------------
+
+
+def routing_config_load(data) -> LoadSummary:
+    """Validate the whole document, then upsert it by natural key in one transaction.
+
+    Raises RoutingFileError (naming each entry and field) and changes nothing when any part is bad.
+    Entries equal to what is stored are not written, so loading the same file twice is a no-op.
+    """
+    wanted = _check(data)
+    summary = LoadSummary()
+    with transaction.atomic():
+        current = routing_config_dump()
+        stored = {
+            "skills": {name: name for name in current["skills"]},
+            "teams": {t["name"]: t for t in current["teams"]},
+            "territories": {t["name"]: t for t in current["territories"]},
+            "reps": {r["email"]: r for r in current["reps"]},
+            "rules": {r["name"]: r for r in current["rules"]},
+        }
+        changes = {}
+        for section in SECTIONS:
+            changes[section] = {k: v for k, v in wanted[section].items() if stored[section].get(k) != v}
+            for key in changes[section]:
+                bucket = summary.updated if key in stored[section] else summary.created
+                bucket[section] += 1
+        SkillTag.objects.bulk_create([SkillTag(name=name) for name in changes["skills"]])
+        Team.objects.bulk_create([Team(name=name) for name in changes["teams"]])
+        _upsert_territories(changes["territories"])
+        _upsert_reps(changes["reps"])
+        _upsert_rules(changes["rules"])
+        to_deactivate = sorted(set(stored["rules"]) - set(wanted["rules"]))
+        summary.deactivated_rules = [n for n in to_deactivate if stored["rules"][n]["active"]]
+        Rule.objects.filter(name__in=summary.deactivated_rules).update(active=False)
+        if changes["territories"] or changes["rules"] or summary.deactivated_rules:
+            summary.rule_set_version = rule_set_bump_version()
+    return summary
+
+
+def _upsert_territories(changed: dict[str, dict]) -> None:
+    if not changed:
+        return
+    existing = {t.name: t for t in Territory.objects.filter(name__in=changed)}
+    Territory.objects.bulk_create([Territory(name=name) for name in changed if name not in existing])
+    by_name = {t.name: t for t in Territory.objects.all()}
+    for name, spec in changed.items():
+        territory = by_name[name]
+        territory.parent = by_name[spec["parent"]] if spec["parent"] else None
+        territory.countries, territory.regions = spec["countries"], spec["regions"]
+        territory.postal_prefixes = spec["postal_prefixes"]
+    Territory.objects.bulk_update([by_name[n] for n in changed], ["parent", "countries", "regions", "postal_prefixes"])
+
+
+def _upsert_reps(changed: dict[str, dict]) -> None:
+    if not changed:
+        return
+    teams = dict(Team.objects.values_list("name", "pk"))
+    skills = dict(SkillTag.objects.values_list("name", "pk"))
+    territories = dict(Territory.objects.values_list("name", "pk"))
+    existing = {r.email: r for r in Rep.objects.filter(email__in=list(changed))}
+    Rep.objects.bulk_create([Rep(email=email, name=spec["name"]) for email, spec in changed.items() if email not in existing])
+    reps = {r.email: r for r in Rep.objects.filter(email__in=list(changed))}
+    for email, spec in changed.items():
+        rep = reps[email]
+        rep.name, rep.team_id = spec["name"], teams.get(spec["team"])
+        rep.capacity, rep.daily_cap, rep.weight = spec["capacity"], spec["daily_cap"], Decimal(str(spec["weight"]))
+        rep.timezone, rep.working_hours, rep.active = spec["timezone"], spec["working_hours"] or {}, spec["active"]
+    Rep.objects.bulk_update(list(reps.values()), ["name", "team", "capacity", "daily_cap", "weight", "timezone", "working_hours", "active"])
+    rep_ids = [r.pk for r in reps.values()]
+    # Skills, territories and time off of a changed rep are replaced by what the file lists.
+    RepSkill.objects.filter(rep_id__in=rep_ids).delete()
+    TimeOff.objects.filter(rep_id__in=rep_ids).delete()
+    Rep.territories.through.objects.filter(rep_id__in=rep_ids).delete()
+    RepSkill.objects.bulk_create([
+        RepSkill(rep=reps[e], skill_id=skills[name], proficiency=level) for e, s in changed.items() for name, level in s["skills"].items()
+    ])
+    TimeOff.objects.bulk_create([
+        TimeOff(rep=reps[e], start=dt.datetime.fromisoformat(p["start"]), end=dt.datetime.fromisoformat(p["end"]))
+        for e, s in changed.items() for p in s["time_off"]
+    ])
+    Rep.territories.through.objects.bulk_create([
+        Rep.territories.through(rep_id=reps[e].pk, territory_id=territories[name]) for e, s in changed.items() for name in s["territories"]
+    ])
+
+
+def _upsert_rules(changed: dict[str, dict]) -> None:
+    if not changed:
+        return
+    teams = dict(Team.objects.values_list("name", "pk"))
+    skills = dict(SkillTag.objects.values_list("name", "pk"))
+    territories = dict(Territory.objects.values_list("name", "pk"))
+    reps = dict(Rep.objects.values_list("email", "pk"))
+    existing = set(Rule.objects.filter(name__in=list(changed)).values_list("name", flat=True))
+    Rule.objects.bulk_create([Rule(name=name) for name in changed if name not in existing])
+    rules = {r.name: r for r in Rule.objects.filter(name__in=list(changed))}
+    for name, spec in changed.items():
+        rule, pool = rules[name], spec["pool"]
+        for key in ("priority", "active", "strategy", "when_none_eligible", "requires_working_hours", "sla_minutes", "claim_limit"):
+            setattr(rule, key, spec[key])
+        rule.pool_team_id = teams.get(pool["team"])
+        rule.pool_matched_territory = pool["territory"] == MATCHED
+        rule.pool_territory_id = territories.get(pool["territory"]) if pool["territory"] != MATCHED else None
+    Rule.objects.bulk_update(list(rules.values()), [
+        "priority", "active", "strategy", "when_none_eligible", "requires_working_hours", "sla_minutes", "claim_limit",
+        "pool_team", "pool_matched_territory", "pool_territory",
+    ])
+    rule_ids = [r.pk for r in rules.values()]
+    # Conditions, listed reps and skills of a changed rule are replaced by what the file lists.
+    RuleCondition.objects.filter(rule_id__in=rule_ids).delete()
+    RulePoolRep.objects.filter(rule_id__in=rule_ids).delete()
+    Rule.required_skills.through.objects.filter(rule_id__in=rule_ids).delete()
+    Rule.preferred_skills.through.objects.filter(rule_id__in=rule_ids).delete()
+    RuleCondition.objects.bulk_create([
+        RuleCondition(rule=rules[n], field=c["field"], op=c["op"], value=c["value"], position=i)
+        for n, s in changed.items() for i, c in enumerate(s["conditions"])
+    ])
+    RulePoolRep.objects.bulk_create([
+        RulePoolRep(rule=rules[n], rep_id=reps[email], position=i) for n, s in changed.items() for i, email in enumerate(s["pool"]["reps"])
+    ])
+    for key in ("required_skills", "preferred_skills"):
+        through = getattr(Rule, key).through
+        through.objects.bulk_create([
+            through(rule_id=rules[n].pk, skilltag_id=skills[name]) for n, s in changed.items() for name in s[key]
+        ])
