@@ -8,6 +8,7 @@ import re
 from pathlib import Path
 
 import pytest
+from django.db import connections
 
 from reports.tests.helpers import assign, at, convert, end, event, manager
 from reps.tests.factories import RepFactory, TeamFactory
@@ -47,6 +48,7 @@ def march_data():
 def page():
     from playwright.sync_api import sync_playwright
 
+
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=CHROMIUM,
@@ -58,6 +60,9 @@ def page():
         page.on("request", lambda request: outside.append(request.url) if not re.match(r"https?://(localhost|127\.0\.0\.1)", request.url) else None)
         yield page
         browser.close()
+        # Playwright's sync API runs the test in a greenlet with its own context, hence its own
+        # database connection: close it, or pytest cannot drop the test database afterwards.
+        connections.close_all()
         assert outside == [], f"the page reached outside: {outside}"
 
 
@@ -115,3 +120,4 @@ def test_manager_sees_charts_and_table_for_the_chosen_period(live_server, march_
     page.click("#rep-table th[data-key=conversion_rate] a")
     page.wait_for_url(re.compile(r"sort=-conversion_rate"))
     assert page.locator("#rep-table tbody th").all_inner_texts() == ["Ana Ruiz", "Chloé Martin", "Ben Okafor", "Dev Patel"]
+
