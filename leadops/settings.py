@@ -151,7 +151,7 @@ else:
         "ASYNC": False,
         "REDIS_CLIENT_KWARGS": {
             "connection_pool": redis.ConnectionPool(
-                connection_class=fakeredis.FakeConnection, server=fakeredis.FakeServer()
+                connection_class=fakeredis.FakeRedisConnection, server=fakeredis.FakeServer()
             )
         },
     }
