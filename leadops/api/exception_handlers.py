@@ -7,14 +7,29 @@ from rest_framework.views import exception_handler
 
 from leadops.api.exceptions import PayloadTooLarge
 from leadops.services.errors import DomainError
+from leadops.services.normalise import printable
+
+
+def _safe(data):
+    """Error bodies echo client input; lone surrogates in it must not break the JSON encoder."""
+    if isinstance(data, dict):
+        return {printable(k): _safe(v) for k, v in data.items()}
+    if isinstance(data, list):
+        return [_safe(v) for v in data]
+    if isinstance(data, str):
+        return printable(data)
+    return data
 
 
 def api_exception_handler(exc, context):
     if isinstance(exc, DomainError):
         code = status.HTTP_409_CONFLICT if exc.conflict else status.HTTP_400_BAD_REQUEST
-        return Response(exc.errors, status=code)
+        return Response(_safe(exc.errors), status=code)
     if isinstance(exc, RequestDataTooBig):
         exc = PayloadTooLarge()
     elif isinstance(exc, ObjectDoesNotExist):
         exc = NotFound()
-    return exception_handler(exc, context)
+    response = exception_handler(exc, context)
+    if response is not None:
+        response.data = _safe(response.data)
+    return response

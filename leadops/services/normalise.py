@@ -218,6 +218,15 @@ _CLEANERS = {
 }
 
 
+def printable(text: Any) -> str:
+    """Text safe to echo back in an error: invalid Unicode (lone surrogates) shown as escapes."""
+    return str(text).encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def _printable_errors(errors: dict[str, list[str]]) -> dict[str, list[str]]:
+    return {printable(key)[:100]: [printable(m) for m in messages] for key, messages in errors.items()}
+
+
 def lead_input_clean(
     data: Any, *, default_source: str, strict: bool = True
 ) -> tuple[dict[str, Any] | None, dict[str, list[str]]]:
@@ -241,7 +250,7 @@ def lead_input_clean(
                 file_extra[key[6:]] = value
             continue
         else:
-            errors[str(key)[:100]] = [READ_ONLY_FIELD if key in READ_ONLY_FIELDS else UNKNOWN_FIELD]
+            errors[str(key)] = [READ_ONLY_FIELD if key in READ_ONLY_FIELDS else UNKNOWN_FIELD]
             continue
         try:
             facts[key] = cleaner(value) if cleaner else _text(value, TEXT_FIELDS[key])
@@ -253,7 +262,7 @@ def lead_input_clean(
         except _Bad as bad:
             errors["extra"] = [str(bad)]
     if errors:
-        return None, errors
+        return None, _printable_errors(errors)
     if not facts.get("source"):
         facts["source"] = default_source[: TEXT_FIELDS["source"]]
     facts["external_id"] = facts.get("external_id") or None
