@@ -437,11 +437,13 @@ def _check_pool(check: _Checker, where: str, pool, *, teams, territories, reps) 
 # --- load -------------------------------------------------------------------------------
 
 
-def routing_config_load(data) -> LoadSummary:
+def routing_config_load(data, *, deactivate_absent_rules: bool = True) -> LoadSummary:
     """Validate the whole document, then upsert it by natural key in one transaction.
 
     Raises RoutingFileError (naming each entry and field) and changes nothing when any part is bad.
     Entries equal to what is stored are not written, so loading the same file twice is a no-op.
+    `deactivate_absent_rules=False` leaves rules the document does not name alone (demo data
+    added on top of a set-up).
     """
     wanted = _check(data)
     summary = LoadSummary()
@@ -465,7 +467,7 @@ def routing_config_load(data) -> LoadSummary:
         _upsert_territories(changes["territories"])
         _upsert_reps(changes["reps"])
         _upsert_rules(changes["rules"])
-        to_deactivate = sorted(set(stored["rules"]) - set(wanted["rules"]))
+        to_deactivate = sorted(set(stored["rules"]) - set(wanted["rules"])) if deactivate_absent_rules else []
         summary.deactivated_rules = [n for n in to_deactivate if stored["rules"][n]["active"]]
         Rule.objects.filter(name__in=summary.deactivated_rules).update(active=False)
         if changes["territories"] or changes["rules"] or summary.deactivated_rules:
