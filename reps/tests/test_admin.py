@@ -65,3 +65,17 @@ def test_rep_with_zero_weight_is_refused_with_a_reason(admin_client):
     assert "Proficiency runs from 1 (basic) to 5 (expert)." in content
     rep.refresh_from_db()
     assert rep.weight == 1
+
+
+def test_deactivating_a_rep_from_the_list_sends_their_open_leads_to_others(admin_client, django_capture_on_commit_callbacks):
+    leaving = RepFactory(name="Leaving Rep")
+    open_leads = LeadFactory.create_batch(3, status="assigned", owner=leaving)
+    with django_capture_on_commit_callbacks(execute=False):
+        response = admin_client.post(
+            reverse("admin:reps_rep_changelist"),
+            {"action": "deactivate_and_reroute", "_selected_action": [leaving.pk]}, follow=True,
+        )
+    assert "1 rep(s) deactivated; 3 open lead(s) sent back to routing." in response.content.decode()
+    leaving.refresh_from_db()
+    assert not leaving.active
+    assert not Rep.objects.get(pk=leaving.pk).leads.filter(pk__in=[lead.pk for lead in open_leads]).exists()

@@ -1,4 +1,6 @@
 """Ops admin for territories, rules and the audit trail: pages render, no query per row."""
+import io
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -132,3 +134,25 @@ def test_territory_list_shows_what_sits_inside(ops):
     TerritoryFactory(name="DACH", parent=emea, countries=["DE", "AT", "CH"])
     content = ops.get(reverse("admin:routing_territory_changelist")).content.decode()
     assert "DE, AT, CH" in content and "(through the territories inside)" in content
+
+
+def test_every_reps_and_routing_page_renders_on_the_demo_company_in_few_queries(ops):
+    from django.core.management import call_command
+
+    from reps.models import Rep, SkillTag, Team
+
+    from leadops.demo import ADMIN_PASSWORD, ADMIN_USERNAME
+
+    call_command("seed_demo", stdout=io.StringIO())
+    assert ops.login(username=ADMIN_USERNAME, password=ADMIN_PASSWORD)  # the seed reset the demo admin's password
+    pages = PAGES + [(kind, model) for model in (Team, SkillTag, Rep) for kind in ("changelist", "add", "change")]
+    for kind, model in pages:
+        if kind == "change" and not model.objects.exists():
+            continue  # rotation cursors appear once the engine routes
+        assert page_queries(ops, page_url(kind, model)) <= MAX_QUERIES, (kind, model.__name__)
+    # The busiest pages ops open: the rule with the longest pool and a reassigned lead's assignment.
+    busiest_rule = Rule.objects.order_by("-priority").first()
+    assert page_queries(ops, reverse("admin:routing_rule_change", args=[busiest_rule.pk])) <= MAX_QUERIES
+    reassigned = Assignment.objects.filter(end_reason="misrouted").first()
+    response = ops.get(reverse("admin:routing_assignment_change", args=[reassigned.pk]))
+    assert "Rules tried, in order" in response.content.decode()
