@@ -68,10 +68,8 @@ class LeadListCreateView(IntakeAPIView):
         responses={201: LeadSerializer, 200: LeadSerializer, 400: ERRORS, 409: ERRORS, 413: None, 429: None},
     )
     def post(self, request):
-        lead_id, created = lead_create(data=request.data, integration=self.integration, default_source=self.default_source())
-        return Response(
-            LeadSerializer(lead_get(lead_id=lead_id)).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK
-        )
+        lead, created = lead_create(data=request.data, integration=self.integration, default_source=self.default_source())
+        return Response(LeadSerializer(lead).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
 
 class LeadBulkCreateView(IntakeAPIView):

@@ -198,6 +198,20 @@ def test_bulk_answers_per_item_results_in_order_and_stores_the_valid_ones(api, i
     assert sorted(routing_calls[0]) == sorted([results[0]["id"], results[4]["id"]])
 
 
+def test_a_large_batch_stores_every_fact_of_every_lead(api, integration, routing_calls):
+    items = [{"external_id": f"L-{i}", "email": f"Lead{i}@Firm.example", "country": "at", "company_size": i,
+              "annual_revenue": "10.5", "extra": {"i": i}} for i in range(150)]
+    results = post(api, items, path="/api/leads/bulk/").json()
+    assert [r["status"] for r in results] == ["created"] * 150
+    lead = Lead.objects.get(pk=results[7]["id"])
+    assert (lead.external_id, lead.email, lead.email_domain, lead.country, lead.company_size) == (
+        "L-7", "lead7@firm.example", "firm.example", "AT", 7)
+    assert (str(lead.annual_revenue), lead.extra, lead.status, lead.integration_id, lead.source) == (
+        "10.50", {"i": 7}, "pending", integration.pk, "Web form")
+    assert lead.created_at is not None and lead.owner_id is None and lead.phone == ""
+    assert sorted(sum(routing_calls, [])) == sorted(r["id"] for r in results)
+
+
 def test_bulk_takes_at_most_1000_leads_and_only_a_list(api):
     response = post(api, [{"phone": "1"}] * 1001, path="/api/leads/bulk/")
     assert response.status_code == 400 and "1,000" in response.json()["non_field_errors"][0]
