@@ -80,20 +80,19 @@ def _copy_rows(entries: list[tuple[int, dict]], integration: Integration | None)
     from psycopg.types.json import Jsonb
 
     now = timezone.now()
-    fields = [f for f in Lead._meta.concrete_fields]
+    fields = Lead._meta.concrete_fields
     fixed = {"integration_id": integration.pk if integration else None, "created_at": now, "updated_at": now}
-    defaults = {f.attname: f.get_default() for f in fields if f.attname not in fixed and f.attname != "id"}
+    # Per column: (fact name, default) read from the facts, or (None, value) for every row.
+    plan = [(None, fixed[f.attname]) if f.attname in fixed else (f.attname, f.get_default()) for f in fields]
+    id_at, extra_at = (next(i for i, f in enumerate(fields) if f.attname == name) for name in ("id", "extra"))
     table, columns = Lead._meta.db_table, ", ".join(f'"{f.column}"' for f in fields)
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT nextval(pg_get_serial_sequence('{table}', 'id')) FROM generate_series(1, %s)", [len(entries)])
         ids = [row[0] for row in cursor.fetchall()]
         with cursor.cursor.copy(f'COPY "{table}" ({columns}) FROM STDIN') as copy:
             for lead_id, (_, facts) in zip(ids, entries):
-                row = []
-                for f in fields:
-                    name = f.attname
-                    value = lead_id if name == "id" else fixed[name] if name in fixed else facts.get(name, defaults[name])
-                    row.append(Jsonb(value) if name == "extra" else value)
+                row = [value if name is None else facts.get(name, value) for name, value in plan]
+                row[id_at], row[extra_at] = lead_id, Jsonb(row[extra_at])
                 copy.write_row(row)
     return ids
 

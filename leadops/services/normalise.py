@@ -102,10 +102,11 @@ def _text(value: Any, max_length: int) -> str:
     value = value.strip()
     if _CONTROL.search(value):
         raise _Bad("Contains control characters.")
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        raise _Bad("Is not valid Unicode text.")
+    if not value.isascii():
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise _Bad("Is not valid Unicode text.")
     if len(value) > max_length:
         raise _Bad(f"At most {max_length} characters (got {len(value)}).")
     return value

@@ -1,0 +1,345 @@
+"""Intake benchmark: prints figures, asserts nothing.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/leadops_intake REDIS_URL=redis://127.0.0.1:6379/5 \
+        .venv/bin/python bench/intake.py [--only a,b,c] [--seconds 30] [--rows 100000] [--baseline-rows 5000]
+
+(a) API under load: gunicorn (2 sync workers) on 127.0.0.1; 50 concurrent clients post single
+    leads for 30 s, each as fast as answers come back (closed loop): requests/s, p50, p99.
+    Then the same server at a fixed 400 posts/s spread over 50 clients (open loop; latency
+    counted from each post's scheduled time): p50, p99. Every post creates a lead and
+    enqueues its routing job (no worker runs during (a); the jobs are dropped afterwards).
+(b) speed-to-lead: the same server plus one `manage.py rqworker routing` process; leads posted
+    at a steady 50/s for 20 s; time from sending the POST to the lead's `assigned_at`: p50, p99.
+(c) import of a 100,000-row CSV with `manage.py import_leads` in its own process: rows/s and
+    peak memory (ru_maxrss), also at 10,000 rows to show memory does not grow with the file;
+    beside django-import-export's plain non-bulk ModelResource import (the baseline), run on
+    the first --baseline-rows rows and extrapolated per row, as a ratio.
+
+Needs Postgres and Redis (DATABASE_URL, REDIS_URL); uses the database it is given (migrates it).
+The load client is Python asyncio on the same 2 cores as the server, Postgres and Redis.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import csv
+import json
+import os
+import random
+import resource
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+PY = sys.executable
+RUN_ID = f"{int(time.time())}"
+SERVER_ENV = {"DEBUG": "0", "SECRET_KEY": "bench-" + "x" * 50, "ALLOWED_HOSTS": "127.0.0.1", "LOG_LEVEL": "WARNING"}
+
+
+def django_setup():
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "leadops.settings")
+    import django
+
+    django.setup()
+
+
+def pct(values, p):
+    values = sorted(values)
+    return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))] if values else float("nan")
+
+
+# ----------------------------------------------------------------------------- HTTP client
+class Client:
+    """Minimal HTTP/1.1 POST over asyncio streams (gunicorn's sync workers close each connection)."""
+
+    def __init__(self, port: int, key: str):
+        self.port, self.key = port, key
+
+    async def post(self, path: str, body: dict) -> tuple[int, bytes]:
+        payload = json.dumps(body).encode()
+        head = (f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Token {self.key}\r\n"
+                f"Content-Type: application/json\r\nContent-Length: {len(payload)}\r\nConnection: close\r\n\r\n").encode()
+        reader, writer = await asyncio.open_connection("127.0.0.1", self.port)
+        try:
+            writer.write(head + payload)
+            await writer.drain()
+            data = await reader.read()
+        finally:
+            writer.close()
+        status = int(data[9:12])
+        return status, data.split(b"\r\n\r\n", 1)[1] if b"\r\n\r\n" in data else b""
+
+
+def lead_body(n: int) -> dict:
+    return {"source": f"bench-{RUN_ID}", "external_id": f"L-{n}", "email": f"buyer{n}@acme{n % 97}.example",
+            "first_name": "Ana", "last_name": "Ruiz", "company": f"Acme {n % 97}", "country": "DE", "region": "BY",
+            "industry": "software", "company_size": 250, "score": 70, "extra": {"campaign": "spring"}}
+
+
+async def closed_loop(client: Client, clients: int, seconds: float, start_n: int):
+    latencies, codes, counter = [], {}, [start_n]
+    deadline = time.perf_counter() + seconds
+
+    async def one_client():
+        while time.perf_counter() < deadline:
+            counter[0] += 1
+            t0 = time.perf_counter()
+            status, _ = await client.post("/api/leads/", lead_body(counter[0]))
+            latencies.append(time.perf_counter() - t0)
+            codes[status] = codes.get(status, 0) + 1
+
+    began = time.perf_counter()
+    await asyncio.gather(*(one_client() for _ in range(clients)))
+    return latencies, codes, time.perf_counter() - began, counter[0]
+
+
+async def open_loop(client: Client, rate: float, seconds: float, start_n: int, clients: int = 50):
+    """`rate` posts/s at fixed times, at most `clients` in flight; latency from the scheduled time."""
+    results, codes = [], {}
+    semaphore = asyncio.Semaphore(clients)
+    began = time.perf_counter()
+
+    async def one(n, scheduled):
+        async with semaphore:
+            sent_wall = time.time() - (time.perf_counter() - scheduled)
+            status, body = await client.post("/api/leads/", lead_body(n))
+            results.append((time.perf_counter() - scheduled, sent_wall, json.loads(body).get("id") if status in (200, 201) else None))
+            codes[status] = codes.get(status, 0) + 1
+
+    tasks = []
+    total = int(rate * seconds)
+    for i in range(total):
+        scheduled = began + i / rate
+        delay = scheduled - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        tasks.append(asyncio.create_task(one(start_n + i, scheduled)))
+    await asyncio.gather(*tasks)
+    return results, codes, start_n + total
+
+
+# ----------------------------------------------------------------------------- processes
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start(cmd, **env) -> subprocess.Popen:
+    return subprocess.Popen(cmd, cwd=ROOT, env={**os.environ, **SERVER_ENV, **env}, start_new_session=True,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+
+
+def stop(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+
+
+def start_gunicorn() -> tuple[subprocess.Popen, int]:
+    port = free_port()
+    server = start([PY, "-m", "gunicorn", "leadops.wsgi", "--workers", "2", "--bind", f"127.0.0.1:{port}",
+                    "--backlog", "2048", "--log-level", "warning"])
+    for _ in range(100):
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return server, port
+        except OSError:
+            time.sleep(0.2)
+    stop(server)
+    raise SystemExit(f"gunicorn did not start: {server.stderr.read()[-2000:]}")
+
+
+def setup_database() -> str:
+    """Migrate; an integration without a practical rate limit; a team of 20 reps and a round-robin rule."""
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    from leadops.services import integration_create
+    from reps.models import Rep, Team
+    from routing.models import Rule
+
+    integration, key = integration_create(name=f"bench {RUN_ID}", rate_limit_per_minute=10_000_000)
+    team, _ = Team.objects.get_or_create(name="Bench team")
+    for i in range(20):
+        Rep.objects.get_or_create(email=f"bench-rep{i}@example.com", defaults={
+            "name": f"Bench Rep {i}", "team": team, "capacity": 10_000_000, "daily_cap": 10_000_000})
+    Rule.objects.get_or_create(name="Bench round robin", defaults={"priority": -1_000_000, "pool_team": team})
+    return key
+
+
+def drop_routing_jobs():
+    import django_rq
+
+    django_rq.get_queue("routing").empty()
+
+
+# ----------------------------------------------------------------------------- (a) and (b)
+def bench_api(key: str, seconds: float) -> None:
+    server, port = start_gunicorn()
+    try:
+        client = Client(port, key)
+        asyncio.run(closed_loop(client, 10, 2, 10_000_000))  # warm up both workers
+        latencies, codes, elapsed, _ = asyncio.run(closed_loop(client, 50, seconds, 0))
+        print(f"(a) closed loop, 50 clients, {elapsed:.0f} s: {len(latencies) / elapsed:,.0f} req/s, "
+              f"p50 {pct(latencies, 50) * 1000:.1f} ms, p99 {pct(latencies, 99) * 1000:.1f} ms, statuses {codes}")
+        results, codes, _ = asyncio.run(open_loop(client, 400, seconds, 20_000_000))
+        lat = [r[0] for r in results]
+        print(f"(a) open loop, 400 posts/s over 50 clients, {seconds:.0f} s: p50 {pct(lat, 50) * 1000:.1f} ms, "
+              f"p99 {pct(lat, 99) * 1000:.1f} ms, statuses {codes}")
+    finally:
+        stop(server)
+        drop_routing_jobs()
+
+
+def bench_speed_to_lead(key: str, seconds: float = 20, rate: float = 50) -> None:
+    from leadops.models import Lead
+
+    server, port = start_gunicorn()
+    worker = start([PY, "manage.py", "rqworker", "routing"])
+    try:
+        time.sleep(3)
+        results, codes, _ = asyncio.run(open_loop(Client(port, key), rate, seconds, 30_000_000))
+        sent = {lead_id: sent_wall for _, sent_wall, lead_id in results if lead_id}
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            pending = Lead.objects.filter(id__in=sent, assigned_at__isnull=True).count()
+            if not pending:
+                break
+            time.sleep(1)
+        assigned = dict(Lead.objects.filter(id__in=sent, assigned_at__isnull=False).values_list("id", "assigned_at"))
+        waits = [assigned[i].timestamp() - sent[i] for i in assigned]
+        print(f"(b) speed-to-lead, {rate:.0f} leads/s for {seconds:.0f} s, one rqworker: {len(assigned)}/{len(sent)} "
+              f"assigned, p50 {pct(waits, 50) * 1000:.0f} ms, p99 {pct(waits, 99) * 1000:.0f} ms, statuses {codes}")
+    finally:
+        stop(worker)
+        stop(server)
+        drop_routing_jobs()
+
+
+# ----------------------------------------------------------------------------- (c)
+def write_csv(path: Path, rows: int) -> None:
+    rng = random.Random(7)
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        out = csv.writer(handle)
+        out.writerow(["External ID", "Email", "First Name", "Last Name", "Company", "Country", "Employees", "Score",
+                      "Zip", "extra.campaign"])
+        for n in range(rows):
+            bad = n % 100 == 99  # 1% bad rows: a broken email
+            out.writerow([f"R-{n}", "not-an-email" if bad else f"lead{n}@firm{n % 500}.example",
+                          "Ana", "Ruiz", f"Firm {n % 500}", rng.choice(["de", "AT", "ch", "FR", "uk"]),
+                          rng.choice(["12", "120", "1200", ""]), rng.randint(0, 100), f"{rng.randint(10000, 99999)}",
+                          rng.choice(["spring", "", "webinar"])])
+
+
+def import_worker(path: str, source: str) -> None:
+    """Run in its own process: the command, then this process's time and peak memory as JSON."""
+    django_setup()
+    import io
+
+    from django.core.management import call_command
+
+    began = time.perf_counter()
+    out = io.StringIO()
+    call_command("import_leads", path, "--source", source, "--no-progress", stdout=out, stderr=io.StringIO())
+    print(json.dumps({"seconds": time.perf_counter() - began, "maxrss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+                      "summary": out.getvalue().strip()}))
+
+
+def baseline_worker(path: str, rows: int, source: str) -> None:
+    """django-import-export's plain ModelResource import of the first `rows` rows (no bulk)."""
+    django_setup()
+    import tablib
+    from import_export import resources
+
+    from leadops.models import Lead
+
+    class PlainLeadResource(resources.ModelResource):
+        class Meta:
+            model = Lead
+            fields = ("source", "external_id", "email", "first_name", "last_name", "company", "country",
+                      "company_size", "score", "postal_code")
+
+    with open(path, newline="", encoding="utf-8") as handle:
+        reader = csv.reader(handle)
+        next(reader)
+        dataset = tablib.Dataset(headers=["source", "external_id", "email", "first_name", "last_name", "company",
+                                          "country", "company_size", "score", "postal_code"])
+        for i, r in enumerate(reader):
+            if i >= rows:
+                break
+            dataset.append([source, r[0], r[1], r[2], r[3], r[4], r[5][:2].upper(), r[6] or None, r[7], r[8]])
+    began = time.perf_counter()
+    result = PlainLeadResource().import_data(dataset, dry_run=False)
+    print(json.dumps({"seconds": time.perf_counter() - began, "maxrss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+                      "summary": dict(result.totals), "rows": rows}))
+
+
+def run_json(*args) -> dict:
+    done = subprocess.run([PY, __file__, *args], cwd=ROOT, env={**os.environ, "LOG_LEVEL": "WARNING"},
+                          capture_output=True, text=True)
+    if done.returncode:
+        raise SystemExit(done.stderr[-3000:])
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def bench_import(rows: int, baseline_rows: int) -> None:
+    folder = Path(tempfile.mkdtemp(prefix="leadops-bench-"))
+    small, big = folder / "leads-10k.csv", folder / f"leads-{rows}.csv"
+    write_csv(small, 10_000)
+    write_csv(big, rows)
+    first = run_json("--import-worker", str(small), f"bench-import-small-{RUN_ID}")
+    main = run_json("--import-worker", str(big), f"bench-import-{RUN_ID}")
+    again = run_json("--import-worker", str(big), f"bench-import-{RUN_ID}")
+    base = run_json("--baseline-worker", str(big), str(baseline_rows), f"bench-baseline-{RUN_ID}")
+    drop_routing_jobs()
+    ours = rows / main["seconds"]
+    theirs = base["rows"] / base["seconds"]
+    print(f"(c) import_leads 10,000 rows: {10_000 / first['seconds']:,.0f} rows/s, peak {first['maxrss_kb'] / 1024:.0f} MB")
+    print(f"(c) import_leads {rows:,} rows: {ours:,.0f} rows/s ({main['seconds']:.1f} s), peak {main['maxrss_kb'] / 1024:.0f} MB "
+          f"— {main['summary']}")
+    print(f"(c) same file again: {rows / again['seconds']:,.0f} rows/s — {again['summary']}")
+    print(f"(c) baseline django-import-export plain ModelResource, first {base['rows']:,} rows (extrapolated per row): "
+          f"{theirs:,.0f} rows/s, peak {base['maxrss_kb'] / 1024:.0f} MB — ratio {ours / theirs:.1f}×")
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--only", default="a,b,c")
+    parser.add_argument("--seconds", type=float, default=30)
+    parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--baseline-rows", type=int, default=5_000)
+    parser.add_argument("--import-worker", nargs=2)
+    parser.add_argument("--baseline-worker", nargs=3)
+    args = parser.parse_args()
+    if args.import_worker:
+        return import_worker(*args.import_worker)
+    if args.baseline_worker:
+        path, rows, source = args.baseline_worker
+        return baseline_worker(path, int(rows), source)
+    if not (os.environ.get("DATABASE_URL", "").startswith("postgres") and os.environ.get("REDIS_URL")):
+        raise SystemExit("bench/intake.py needs DATABASE_URL=postgres://… and REDIS_URL=redis://… (see the docstring)")
+    django_setup()
+    key = setup_database()
+    parts = set(args.only.split(","))
+    print(f"intake benchmark on {os.cpu_count()} CPUs; Postgres {os.environ['DATABASE_URL'].rsplit('/', 1)[-1]}")
+    if "a" in parts:
+        bench_api(key, args.seconds)
+    if "b" in parts:
+        bench_speed_to_lead(key)
+    if "c" in parts:
+        bench_import(args.rows, args.baseline_rows)
+
+
+if __name__ == "__main__":
+    main()
