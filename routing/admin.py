@@ -105,8 +105,28 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
+class RuleVersionBumpMixin:
+    """Bump the rule-set version after a rule (with its inlines) or a territory is saved or deleted.
+
+    Territories count: they decide `in_territory` conditions and territory pools.
+    """
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        if not change or form.has_changed() or any(formset.has_changed() for formset in formsets):
+            rule_set_bump_version()
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        rule_set_bump_version()
+
+    def delete_queryset(self, request, queryset):
+        super().delete_queryset(request, queryset)
+        rule_set_bump_version()
+
+
 @admin.register(Territory)
-class TerritoryAdmin(admin.ModelAdmin):
+class TerritoryAdmin(RuleVersionBumpMixin, admin.ModelAdmin):
     list_display = ["name", "parent", "inside_it", "countries_shown", "regions_shown", "postal_prefixes_shown", "rep_count"]
     list_select_related = ["parent"]
     list_filter = [("parent", admin.RelatedOnlyFieldListFilter)]
@@ -162,23 +182,6 @@ class RulePoolRepInline(SharedChoicesInlineMixin, admin.TabularInline):
     extra = 0
     verbose_name = "listed rep"
     verbose_name_plural = "listed reps (tried in this order by a direct rule)"
-
-
-class RuleVersionBumpMixin:
-    """Bump the rule-set version after the rule and its inlines are saved, or a rule is deleted."""
-
-    def save_related(self, request, form, formsets, change):
-        super().save_related(request, form, formsets, change)
-        if not change or form.has_changed() or any(formset.has_changed() for formset in formsets):
-            rule_set_bump_version()
-
-    def delete_model(self, request, obj):
-        super().delete_model(request, obj)
-        rule_set_bump_version()
-
-    def delete_queryset(self, request, queryset):
-        super().delete_queryset(request, queryset)
-        rule_set_bump_version()
 
 
 @admin.register(Rule)

@@ -1,5 +1,4 @@
 """Factories for leads, their events, integrations and accounts."""
-import random
 from decimal import Decimal
 
 import factory
@@ -57,14 +56,14 @@ class LeadFactory(DjangoModelFactory):
     email_domain = factory.LazyAttribute(lambda o: o.email.rsplit("@", 1)[1].lower() if "@" in o.email else "")
     phone = factory.Faker("phone_number", locale="de_DE")
     industry = factory.Iterator(INDUSTRIES)
-    company_size = factory.LazyFunction(lambda: random.choice([12, 45, 120, 480, 1500, 8000]))
+    company_size = factory.Faker("random_element", elements=[12, 45, 120, 480, 1500, 8000])
     annual_revenue = factory.LazyAttribute(lambda o: Decimal(o.company_size * 180_000))
     country = "DE"
     region = "BY"
     city = "München"
     postal_code = "80331"
     product_interest = factory.Iterator(PRODUCTS)
-    score = factory.LazyFunction(lambda: random.randint(10, 95))
+    score = factory.Faker("pyint", min_value=10, max_value=95)
     language = "de"
     status = "pending"
     created_at = factory.LazyFunction(timezone.now)

@@ -156,3 +156,15 @@ def test_every_reps_and_routing_page_renders_on_the_demo_company_in_few_queries(
     reassigned = Assignment.objects.filter(end_reason="misrouted").first()
     response = ops.get(reverse("admin:routing_assignment_change", args=[reassigned.pk]))
     assert "Rules tried, in order" in response.content.decode()
+
+
+def test_saving_a_territory_bumps_the_rule_set_version_and_bad_codes_are_explained(ops):
+    before = RuleSet.current().version
+    url = reverse("admin:routing_territory_add")
+    bad = ops.post(url, {"name": "Nordics", "countries": '["SE", "Norway"]', "regions": "[]", "postal_prefixes": "[]"})
+    assert "Not ISO alpha-2 country codes: NORWAY." in bad.content.decode()
+    assert RuleSet.current().version == before
+    good = ops.post(url, {"name": "Nordics", "countries": '["se", "no"]', "regions": "[]", "postal_prefixes": "[]"})
+    assert good.status_code == 302
+    assert Territory.objects.get(name="Nordics").countries == ["SE", "NO"]
+    assert RuleSet.current().version == before + 1
