@@ -40,6 +40,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 PY = sys.executable
 RUN_ID = f"{int(time.time())}"
+THREADS = int(os.environ.get("BENCH_GUNICORN_THREADS", "1"))
 SERVER_ENV = {"DEBUG": "0", "SECRET_KEY": "bench-" + "x" * 50, "ALLOWED_HOSTS": "127.0.0.1", "LOG_LEVEL": "WARNING"}
 
 
@@ -146,9 +147,10 @@ def stop(process: subprocess.Popen) -> None:
             os.killpg(process.pid, signal.SIGKILL)
 
 
-def start_gunicorn() -> tuple[subprocess.Popen, int]:
+def start_gunicorn(threads: int = THREADS) -> tuple[subprocess.Popen, int]:
     port = free_port()
-    server = start([PY, "-m", "gunicorn", "leadops.wsgi", "--workers", "2", "--bind", f"127.0.0.1:{port}",
+    threading = ["--worker-class", "gthread", "--threads", str(threads)] if threads > 1 else []
+    server = start([PY, "-m", "gunicorn", "leadops.wsgi", "--workers", "2", *threading, "--bind", f"127.0.0.1:{port}",
                     "--backlog", "2048", "--log-level", "warning"])
     for _ in range(100):
         try:

@@ -30,10 +30,7 @@ class IntegrationRateThrottle(BaseThrottle):
         # The key hash makes the counter unique to this integration's current key.
         key = f"leadops:throttle:{integration.pk}:{integration.key_hash[:12]}:{window}"
         try:
-            cache.add(key, 0, self.window_seconds + 5)
-            count = cache.incr(key)
-        except ValueError:  # expired between add and incr
-            return True
+            count = _count(key, self.window_seconds + 5)
         except Exception:  # noqa: BLE001 - a cache outage must not refuse leads
             logger.warning("rate-limit cache unavailable; letting the request through", exc_info=True)
             return True
@@ -41,3 +38,20 @@ class IntegrationRateThrottle(BaseThrottle):
 
     def wait(self):
         return getattr(self, "_wait", None)
+
+
+def _count(key: str, ttl: int) -> int:
+    """Add one to the window's counter and return it: one round trip on Redis (INCR + EXPIRE
+    pipelined on the cache's own client), add + incr on other cache backends."""
+    client_of = getattr(getattr(cache, "_cache", None), "get_client", None)
+    if client_of is not None:  # django.core.cache.backends.redis.RedisCache
+        real_key = cache.make_and_validate_key(key)
+        pipe = client_of(real_key, write=True).pipeline()
+        pipe.incr(real_key)
+        pipe.expire(real_key, ttl)  # the key names its minute, so refreshing the TTL is harmless
+        return pipe.execute()[0]
+    cache.add(key, 0, ttl)
+    try:
+        return cache.incr(key)
+    except ValueError:  # expired between add and incr
+        return 1
