@@ -146,6 +146,10 @@ class LeadAdmin(ImportExportModelAdmin):
         result = context.get("result")
         if result is not None and "confirm_form" not in context and not result.has_errors() and result.has_validation_errors():
             context["confirm_form"] = self.create_confirm_form(request, import_form=context["form"])
+            good = result.totals.get("new", 0)
+            self.message_user(request, f"{len(result.invalid_rows)} rows have errors (listed below by row number) and will "
+                                       f"be left out. Confirm to import the other {good} new leads, or fix the file and upload "
+                                       "it again.", messages.WARNING)
         return response
 
     def add_success_message(self, result, request):

@@ -1,5 +1,6 @@
 """Importing leads from files: the admin (django-import-export) and `manage.py import_leads`."""
 import io
+import re
 
 import pytest
 import tablib
@@ -125,8 +126,13 @@ def test_the_admin_import_page_previews_bad_rows_and_still_offers_the_import(adm
     assert response.status_code == 200
     html = response.content.decode()
     assert "not-an-email" in html and "Narnia" in html
-    assert 'name="confirm"' in html
+    assert 'name="confirm"' in html and "3 rows have errors" in html
     assert Lead.objects.count() == 0
+    confirm = dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)"', html))
+    done = admin_client.post(reverse("admin:leadops_lead_process_import"), {**confirm, "confirm": "Confirm import"}, follow=True)
+    assert done.status_code == 200
+    assert set(Lead.objects.values_list("external_id", flat=True)) == {"R-1", "R-5"}
+    assert "3 rows had errors and were not imported (rows 2, 3, 4)" in done.content.decode()
 
 
 def test_import_needs_the_add_lead_permission(client, django_user_model):
