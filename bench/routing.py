@@ -124,6 +124,133 @@ def part_a(n_leads=100_000):
     ]
 
 
+def _django_setup():
+    # A worker runs with DEBUG off: with it on, Django keeps every query in memory.
+    os.environ.setdefault("DEBUG", "0")
+    os.environ.setdefault("SECRET_KEY", "bench-only-not-secret")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "leadops.settings")
+    import django
+    django.setup()
+    from django.db import connection
+    if connection.vendor != "postgresql":
+        raise SystemExit("--end-to-end needs DATABASE_URL=postgres://… (it creates and drops test_<name>)")
+    return connection
+
+
+def _seed_database(snapshot, n_leads):
+    """The core's 200 reps / 100 rules, and n pending leads, written through the ORM."""
+    from django.utils import timezone
+
+    from leadops.models import Lead
+    from reps.models import Rep, RepSkill, SkillTag, Team, TimeOff
+    from routing.models import Rule, RuleCondition, RulePoolRep, Territory
+
+    now = timezone.now()
+    Team.objects.bulk_create([Team(id=i, name=f"Team {i}") for i in range(1, 21)])
+    SkillTag.objects.bulk_create([SkillTag(id=i, name=f"skill {i}") for i in range(1, 11)])
+    for t in snapshot.territories:  # parents first: the list is in that order
+        Territory.objects.create(id=t.id, name=t.name, parent_id=t.parent_id, countries=sorted(t.countries))
+    reps = []
+    for r in snapshot.reps.values():
+        hours = r.working_hours
+        reps.append(Rep(id=r.id, name=f"Rep {r.id}", email=f"rep{r.id}@bench.example", team_id=r.team_id,
+                        capacity=r.capacity, daily_cap=r.daily_cap, weight=r.weight, timezone=r.timezone,
+                        working_hours={"start": hours.start.strftime("%H:%M"), "end": hours.end.strftime("%H:%M"),
+                                       "days": sorted(hours.days)} if hours else {}))
+    Rep.objects.bulk_create(reps)
+    Rep.territories.through.objects.bulk_create([
+        Rep.territories.through(rep_id=r.id, territory_id=t) for r in snapshot.reps.values() for t in r.territory_ids])
+    RepSkill.objects.bulk_create([RepSkill(rep_id=r.id, skill_id=s, proficiency=p)
+                                  for r in snapshot.reps.values() for s, p in r.skills.items()])
+    TimeOff.objects.bulk_create([TimeOff(rep_id=r.id, start=now - timedelta(days=1), end=now + timedelta(days=1))
+                                 for r in snapshot.reps.values() if r.time_off])
+    for spec in snapshot.rules:
+        rule = Rule.objects.create(
+            id=spec.id, name=spec.name, priority=spec.priority, strategy=spec.strategy, pool_team_id=spec.team_id,
+            pool_matched_territory=spec.territory_id == "matched",
+            requires_working_hours=spec.requires_working_hours)
+        rule.required_skills.set(spec.required_skill_ids)
+        RuleCondition.objects.bulk_create([RuleCondition(rule=rule, field=c.field, op=c.op, value=c.value, position=i)
+                                           for i, c in enumerate(spec.conditions)])
+        RulePoolRep.objects.bulk_create([RulePoolRep(rule=rule, rep_id=rid, position=i)
+                                         for i, rid in enumerate(spec.rep_ids)])
+    facts = core_leads(n_leads)
+    fields = [f for f in ("email", "email_domain", "company", "industry", "company_size", "country",
+                          "postal_code", "score", "source")]
+    for start in range(0, n_leads, 5000):
+        Lead.objects.bulk_create([Lead(external_id=f"bench-{f.id}", **{k: getattr(f, k) for k in fields})
+                                  for f in facts[start:start + 5000]])
+    return list(Lead.objects.order_by("id").values_list("id", flat=True))
+
+
+def _copy_floor(connection, n_rows):
+    """Seconds Postgres takes to COPY n assignment rows like the ones routing wrote (same
+    columns, same reason JSON, same indexes) into a scratch table."""
+    from routing.models import Assignment
+
+    table = Assignment._meta.db_table
+    columns = ["lead_id", "outcome", "rep_id", "rule_id", "rule_name", "strategy", "decided_by",
+               "rule_set_version", "reason", "created_at", "end_reason"]
+    rows = list(Assignment.objects.order_by("id").values_list(*columns)[:n_rows])
+    import json
+    lines = [tuple(json.dumps(v) if isinstance(v, dict) else v for v in row) for row in rows]
+    with connection.cursor() as cursor:
+        cursor.execute(f"CREATE TEMP TABLE assignment_copy (LIKE {table} INCLUDING ALL)")
+        started = time.perf_counter()
+        with cursor.cursor.copy(f"COPY assignment_copy ({', '.join(columns)}) FROM STDIN") as copy:
+            for line in lines:
+                copy.write_row(line)
+        elapsed = time.perf_counter() - started
+        cursor.execute("DROP TABLE assignment_copy")
+    return elapsed
+
+
+def end_to_end(n_leads):
+    import tracemalloc
+
+    connection = _django_setup()
+    from django.conf import settings
+    from django.db import connection as conn
+
+    from leadops.models import Lead
+    from routing.services import leads_route
+
+    old_name = conn.settings_dict["NAME"]
+    conn.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=False)
+    try:
+        snapshot = core_setup()
+        seeded = time.perf_counter()
+        lead_ids = _seed_database(snapshot, n_leads + 20_000)
+        seed_s = time.perf_counter() - seeded
+        main, spare = lead_ids[:n_leads], lead_ids[n_leads:]
+        started = time.perf_counter()
+        result = leads_route(lead_ids=main)
+        routed_s = time.perf_counter() - started
+        copy_s = _copy_floor(connection, n_leads)
+        # (c) peak Python memory of routing 1 batch, then of 40 batches: equal when bounded.
+        batch = settings.ROUTING_BATCH_SIZE
+        tracemalloc.start()
+        leads_route(lead_ids=spare[:batch])
+        one_batch_peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.reset_peak()
+        leads_route(lead_ids=spare[batch:batch * 41])
+        many_batches_peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        assigned = Lead.objects.filter(id__in=main, status="assigned").count()
+    finally:
+        conn.creation.destroy_test_db(old_name, verbosity=0)
+    return [
+        ("(b) end-to-end: leads routed (Postgres)", f"{n_leads:,} in {routed_s:.1f} s, batches of {batch}"),
+        ("(b) outcome", f"{result.summary()}; {assigned:,} assigned in the database"),
+        ("(b) leads per second", f"{n_leads / routed_s:,.0f}  (target >= 3,000)"),
+        ("(b) COPY floor, same assignment rows", f"{copy_s:.2f} s = {n_leads / copy_s:,.0f} rows/s"),
+        ("(b) routing time / COPY floor", f"{routed_s / copy_s:.1f}x  (target <= 10x)"),
+        ("(c) peak Python memory, 1 batch", f"{one_batch_peak / 2**20:.1f} MiB ({batch} leads)"),
+        ("(c) peak Python memory, 40 batches", f"{many_batches_peak / 2**20:.1f} MiB ({batch * 40:,} leads)"),
+        ("    (seeding, not timed above)", f"{seed_s:.0f} s"),
+    ]
+
+
 def print_table(rows):
     width = max(len(k) for k, _ in rows)
     for k, v in rows:
@@ -145,10 +272,9 @@ def main():
         return
     rows = part_a(args.leads)
     if args.end_to_end:
-        raise SystemExit("end-to-end parts (b) and (c) are not written yet")
+        rows += end_to_end(args.leads)
     print_table(rows)
 
 
 if __name__ == "__main__":
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "leadops.settings")
     main()

@@ -6,7 +6,7 @@ then `RoutingEngine(snapshot).decide(lead_facts)` per lead, or `decide_batch(...
 from .conditions import OPERATORS
 from .core import (
     AT_CAPACITY, CLAIM_LIMIT_REACHED, DAILY_CAP_REACHED, EMPTY_POOL, EXCLUDED, EXISTING_OWNER,
-    INACTIVE, MISSING_SKILL, NO_ELIGIBLE_REP, NO_MATCH, ON_TIME_OFF, OUTSIDE_WORKING_HOURS,
+    INACTIVE, MISSING_SKILL, NO_ELIGIBLE_REP, ON_TIME_OFF, OUTSIDE_WORKING_HOURS,
     ZERO_WEIGHT, Decision, RoutingEngine, claim_refusal, decide_batch, rep_load_refusal,
     rep_on_time_off, rep_static_refusal, rep_within_working_hours,
 )

@@ -37,7 +37,6 @@ CLAIM_LIMIT_REACHED = "claim_limit_reached"
 EXISTING_OWNER = "existing_owner"
 
 # Why a rule did not decide.
-NO_MATCH = "no_match"
 NO_ELIGIBLE_REP = "no_eligible_rep"
 EMPTY_POOL = "empty_pool"
 
@@ -215,8 +214,8 @@ class RoutingEngine:
                     compile_condition(c, self.territories) for c in spec.conditions]
             except EngineConfigError as exc:
                 raise EngineConfigError(f"rule {spec.name!r}: {exc}") from None
-            head = rule.entry_head
-            rule.fail_entries = [{**head, "result": NO_MATCH, "failed": c.text} for c in compiled]
+            # Most of a long trace is rules that did not match: keep those entries short.
+            rule.fail_entries = [{"rule": spec.name, "failed": c.text} for c in compiled]
             # Index the rule by its most selective text condition; the others run per lead.
             indexed = [i for i, c in enumerate(compiled) if c.index_field]
             key_cond = min(indexed, key=lambda i: len(compiled[i].index_keys)) if indexed else None

@@ -95,7 +95,7 @@ def lead_claim(*, lead_id: int, rep_id: int, user=None) -> Assignment:
         if lead.status != LeadStatus.POOLED or lead.pool_rule_id is None:
             raise RoutingConflict({"lead": [f"The lead is {lead.status}, not waiting in a pool."]})
         routing_lock_acquire()
-        snapshot = routing_snapshot_load(now=now, leads=[])
+        snapshot, _ = routing_snapshot_load(now=now, leads=[])
         rep = snapshot.reps.get(rep_id)
         if rep is None:
             raise RoutingError({"rep": ["No such rep."]})

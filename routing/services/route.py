@@ -10,6 +10,7 @@ One transaction per batch of lead ids:
 """
 from __future__ import annotations
 
+import json
 import logging
 from collections import defaultdict
 from collections.abc import Iterable
@@ -22,14 +23,15 @@ from django.utils import timezone
 from leadops.models import Lead, LeadStatus
 from reps.models import Rep
 from routing import selectors
-from routing.engine import ASSIGNED, POOLED, Decision, EngineConfigError, RoutingEngine
+from routing.engine import ASSIGNED, POOLED, EngineConfigError, LeadFacts, RoutingEngine
 from routing.models import Assignment, RepDailyCount, RotationCursor
 from routing.services.locks import routing_lock_acquire
-from routing.services.snapshot import LEAD_FACT_COLUMNS, lead_facts, routing_snapshot_load
+from routing.services.snapshot import LEAD_FACT_COLUMNS, RoutingSetup, routing_snapshot_load
 
 logger = logging.getLogger(__name__)
 
 RETRYABLE = (LeadStatus.PENDING, LeadStatus.POOLED, LeadStatus.UNROUTABLE)
+FACTS = LEAD_FACT_COLUMNS.index("status")  # columns before it are LeadFacts' fields, in order
 
 
 @dataclass
@@ -67,54 +69,59 @@ def leads_route(*, lead_ids: Iterable[int], retry: bool = False,
     size = batch_size or settings.ROUTING_BATCH_SIZE
     statuses = RETRYABLE if retry else (LeadStatus.PENDING,)
     result = RouteResult()
+    setup = None  # rules and territories, read by the first batch, reused by the next ones
     for start in range(0, len(ids), size):
-        result.add(_route_batch(ids[start:start + size], statuses))
+        batch_result, setup = _route_batch(ids[start:start + size], statuses, setup)
+        result.add(batch_result)
     return result
 
 
 @transaction.atomic
-def _route_batch(ids: list[int], statuses) -> RouteResult:
+def _route_batch(ids: list[int], statuses, setup: RoutingSetup | None) -> tuple[RouteResult, RoutingSetup | None]:
     result = RouteResult()
-    leads = list(
+    # Plain rows, not model instances: a batch is hundreds of leads and only facts are needed.
+    rows = list(
         Lead.objects.select_for_update(skip_locked=True)
-        .filter(id__in=ids, status__in=statuses).only(*LEAD_FACT_COLUMNS).order_by("id")
+        .filter(id__in=ids, status__in=statuses).order_by("id").values_list(*LEAD_FACT_COLUMNS)
     )
-    result.skipped = len(ids) - len(leads)
-    if not leads:
-        return result
+    result.skipped = len(ids) - len(rows)
+    if not rows:
+        return result, setup
     routing_lock_acquire()
     now = timezone.now()
+    leads = [LeadFacts(*row[:FACTS]) for row in rows]
+    was = {row[0]: (row[FACTS], row[FACTS + 1]) for row in rows}  # id -> (status, pool rule)
     try:
-        snapshot = routing_snapshot_load(now=now, leads=leads)
+        snapshot, setup = routing_snapshot_load(now=now, leads=leads, setup=setup)
         engine = RoutingEngine(snapshot)
     except EngineConfigError as exc:
         # The set-up itself cannot be compiled: nothing can be decided until ops fix it.
         message = f"Routing set-up error: {exc}"
         logger.error("%s (%d leads left waiting)", message, len(leads))
-        Lead.objects.filter(id__in=[lead.id for lead in leads]).update(routing_error=message)
-        result.failed = {lead.id: message for lead in leads}
-        return result
-    excluded = selectors.lead_excluded_rep_ids(lead_ids=[lead.id for lead in leads])
-    decided: list[tuple[Lead, Decision]] = []
-    for lead in leads:
-        try:
-            decided.append((lead, engine.decide(lead_facts(lead, excluded.get(lead.id)))))
-        except Exception as exc:  # noqa: BLE001 — one bad lead must not sink its batch
-            logger.exception("routing lead %s failed", lead.id)
-            result.failed[lead.id] = f"{type(exc).__name__}: {exc}"
+        Lead.objects.filter(id__in=list(was)).update(routing_error=message)
+        result.failed = dict.fromkeys(was, message)
+        return result, None
+    excluded = selectors.lead_excluded_rep_ids(lead_ids=list(was))
     rule_names = {r.id: r.name for r in snapshot.rules}
     version = snapshot.settings.version or 0
     writes = []
-    for lead, decision in decided:
-        if (decision.outcome == POOLED and lead.status == LeadStatus.POOLED
-                and lead.pool_rule_id == decision.rule_id):
+    for facts in leads:
+        try:
+            if facts.id in excluded:
+                facts.excluded_rep_ids = frozenset(excluded[facts.id])
+            decision = engine.decide(facts)
+            reason = decision.reason
+        except Exception as exc:  # noqa: BLE001 — one bad lead must not sink its batch
+            logger.exception("routing lead %s failed", facts.id)
+            result.failed[facts.id] = f"{type(exc).__name__}: {exc}"
+            continue
+        if decision.outcome == POOLED and was[facts.id] == (LeadStatus.POOLED, decision.rule_id):
             result.unchanged += 1  # held again where it was: no new audit row
             continue
-        writes.append((lead, decision, Assignment(
-            lead_id=lead.id, outcome=decision.outcome, rep_id=decision.rep_id,
-            rule_id=decision.rule_id, rule_name=rule_names.get(decision.rule_id, ""),
-            strategy=decision.strategy or "", decided_by=Assignment.DecidedBy.ENGINE,
-            rule_set_version=version, reason=decision.reason, created_at=now,
+        writes.append((decision, (
+            facts.id, decision.outcome, decision.rep_id, decision.rule_id,
+            rule_names.get(decision.rule_id, ""), decision.strategy or "",
+            Assignment.DecidedBy.ENGINE, None, version, reason, now, "",
         )))
     try:
         with transaction.atomic():  # savepoint: if the bulk write fails, write lead by lead
@@ -126,49 +133,70 @@ def _route_batch(ids: list[int], statuses) -> RouteResult:
                 with transaction.atomic():
                     _write([one], now)
             except (IntegrityError, DataError) as lead_exc:
-                result.failed[one[0].id] = f"{type(lead_exc).__name__}: {lead_exc}"
+                result.failed[one[0].lead_id] = f"{type(lead_exc).__name__}: {lead_exc}"
     if result.failed:
         by_message = defaultdict(list)
         for lead_id, message in result.failed.items():
             by_message[message[:2000]].append(lead_id)
         for message, lead_ids in by_message.items():
             Lead.objects.filter(id__in=lead_ids).update(routing_error=message)
-    for lead, decision, _ in writes:
-        if lead.id not in result.failed:
+    for decision, _ in writes:
+        if decision.lead_id not in result.failed:
             setattr(result, decision.outcome, getattr(result, decision.outcome) + 1)
     _write_state(engine, snapshot, now)
-    return result
+    return result, setup
 
 
 def _write(writes, now) -> None:
     if not writes:
         return
-    lead_ids = [lead.id for lead, _, _ in writes]
+    lead_ids = [d.lead_id for d, _ in writes]
     Assignment.objects.filter(lead_id__in=lead_ids, ended_at__isnull=True).update(
         ended_at=now, end_reason=Assignment.EndReason.REROUTED)
-    Assignment.objects.bulk_create([row for _, _, row in writes], batch_size=1000)
+    _assignments_insert([row for _, row in writes])
     _leads_update([
-        (lead.id, d.outcome, d.rep_id, d.rule_id if d.outcome == POOLED else None,
+        (d.lead_id, d.outcome, d.rep_id, d.rule_id if d.outcome == POOLED else None,
          now if d.outcome == ASSIGNED else None)
-        for lead, d, _ in writes
+        for d, _ in writes
     ], now)
+
+
+# The order of the assignment tuples built above.
+ASSIGNMENT_COLUMNS = (
+    "lead_id", "outcome", "rep_id", "rule_id", "rule_name", "strategy", "decided_by",
+    "decided_by_user_id", "rule_set_version", "reason", "created_at", "end_reason",
+)
+REASON = ASSIGNMENT_COLUMNS.index("reason")
+
+
+def _assignments_insert(rows: list[tuple]) -> None:
+    """COPY on Postgres: the reason traces are large, and COPY is the cheapest way in."""
+    if connection.vendor != "postgresql":
+        Assignment.objects.bulk_create([Assignment(**dict(zip(ASSIGNMENT_COLUMNS, row))) for row in rows])
+        return
+    table = connection.ops.quote_name(Assignment._meta.db_table)
+    dumps = json.dumps
+    with connection.cursor() as cursor, connection.wrap_database_errors:
+        with cursor.cursor.copy(f"COPY {table} ({', '.join(ASSIGNMENT_COLUMNS)}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row[:REASON] + (dumps(row[REASON]),) + row[REASON + 1:])
 
 
 def _leads_update(rows: list[tuple], now) -> None:
     """Set status, owner, pool rule, assigned_at per lead in one statement on Postgres."""
     if connection.vendor == "postgresql":
         table = connection.ops.quote_name(Lead._meta.db_table)
-        values = ", ".join(["(%s, %s, %s, %s, %s)"] * len(rows))
-        params = [p for row in rows for p in row]
+        ids, statuses, owners, pool_rules, assigned = (list(col) for col in zip(*rows))
         sql = (
-            f"UPDATE {table} AS l SET status = v.status, owner_id = v.owner_id::bigint, "
-            f"pool_rule_id = v.pool_rule_id::bigint, assigned_at = v.assigned_at::timestamptz, "
+            f"UPDATE {table} AS l SET status = v.status, owner_id = v.owner_id, "
+            f"pool_rule_id = v.pool_rule_id, "
+            f"assigned_at = CASE WHEN v.assigned THEN %s::timestamptz END, "
             f"routing_error = '', updated_at = %s "
-            f"FROM (VALUES {values}) AS v(id, status, owner_id, pool_rule_id, assigned_at) "
-            f"WHERE l.id = v.id::bigint"
+            f"FROM unnest(%s::bigint[], %s::varchar[], %s::bigint[], %s::bigint[], %s::boolean[]) "
+            f"AS v(id, status, owner_id, pool_rule_id, assigned) WHERE l.id = v.id"
         )
         with connection.cursor() as cursor:
-            cursor.execute(sql, [now, *params])
+            cursor.execute(sql, [now, now, ids, statuses, owners, pool_rules, [a is not None for a in assigned]])
         return
     groups = defaultdict(list)
     for lead_id, *fields in rows:

@@ -1,7 +1,8 @@
 """Load the routing set-up and the reps' live load into the engine's plain dataclasses.
 
-A fixed number of queries whatever the batch size (about fifteen): rules and their parts,
-territories, reps and their parts, open-lead counts, today's counts, cursors, and the
+A fixed number of queries whatever the batch size: the set-up (rules and their parts,
+territories, reps' territories and skills, conversion rates) once per call, then per batch
+the rule-set row, reps, time off, open-lead counts, today's counts, cursors and the
 existing-owner look-ups for the batch's emails and domains.
 """
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from django.db.models import Q
 
@@ -16,19 +18,15 @@ from leadops.models import Account, Lead
 from reps.models import Rep, RepSkill, TimeOff
 from routing import selectors
 from routing.engine import (
-    MATCHED, Condition, LeadFacts, PoolCursor, RepState, RoutingSnapshot, RuleSetSettings,
+    LEAD_FACTS, MATCHED, Condition, LeadFacts, PoolCursor, RepState, RoutingSnapshot, RuleSetSettings,
     RuleSpec, TerritorySpec, WorkingHours,
 )
 from routing.models import RotationCursor, Rule, RuleCondition, RulePoolRep, RuleSet, Territory
 
 PERFORMANCE_WINDOW = dt.timedelta(days=90)
 
-# Lead columns the engine reads (loaded with .only() so a batch does not drag notes along).
-LEAD_FACT_COLUMNS = (
-    "id", "email", "email_domain", "first_name", "last_name", "phone", "company", "industry",
-    "company_size", "annual_revenue", "country", "region", "city", "postal_code",
-    "product_interest", "source", "score", "language", "extra", "status", "pool_rule_id",
-)
+# Lead columns a batch reads: LeadFacts' own fields in their order, then the lead's state.
+LEAD_FACT_COLUMNS = ("id", *LEAD_FACTS, "extra", "status", "pool_rule_id")
 
 
 def _time(text: str) -> dt.time:
@@ -91,13 +89,41 @@ def _territories() -> list[TerritorySpec]:
     ]
 
 
-def _reps(now: dt.datetime, *, with_conversion: bool) -> dict[int, RepState]:
+@dataclass
+class RoutingSetup:
+    """The slow-changing part of a snapshot, read once and reused by the batches of one call.
+
+    Reloaded when the rule-set version moves. Rep rows, time off and every counter are read
+    again for each batch (they change all the time and decide capacity).
+    """
+
+    version: int
+    existing_owner_first: bool
+    rules: list[RuleSpec]
+    territories: list[TerritorySpec]
+    rep_territories: dict[int, frozenset[int]]
+    rep_skills: dict[int, dict[int, int]]
+    conversion_rates: dict[int, float]
+
+
+def routing_setup_load(*, now: dt.datetime, rule_set: RuleSet) -> RoutingSetup:
+    rules = _rules()
     territories = defaultdict(set)
     for rep_id, territory_id in Rep.territories.through.objects.values_list("rep_id", "territory_id"):
         territories[rep_id].add(territory_id)
     skills = defaultdict(dict)
     for rep_id, skill_id, level in RepSkill.objects.values_list("rep_id", "skill_id", "proficiency"):
         skills[rep_id][skill_id] = level
+    with_conversion = any(r.strategy == "performance" for r in rules)
+    return RoutingSetup(
+        version=rule_set.version, existing_owner_first=rule_set.existing_owner_first,
+        rules=rules, territories=_territories(),
+        rep_territories={k: frozenset(v) for k, v in territories.items()}, rep_skills=dict(skills),
+        conversion_rates=selectors.rep_conversion_rates(since=now - PERFORMANCE_WINDOW) if with_conversion else {},
+    )
+
+
+def _reps(now: dt.datetime, setup: RoutingSetup) -> dict[int, RepState]:
     time_off = defaultdict(list)
     for rep_id, start, end in TimeOff.objects.filter(start__lte=now, end__gt=now).values_list(
             "rep_id", "start", "end"):
@@ -108,21 +134,21 @@ def _reps(now: dt.datetime, *, with_conversion: bool) -> dict[int, RepState]:
     open_counts = selectors.rep_open_lead_counts()
     days = {row[0]: selectors.rep_local_day(row[7], now) for row in rows}
     today = selectors.rep_assigned_today_counts(rep_days=days)
-    rates = selectors.rep_conversion_rates(since=now - PERFORMANCE_WINDOW) if with_conversion else {}
     reps = {}
     for (rep_id, name, active, team_id, capacity, daily_cap, weight, tz, hours, last) in rows:
         reps[rep_id] = RepState(
             id=rep_id, name=name, active=active, team_id=team_id,
-            territory_ids=frozenset(territories[rep_id]), capacity=capacity,
+            territory_ids=setup.rep_territories.get(rep_id, frozenset()), capacity=capacity,
             open_leads=open_counts.get(rep_id, 0), daily_cap=daily_cap,
             assigned_today=today.get(rep_id, 0), weight=float(weight), timezone=tz,
             working_hours=_working_hours(hours), time_off=tuple(time_off[rep_id]),
-            skills=skills[rep_id], last_assigned_at=last, conversion_rate=rates.get(rep_id),
+            skills=setup.rep_skills.get(rep_id, {}), last_assigned_at=last,
+            conversion_rate=setup.conversion_rates.get(rep_id),
         )
     return reps
 
 
-def _owner_lookups(leads: Sequence[Lead]) -> tuple[dict[str, int], dict[str, int]]:
+def _owner_lookups(leads: Sequence[LeadFacts]) -> tuple[dict[str, int], dict[str, int]]:
     """Owners of earlier leads with the batch's emails, and of accounts on its domains."""
     emails = {lead.email for lead in leads if lead.email}
     emails |= {e.lower() for e in emails}
@@ -144,21 +170,25 @@ def _owner_lookups(leads: Sequence[Lead]) -> tuple[dict[str, int], dict[str, int
     return earlier, accounts
 
 
-def routing_snapshot_load(*, now: dt.datetime, leads: Sequence[Lead]) -> RoutingSnapshot:
-    """Everything the engine needs to decide `leads` at `now`, read inside the routing lock."""
+def routing_snapshot_load(*, now: dt.datetime, leads: Sequence[LeadFacts],
+                          setup: RoutingSetup | None = None) -> tuple[RoutingSnapshot, RoutingSetup]:
+    """Everything the engine needs to decide `leads` at `now`; call it inside the routing lock.
+
+    Pass the `setup` a previous batch returned to skip re-reading rules and territories.
+    """
     rule_set = RuleSet.current()
-    rules = _rules()
-    with_conversion = any(r.strategy == "performance" for r in rules)
+    if setup is None or setup.version != rule_set.version:
+        setup = routing_setup_load(now=now, rule_set=rule_set)
     cursors = {
         key: PoolCursor(key, last, {int(k): float(v) for k, v in (weights or {}).items()})
         for key, last, weights in RotationCursor.objects.filter(
             Q(pool_key__startswith="rule:")).values_list("pool_key", "last_rep_id", "current_weights")
     }
     earlier, accounts = _owner_lookups(leads) if rule_set.existing_owner_first else ({}, {})
-    return RoutingSnapshot(
-        now=now, rules=rules, territories=_territories(),
-        reps=_reps(now, with_conversion=with_conversion), cursors=cursors,
-        account_owners=accounts, earlier_owners=earlier,
+    snapshot = RoutingSnapshot(
+        now=now, rules=setup.rules, territories=setup.territories, reps=_reps(now, setup),
+        cursors=cursors, account_owners=accounts, earlier_owners=earlier,
         settings=RuleSetSettings(existing_owner_first=rule_set.existing_owner_first,
                                  version=rule_set.version),
     )
+    return snapshot, setup

@@ -238,8 +238,8 @@ def test_a_lead_no_rule_can_place_is_unroutable_with_every_rule_explained():
              rule(2, team_id=1, conditions=[Condition("score", "gte", 80)])]
     decision = RoutingEngine(snapshot(rules, team(1))).decide(LeadFacts(id=1, country="FR", score=20))
     assert (decision.outcome, decision.rep_id, decision.rule_id) == (UNROUTABLE, None, None)
-    assert [(r["rule_id"], r["result"], r["failed"]) for r in decision.reason["rules"]] == [
-        (1, "no_match", "country equals DE"), (2, "no_match", "score gte 80")]
+    assert decision.reason["rules"] == [{"rule": "Rule 1", "failed": "country equals DE"},
+                                        {"rule": "Rule 2", "failed": "score gte 80"}]
 
 
 # ------------------------------------------------------------------ priority
@@ -261,7 +261,7 @@ def test_first_matching_rule_wins_and_inactive_rules_are_ignored():
     other = engine.decide(LeadFacts(id=2, industry="retail"))
     assert other.rep_id == 3
     assert other.reason["rules"] == [
-        {"rule": "Rule 2", "rule_id": 2, "result": "no_match", "failed": "industry equals Airline"},
+        {"rule": "Rule 2", "failed": "industry equals Airline"},
         {"rule": "Rule 3", "rule_id": 3, "result": "assigned", "rep": 3, "rep_id": 3,
          "strategy": "round_robin", "skipped": []}]
 
