@@ -125,13 +125,13 @@ def _route_batch(ids: list[int], statuses, setup: RoutingSetup | None) -> tuple[
         )))
     try:
         with transaction.atomic():  # savepoint: if the bulk write fails, write lead by lead
-            _write(writes, now)
+            _write(writes, was, now)
     except (IntegrityError, DataError) as exc:
         logger.warning("bulk routing write failed (%s); writing lead by lead", exc)
         for one in writes:
             try:
                 with transaction.atomic():
-                    _write([one], now)
+                    _write([one], was, now)
             except (IntegrityError, DataError) as lead_exc:
                 result.failed[one[0].lead_id] = f"{type(lead_exc).__name__}: {lead_exc}"
     if result.failed:
@@ -147,12 +147,15 @@ def _route_batch(ids: list[int], statuses, setup: RoutingSetup | None) -> tuple[
     return result, setup
 
 
-def _write(writes, now) -> None:
+def _write(writes, was, now) -> None:
     if not writes:
         return
-    lead_ids = [d.lead_id for d, _ in writes]
-    Assignment.objects.filter(lead_id__in=lead_ids, ended_at__isnull=True).update(
-        ended_at=now, end_reason=Assignment.EndReason.REROUTED)
+    # Only pooled / unroutable leads still have a current assignment: whoever sets a lead back
+    # to pending (events, redistribution) ends its assignment at that moment.
+    rerouted = [d.lead_id for d, _ in writes if was[d.lead_id][0] != LeadStatus.PENDING]
+    if rerouted:
+        Assignment.objects.filter(lead_id__in=rerouted, ended_at__isnull=True).update(
+            ended_at=now, end_reason=Assignment.EndReason.REROUTED)
     _assignments_insert([row for _, row in writes])
     _leads_update([
         (d.lead_id, d.outcome, d.rep_id, d.rule_id if d.outcome == POOLED else None,

@@ -154,12 +154,12 @@ def _owner_lookups(leads: Sequence[LeadFacts]) -> tuple[dict[str, int], dict[str
     emails |= {e.lower() for e in emails}
     earlier: dict[str, int] = {}
     if emails:
-        batch_ids = [lead.id for lead in leads]
+        batch_ids = {lead.id for lead in leads}
         rows = (Lead.objects.filter(email__in=emails, owner_id__isnull=False)
-                .exclude(id__in=batch_ids).order_by("email", "-assigned_at", "-id")
-                .values_list("email", "owner_id"))
-        for email, owner_id in rows:
-            earlier.setdefault(email.lower(), owner_id)
+                .order_by("email", "-assigned_at", "-id").values_list("id", "email", "owner_id"))
+        for lead_id, email, owner_id in rows:
+            if lead_id not in batch_ids:  # a lead being re-routed is not its own earlier lead
+                earlier.setdefault(email.lower(), owner_id)
     domains = set()
     for lead in leads:
         d = (lead.email_domain or "").lower()
