@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 
 import pytest
 from django.core.management import call_command
@@ -18,7 +19,9 @@ from routing.services import (
     RoutingConflict, RoutingError, lead_claim, leads_enqueue_routing, leads_reassign,
     leads_release, leads_route, leads_route_pending, rep_deactivate,
 )
-from routing.tests.factories import RuleConditionFactory, RuleFactory, RulePoolRepFactory, TerritoryFactory
+from routing.tests.factories import (
+    AssignmentFactory, RuleConditionFactory, RuleFactory, RulePoolRepFactory, TerritoryFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -335,3 +338,16 @@ def test_the_sweep_frees_the_open_leads_of_a_rep_who_started_time_off(
     run_routing_jobs()
     assert result.redistributed == 1
     assert reps[1].id not in owners_of(leads)
+
+
+def test_performance_routing_reads_each_reps_trailing_conversion_rate():
+    team = TeamFactory()
+    closer, learner = RepFactory(team=team, capacity=100), RepFactory(team=team, capacity=100)
+    for _ in range(4):  # closer converted 4 of 4 recent leads, learner none of 4
+        AssignmentFactory(rep=closer, lead=LeadFactory(status="converted", owner=closer))
+        AssignmentFactory(rep=learner, lead=LeadFactory(status="lost", owner=learner))
+    RuleFactory(pool_team=team, strategy="performance")
+    leads = LeadFactory.create_batch(11)
+    route(leads)
+    # Weights 1.0 against the 0.1 floor: ten to one.
+    assert Counter(owners_of(leads)) == {closer.id: 10, learner.id: 1}
