@@ -1,15 +1,16 @@
 """Ops admin for teams, skill tags and reps (capacity, skills, time off, current load)."""
 from django import forms
 from django.contrib import admin
-from django.db.models import Count, Q
+from django.db.models import Count, Exists, OuterRef, Q
+from django.utils import timezone
 
 from reps.models import Rep, RepSkill, SkillTag, Team, TimeOff
 from routing.services.reps import rep_deactivate, rep_redistribute_open_leads
-from routing.admin import SharedChoicesInlineMixin
+from routing.admin import ChangeHistoryMixin, SharedChoicesInlineMixin
 
 
 @admin.register(Team)
-class TeamAdmin(admin.ModelAdmin):
+class TeamAdmin(ChangeHistoryMixin, admin.ModelAdmin):
     list_display = ["name", "manager", "rep_count"]
     list_select_related = ["manager"]
     search_fields = ["name"]
@@ -74,9 +75,9 @@ class RepForm(forms.ModelForm):
 
 
 @admin.register(Rep)
-class RepAdmin(admin.ModelAdmin):
+class RepAdmin(ChangeHistoryMixin, admin.ModelAdmin):
     form = RepForm
-    list_display = ["name", "email", "team", "active", "open_leads", "capacity", "load", "daily_cap", "weight", "timezone"]
+    list_display = ["name", "email", "team", "active", "away_now", "open_leads", "capacity", "load", "daily_cap", "weight", "timezone"]
     list_filter = ["active", "team", "territories", "skills"]
     list_select_related = ["team"]
     search_fields = ["name", "email", "team__name"]
@@ -93,9 +94,15 @@ class RepAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         # Open = the rep owns it and it is still `assigned` (PRODUCT.md, "Precise readings").
+        now = timezone.now()
         return super().get_queryset(request).annotate(
-            open_leads=Count("leads", filter=Q(leads__status="assigned"))
+            open_leads=Count("leads", filter=Q(leads__status="assigned")),
+            away_now=Exists(TimeOff.objects.filter(rep=OuterRef("pk"), start__lte=now, end__gt=now)),
         )
+
+    @admin.display(description="on time off", boolean=True, ordering="away_now")
+    def away_now(self, rep):
+        return rep.away_now
 
     @admin.display(description="open leads", ordering="open_leads")
     def open_leads(self, rep):

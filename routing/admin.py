@@ -4,15 +4,18 @@ Every saved change to a rule, its conditions or its pool bumps the rule-set vers
 (routing.services.rule_set), so each later assignment records which set-up decided it.
 """
 from django import forms
-from django.contrib import admin
-from django.db.models import Count
+from django.contrib import admin, messages
+from django.db.models import Count, QuerySet
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
 from routing.models import (
     Assignment, RepDailyCount, RotationCursor, Rule, RuleCondition, RulePoolRep, RuleSet, Territory,
 )
+from routing.rule_health import rule_health_findings
 from routing.services.rule_set import rule_set_bump_version
+
+HEALTH_SHOWN = 8  # rule-health warnings shown above the rule list
 
 # The engine's trace (routing.engine.core, Decision.reason): {"outcome", "existing_owner"?,
 # "rules": [{"rule", "result", "failed"?, "rep"?, "strategy"?, "territory"?, "skipped"?: [{"rep",
@@ -92,6 +95,34 @@ class SharedChoicesInlineMixin:
         return formfield
 
 
+def _shown(value) -> str:
+    if value is None or value == "":
+        return "empty"
+    if isinstance(value, (list, tuple, QuerySet)):
+        return ", ".join(str(v) for v in value) or "none"
+    return str(value)
+
+
+class ChangeHistoryMixin:
+    """The object's history says what changed from what ("Capacity: 40 → 25"), not only which field."""
+
+    def construct_change_message(self, request, form, formsets, add=False):
+        message = super().construct_change_message(request, form, formsets, add)
+        if add or not form.changed_data:
+            return message
+        details = []
+        for name in form.changed_data:
+            field = form.fields[name]
+            old = form.initial.get(name)
+            if isinstance(field, forms.ModelChoiceField) and not isinstance(field, forms.ModelMultipleChoiceField):
+                old = field.queryset.filter(pk=old).first() if old is not None else None
+            details.append(f"{field.label or name}: {_shown(old)} → {_shown(form.cleaned_data.get(name))}")
+        for entry in message:
+            if "changed" in entry and "name" not in entry["changed"]:
+                entry["changed"]["fields"] = details
+        return message
+
+
 class ReadOnlyAdmin(admin.ModelAdmin):
     """Audit and engine state: ops look, the engine writes."""
 
@@ -126,7 +157,7 @@ class RuleVersionBumpMixin:
 
 
 @admin.register(Territory)
-class TerritoryAdmin(RuleVersionBumpMixin, admin.ModelAdmin):
+class TerritoryAdmin(ChangeHistoryMixin, RuleVersionBumpMixin, admin.ModelAdmin):
     list_display = ["name", "parent", "inside_it", "countries_shown", "regions_shown", "postal_prefixes_shown", "rep_count"]
     list_select_related = ["parent"]
     list_filter = [("parent", admin.RelatedOnlyFieldListFilter)]
@@ -185,7 +216,7 @@ class RulePoolRepInline(SharedChoicesInlineMixin, admin.TabularInline):
 
 
 @admin.register(Rule)
-class RuleAdmin(RuleVersionBumpMixin, admin.ModelAdmin):
+class RuleAdmin(ChangeHistoryMixin, RuleVersionBumpMixin, admin.ModelAdmin):
     list_display = ["priority", "name", "active", "strategy", "when_none_eligible", "pool", "condition_count", "sla_minutes"]
     list_display_links = ["name"]
     list_editable = ["priority", "active"]
@@ -203,6 +234,16 @@ class RuleAdmin(RuleVersionBumpMixin, admin.ModelAdmin):
         ("Decision", {"fields": ["strategy", "when_none_eligible", "required_skills", "preferred_skills",
                                  "requires_working_hours", "sla_minutes", "claim_limit"]}),
     ]
+
+    def changelist_view(self, request, extra_context=None):
+        # Rule health where ops reorder rules: a shadowed rule or a dead pool shows up right here.
+        if request.method == "GET":
+            findings = rule_health_findings()
+            for finding in findings[:HEALTH_SHOWN]:
+                messages.warning(request, str(finding))
+            if len(findings) > HEALTH_SHOWN:
+                messages.warning(request, f"… and {len(findings) - HEALTH_SHOWN} more: run `manage.py check_rules` for all.")
+        return super().changelist_view(request, extra_context)
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(
@@ -228,7 +269,7 @@ class RuleAdmin(RuleVersionBumpMixin, admin.ModelAdmin):
 
 
 @admin.register(RuleSet)
-class RuleSetAdmin(admin.ModelAdmin):
+class RuleSetAdmin(ChangeHistoryMixin, admin.ModelAdmin):
     list_display = ["__str__", "version", "existing_owner_first", "updated_at"]
     readonly_fields = ["version", "updated_at"]
 

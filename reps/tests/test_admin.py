@@ -79,3 +79,31 @@ def test_deactivating_a_rep_from_the_list_sends_their_open_leads_to_others(admin
     leaving.refresh_from_db()
     assert not leaving.active
     assert not Rep.objects.get(pk=leaving.pk).leads.filter(pk__in=[lead.pk for lead in open_leads]).exists()
+
+
+def test_rep_history_says_what_capacity_and_team_changed_from(admin_client):
+    from django.contrib.admin.models import LogEntry
+
+    from reps.tests.factories import TeamFactory
+
+    rep = RepFactory(capacity=40, team=TeamFactory(name="EMEA Enterprise"))
+    TeamFactory(name="EMEA Mid-Market")
+    data = {
+        "name": rep.name, "email": rep.email, "active": "on", "timezone": "UTC", "capacity": "25",
+        "daily_cap": str(rep.daily_cap), "weight": str(rep.weight), "working_hours": "{}",
+        "team": Team.objects.get(name="EMEA Mid-Market").pk,
+        "rep_skills-TOTAL_FORMS": "0", "rep_skills-INITIAL_FORMS": "0",
+        "time_off-TOTAL_FORMS": "0", "time_off-INITIAL_FORMS": "0",
+    }
+    assert admin_client.post(reverse("admin:reps_rep_change", args=[rep.pk]), data).status_code == 302
+    message = LogEntry.objects.get(object_id=str(rep.pk)).get_change_message()
+    assert "Capacity: 40 → 25" in message and "Team: EMEA Enterprise → EMEA Mid-Market" in message
+
+
+def test_rep_list_marks_reps_on_time_off_now(admin_client):
+    from reps.tests.factories import TimeOffFactory
+
+    away = TimeOffFactory().rep
+    here = RepFactory()
+    rows = {r.pk: r for r in admin_client.get(reverse("admin:reps_rep_changelist")).context["cl"].result_list}
+    assert rows[away.pk].away_now and not rows[here.pk].away_now
