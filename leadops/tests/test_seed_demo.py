@@ -90,3 +90,20 @@ def test_demo_meets_the_minimums_and_its_history_holds_together():
         if lead.first_contacted_at - lead.assigned_at <= dt.timedelta(minutes=5)
     )
     assert 0.05 < fast / contacted < 0.5  # speed-to-lead varies: some within 5 minutes, most not
+
+
+def test_same_moment_gives_the_same_company():
+    from leadops.demo import demo_seed
+
+    def snapshot() -> list:
+        return list(Lead.objects.order_by("external_id").values_list(
+            "external_id", "email", "company", "country", "city", "status", "owner__email", "created_at", "closed_at"))
+
+    moment = dt.datetime(2026, 11, 23, 15, 0, tzinfo=dt.timezone.utc)
+    demo_seed(now=moment, lead_count=600)
+    first = snapshot()
+    Lead.objects.all().delete()
+    Account.objects.all().delete()
+    RepDailyCount.objects.all().delete()
+    demo_seed(now=moment, lead_count=600)
+    assert snapshot() == first and len(first) == 600
