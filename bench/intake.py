@@ -41,6 +41,7 @@ sys.path.insert(0, str(ROOT))
 PY = sys.executable
 RUN_ID = f"{int(time.time())}"
 THREADS = int(os.environ.get("BENCH_GUNICORN_THREADS", "1"))
+WORKER_CLASS = os.environ.get("BENCH_WORKER_CLASS", "")  # e.g. rq.worker.SimpleWorker (no fork per job)
 SERVER_ENV = {"DEBUG": "0", "SECRET_KEY": "bench-" + "x" * 50, "ALLOWED_HOSTS": "127.0.0.1", "LOG_LEVEL": "WARNING"}
 
 
@@ -133,9 +134,14 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+LOGS = Path(tempfile.mkdtemp(prefix="leadops-bench-logs-"))
+
+
 def start(cmd, **env) -> subprocess.Popen:
+    """Start a server process; its output goes to a file (a pipe nobody reads would block it)."""
+    log = (LOGS / f"{Path(cmd[2]).name}-{time.time():.0f}.log").open("w")
     return subprocess.Popen(cmd, cwd=ROOT, env={**os.environ, **SERVER_ENV, **env}, start_new_session=True,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+                            stdout=log, stderr=subprocess.STDOUT, text=True)
 
 
 def stop(process: subprocess.Popen) -> None:
@@ -159,7 +165,7 @@ def start_gunicorn(threads: int = THREADS) -> tuple[subprocess.Popen, int]:
         except OSError:
             time.sleep(0.2)
     stop(server)
-    raise SystemExit(f"gunicorn did not start: {server.stderr.read()[-2000:]}")
+    raise SystemExit(f"gunicorn did not start; see the logs in {LOGS}")
 
 
 def setup_database() -> str:
@@ -208,7 +214,8 @@ def bench_speed_to_lead(key: str, seconds: float = 20, rate: float = 50) -> None
     from leadops.models import Lead
 
     server, port = start_gunicorn()
-    worker = start([PY, "manage.py", "rqworker", "routing"])
+    worker_class = ["--worker-class", WORKER_CLASS] if WORKER_CLASS else []
+    worker = start([PY, "manage.py", "rqworker", "routing", *worker_class])
     try:
         time.sleep(3)
         results, codes, _ = asyncio.run(open_loop(Client(port, key), rate, seconds, 30_000_000))
@@ -221,7 +228,8 @@ def bench_speed_to_lead(key: str, seconds: float = 20, rate: float = 50) -> None
             time.sleep(1)
         assigned = dict(Lead.objects.filter(id__in=sent, assigned_at__isnull=False).values_list("id", "assigned_at"))
         waits = [assigned[i].timestamp() - sent[i] for i in assigned]
-        print(f"(b) speed-to-lead, {rate:.0f} leads/s for {seconds:.0f} s, one rqworker: {len(assigned)}/{len(sent)} "
+        print(f"(b) speed-to-lead, {rate:.0f} leads/s for {seconds:.0f} s, one rqworker {WORKER_CLASS or '(forking)'}: "
+              f"{len(assigned)}/{len(sent)} "
               f"assigned, p50 {pct(waits, 50) * 1000:.0f} ms, p99 {pct(waits, 99) * 1000:.0f} ms, statuses {codes}")
     finally:
         stop(worker)
