@@ -30,6 +30,7 @@ from leadops.models import Account, Integration, Lead, LeadEvent, LeadEventType,
 from reps.models import Rep, Team
 from routing.models import Assignment, Operator, RepDailyCount, Rule, RuleSet
 from routing.routing_file import routing_config_load
+from routing.services.assignments import MANUAL, POOL_CLAIM
 
 SEED = 20261123
 LEAD_COUNT = 5200
@@ -536,10 +537,11 @@ class _History:
             eligible, _ = self._eligible(members, spec, routed_at)
             rep = rng.choice(eligible)
             claimed_at = routed_at + dt.timedelta(minutes=rng.lognormvariate(3.5, 1.0))
-            row.update(ended_at=claimed_at, end_reason=Assignment.EndReason.REROUTED)
-            rows.append({"outcome": "assigned", "rep": rep, "rule": rule, "rule_name": rule.name, "strategy": "pool",
+            row.update(ended_at=claimed_at, end_reason=Assignment.EndReason.REASSIGNED)  # as lead_claim ends it
+            rows.append({"outcome": "assigned", "rep": rep, "rule": rule, "rule_name": rule.name, "strategy": POOL_CLAIM,
                          "decided_by": Assignment.DecidedBy.USER, "rule_set_version": version, "created_at": claimed_at,
-                         "reason": {"outcome": "assigned", "claimed_by": rep.name, "from_pool_of": rule.name}})
+                         "reason": {"outcome": "assigned", "claimed": True, "rule": rule.name, "rule_id": rule.pk,
+                                    "rep": rep.name, "rep_id": rep.pk, "by": rep.name}})
             routed_at = claimed_at
         age = now - routed_at
         roll = rng.random()
@@ -566,10 +568,10 @@ class _History:
             if candidates:
                 new_rep = rng.choice(candidates)
                 rows[-1].update(ended_at=moved_at, end_reason=Assignment.EndReason.REASSIGNED)
-                rows.append({"outcome": "assigned", "rep": new_rep, "decided_by": Assignment.DecidedBy.USER,
+                rows.append({"outcome": "assigned", "rep": new_rep, "strategy": MANUAL, "decided_by": Assignment.DecidedBy.USER,
                              "decided_by_user": self.admin, "rule_set_version": version, "created_at": moved_at,
-                             "reason": {"outcome": "assigned", "manual": f"Reassigned by {self.admin.username} from {rep.name}",
-                                        "note": rng.choice(["Rep on long customer visit", "Language fit", "Account already known"])}})
+                             "reason": {"outcome": "assigned", "manual": True, "by": self.admin.username,
+                                        "rep": new_rep.name, "rep_id": new_rep.pk, "from": rep.name, "from_status": "assigned"}})
                 rep, routed_at = new_rep, moved_at
         lead.owner, lead.assigned_at, lead.status = rep, routed_at, LeadStatus.ASSIGNED
         self._outcome(lead, rep, routed_at, events, speed, win)

@@ -69,8 +69,18 @@ def reason_trace_html(reason) -> str:
         return "—"
     if not isinstance(reason, dict):
         return format_html("{}", _plain(reason))
-    rows = []
+    rows, shown = [], set()
+    if reason.get("manual"):
+        rows.append(format_html("<li>Reassigned by hand by {} from {} to {}</li>", reason.get("by") or "—",
+                                reason.get("from") or "nobody", reason.get("rep") or "—"))
+        shown = {"manual", "by", "from", "rep", "from_status"}
+    elif reason.get("claimed"):
+        rows.append(format_html("<li>Claimed by {} from the pool of rule “{}”</li>", reason.get("rep") or "—",
+                                reason.get("rule") or "—"))
+        shown = {"claimed", "by", "rep", "rule"}
     for key, value in reason.items():
+        if key in shown or key.endswith("_id"):
+            continue
         if key == "rules":
             items = format_html_join("", "<li>{}</li>", ((_rule_entry(e),) for e in value)) or mark_safe("<li>none</li>")
             rows.append(format_html("<li>Rules tried, in order:<ol>{}</ol></li>", items))

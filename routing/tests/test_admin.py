@@ -175,3 +175,15 @@ def test_rule_list_warns_about_a_shadowed_rule(ops):
     RuleFactory(name="Never reached", priority=20)
     content = ops.get(reverse("admin:routing_rule_changelist")).content.decode()
     assert "rule “Never reached”: higher rule “Everything” (priority 10) has no conditions" in content
+
+
+def test_manual_reassignment_and_claim_read_as_sentences(ops):
+    manual = AssignmentFactory(rule=None, strategy="manual", decided_by="user", reason={
+        "outcome": "assigned", "manual": True, "by": "ops.lisa", "rep": "Ana Ruiz", "rep_id": 3,
+        "from": "Bo Berg", "from_status": "assigned"})
+    claim = AssignmentFactory(strategy="pool_claim", decided_by="user", reason={
+        "outcome": "assigned", "claimed": True, "rule": "LATAM pool", "rule_id": 9, "rep": "Rafael Costa", "rep_id": 4})
+    manual_page = ops.get(reverse("admin:routing_assignment_change", args=[manual.pk])).content.decode()
+    claim_page = ops.get(reverse("admin:routing_assignment_change", args=[claim.pk])).content.decode()
+    assert "Reassigned by hand by ops.lisa from Bo Berg to Ana Ruiz" in manual_page
+    assert "Claimed by Rafael Costa from the pool of rule “LATAM pool”" in claim_page
