@@ -98,7 +98,8 @@ def _route_batch(ids: list[int], statuses, setup: RoutingSetup | None) -> tuple[
         # The set-up itself cannot be compiled: nothing can be decided until ops fix it.
         message = f"Routing set-up error: {exc}"
         logger.error("%s (%d leads left waiting)", message, len(leads))
-        Lead.objects.filter(id__in=list(was)).update(routing_error=message)
+        # updated_at moves too: the sweep tries again after its grace period, not at once.
+        Lead.objects.filter(id__in=list(was)).update(routing_error=message, updated_at=now)
         result.failed = dict.fromkeys(was, message)
         return result, None
     excluded = selectors.lead_excluded_rep_ids(lead_ids=list(was))
@@ -139,7 +140,7 @@ def _route_batch(ids: list[int], statuses, setup: RoutingSetup | None) -> tuple[
         for lead_id, message in result.failed.items():
             by_message[message[:2000]].append(lead_id)
         for message, lead_ids in by_message.items():
-            Lead.objects.filter(id__in=lead_ids).update(routing_error=message)
+            Lead.objects.filter(id__in=lead_ids).update(routing_error=message, updated_at=now)
     for decision, _ in writes:
         if decision.lead_id not in result.failed:
             setattr(result, decision.outcome, getattr(result, decision.outcome) + 1)
