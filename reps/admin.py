@@ -5,8 +5,8 @@ from django.db.models import Count, Exists, OuterRef, Q
 from django.utils import timezone
 
 from reps.models import Rep, RepSkill, SkillTag, Team, TimeOff
-from routing.services.reps import rep_deactivate, rep_redistribute_open_leads
 from routing.admin import ChangeHistoryMixin, SharedChoicesInlineMixin
+from routing.admin_actions import REP_ACTIONS
 
 
 @admin.register(Team)
@@ -84,7 +84,7 @@ class RepAdmin(ChangeHistoryMixin, admin.ModelAdmin):
     autocomplete_fields = ["team", "user", "territories"]
     readonly_fields = ["last_assigned_at", "created_at", "updated_at"]
     inlines = [RepSkillInline, TimeOffInline]
-    actions = ["deactivate_and_reroute", "reroute_open_leads"]
+    actions = REP_ACTIONS  # routing/admin_actions.py: thin calls into routing.services
     fieldsets = [
         (None, {"fields": ["name", "email", "user", "team", "territories", "active"]}),
         ("Capacity", {"fields": ["capacity", "daily_cap", "weight"]}),
@@ -113,13 +113,3 @@ class RepAdmin(ChangeHistoryMixin, admin.ModelAdmin):
         if not rep.capacity:
             return "paused (capacity 0)" if rep.open_leads == 0 else f"over ({rep.open_leads} open, capacity 0)"
         return f"{rep.open_leads / rep.capacity:.0%}"
-
-    @admin.action(description="Deactivate selected reps and route their open leads to others", permissions=["change"])
-    def deactivate_and_reroute(self, request, queryset):
-        moved = sum(len(rep_deactivate(rep_id=pk)) for pk in queryset.values_list("pk", flat=True))
-        self.message_user(request, f"{queryset.count()} rep(s) deactivated; {moved} open lead(s) sent back to routing.")
-
-    @admin.action(description="Send open leads of selected reps back to routing", permissions=["change"])
-    def reroute_open_leads(self, request, queryset):
-        moved = sum(len(rep_redistribute_open_leads(rep_id=pk)) for pk in queryset.values_list("pk", flat=True))
-        self.message_user(request, f"{moved} open lead(s) sent back to routing.")

@@ -73,9 +73,9 @@ def test_deactivating_a_rep_from_the_list_sends_their_open_leads_to_others(admin
     with django_capture_on_commit_callbacks(execute=False):
         response = admin_client.post(
             reverse("admin:reps_rep_changelist"),
-            {"action": "deactivate_and_reroute", "_selected_action": [leaving.pk]}, follow=True,
+            {"action": "deactivate_and_redistribute", "_selected_action": [leaving.pk]}, follow=True,
         )
-    assert "1 rep(s) deactivated; 3 open lead(s) sent back to routing." in response.content.decode()
+    assert "1 reps deactivated; 3 open leads sent back to routing." in response.content.decode()
     leaving.refresh_from_db()
     assert not leaving.active
     assert not Rep.objects.get(pk=leaving.pk).leads.filter(pk__in=[lead.pk for lead in open_leads]).exists()
