@@ -21,10 +21,15 @@ demo: $(STAMP)
 	$(PY) manage.py route_pending --all
 	$(PY) manage.py collectstatic --noinput --verbosity 0
 	@if [ -n "$$REDIS_URL" ]; then \
-		echo "Starting an RQ worker (with scheduler) beside the server"; \
+		echo "Starting an RQ worker and the route_pending schedule beside the server"; \
 		$(PY) manage.py rqworker default routing --with-scheduler & \
+		$(PY) manage.py rqcron routing.cron & \
+		trap 'kill $$(jobs -p) 2>/dev/null' EXIT INT TERM; \
 	fi; \
-	echo "LeadOps is at http://127.0.0.1:8000/admin/ (reports: http://127.0.0.1:8000/reports/)"; \
+	echo; \
+	echo "LeadOps is at http://127.0.0.1:8000/admin/  (ops: admin / leadops-admin-demo)"; \
+	echo "Reports at    http://127.0.0.1:8000/reports/ (manager: manager / leadops-manager-demo)"; \
+	echo; \
 	$(PY) manage.py runserver 127.0.0.1:8000
 
 test: $(STAMP)
