@@ -51,29 +51,30 @@ class RepReportView(ReportAccessMixin, TemplateView):
         if not filters.is_valid():
             return self.render_to_response(context, status=400)
         sort = request.GET.get("sort", "name")
-        report = selectors.rep_report(assignments=filters.qs, reps=filters.reps())
-        report.rows = selectors.sort_rows(report.rows, sort)
-        start, end = filters.period
-        per_day_figure, per_day_table = charts.leads_per_day(selectors.leads_per_day_by_team(filters.qs), start, end)
-        speed_figure, speed_table = charts.speed_distribution(report.total)
-        context.update(
-            report=report,
-            columns=_columns(filters, sort),
-            csv_url=f"{reverse('reports:reps_csv')}?{filters.query_string()}",
-            figures={
-                "conversion": charts.rate_per_rep(report.rows, "conversion_rate", "Conversion rate"),
-                "accuracy": charts.rate_per_rep(report.rows, "assignment_accuracy", "Assignment accuracy"),
-                "per_day": per_day_figure,
-                "speed": speed_figure,
-            },
-            per_day_table=per_day_table,
-            speed_table=speed_table,
-            coverage=selectors.rule_coverage(filters.leads()),
-            waiting=selectors.waiting_now(filters.leads(whole_history=True)),
-            fairness=selectors.pool_fairness(assignments=filters.qs, reps=filters.reps()),
-            sources=selectors.sources_seen(since=filters.since, until=filters.until),
-            plotly_url=f"{reverse('reports:plotly_js')}?v={charts.PLOTLY_VERSION}",
-        )
+        with selectors.report_queries():
+            report = selectors.rep_report(assignments=filters.qs, reps=filters.reps())
+            report.rows = selectors.sort_rows(report.rows, sort)
+            start, end = filters.period
+            per_day_figure, per_day_table = charts.leads_per_day(selectors.leads_per_day_by_team(filters.qs), start, end)
+            speed_figure, speed_table = charts.speed_distribution(report.total)
+            context.update(
+                report=report,
+                columns=_columns(filters, sort),
+                csv_url=f"{reverse('reports:reps_csv')}?{filters.query_string()}",
+                figures={
+                    "conversion": charts.rate_per_rep(report.rows, "conversion_rate", "Conversion rate"),
+                    "accuracy": charts.rate_per_rep(report.rows, "assignment_accuracy", "Assignment accuracy"),
+                    "per_day": per_day_figure,
+                    "speed": speed_figure,
+                },
+                per_day_table=per_day_table,
+                speed_table=speed_table,
+                coverage=selectors.rule_coverage(filters.leads(), since=filters.since),
+                waiting=selectors.waiting_now(filters.leads(whole_history=True)),
+                fairness=selectors.pool_fairness(assignments=filters.qs, reps=filters.reps()),
+                sources=selectors.sources_seen(since=filters.since, until=filters.until),
+                plotly_url=f"{reverse('reports:plotly_js')}?v={charts.PLOTLY_VERSION}",
+            )
         return self.render_to_response(context)
 
 
@@ -100,7 +101,8 @@ class RepReportCsvView(ReportAccessMixin, View):
         if not filters.is_valid():
             errors = "; ".join(f"{name}: {' '.join(msgs)}" for name, msgs in filters.errors.items())
             return HttpResponse(f"Bad filters: {errors}\n", status=400, content_type="text/plain; charset=utf-8")
-        report = selectors.rep_report(assignments=filters.qs, reps=filters.reps())
+        with selectors.report_queries():
+            report = selectors.rep_report(assignments=filters.qs, reps=filters.reps())
         report.rows = selectors.sort_rows(report.rows, request.GET.get("sort", "name"))
         out = io.StringIO()
         write_csv(report, out)

@@ -203,7 +203,8 @@ def test_rule_coverage_reads_each_leads_first_decision():
     AssignmentFactory(lead=later, outcome="unroutable", rep=None, rule=None, created_at=at(9))
     assign(ana, at(10), lead=later, decided_by="user")  # first decision was still unroutable
     LeadFactory(status="pending", created_at=at(11))
-    coverage = selectors.rule_coverage(report_filter(**MARCH).leads())
+    filters = report_filter(**MARCH)
+    coverage = selectors.rule_coverage(filters.leads(), since=filters.since)
     assert (coverage.rule, coverage.fallback, coverage.unroutable, coverage.not_routed) == (4, 2, 2, 1)
     assert coverage.rule_share == pytest.approx(0.5)
     assert coverage.unroutable_share == pytest.approx(0.25)

@@ -1,0 +1,229 @@
+"""Reports benchmark: prints figures, asserts nothing (speed lives here, not in tests).
+
+    .venv/bin/python bench/reports.py                       # Postgres at 127.0.0.1, db leadops_bench_reports
+    BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/other .venv/bin/python bench/reports.py --keep
+
+Creates a scratch database (dropped afterwards unless --keep), migrates it, and generates a
+year of data with INSERT … SELECT generate_series (seconds, not hours): 500 reps in 20 teams,
+30 rules (5 catch-all), 1,000,000 leads spread over 365 days with ~1.07 M assignments (5 %
+reassigned by ops after 1–10 days, 2 % flagged misrouted and re-routed) and ~1.6 M events
+(contacted, converted, lost, misrouted). Then it times, through Django's test client as a
+logged-in manager (view + queries + template, i.e. the server-side work), the median of 5:
+
+  * GET /reports/            default period (last 30 days) — target ≤ 1 s
+  * GET /reports/reps.csv    default period                — target ≤ 3 s
+  * both again for the whole year (for information).
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+N_LEADS = 1_000_000
+N_REPS = 500
+N_TEAMS = 20
+N_RULES = 30
+RUNS = 5
+
+
+def admin_url(url: str, dbname: str) -> str:
+    return url.rsplit("/", 1)[0] + f"/{dbname}"
+
+
+def recreate(url: str, drop_only: bool = False) -> None:
+    import psycopg
+
+    dbname = url.rsplit("/", 1)[1]
+    with psycopg.connect(admin_url(url, "postgres"), autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')
+        if not drop_only:
+            conn.execute(f'CREATE DATABASE "{dbname}"')
+
+
+GENERATE = """
+SELECT setseed(0.42);
+
+INSERT INTO reps_team (name) SELECT 'Team ' || lpad(t::text, 2, '0') FROM generate_series(1, {teams}) t;
+
+INSERT INTO reps_rep (name, email, team_id, active, timezone, capacity, daily_cap, weight, working_hours,
+                      created_at, updated_at)
+SELECT 'Rep ' || lpad(r::text, 3, '0'), 'rep' || r || '@bench.example',
+       (SELECT min(id) FROM reps_team) + r % {teams}, true, 'UTC', 200, 50,
+       CASE WHEN r % 10 = 0 THEN 0.5 ELSE 1.0 END, '{{}}', now(), now()
+FROM generate_series(1, {reps}) r;
+
+INSERT INTO routing_rule (name, priority, active, pool_team_id, pool_matched_territory, strategy, when_none_eligible,
+                          requires_working_hours, created_at, updated_at)
+SELECT 'Rule ' || lpad(u::text, 2, '0'), u * 10, true, (SELECT min(id) FROM reps_team) + u % {teams}, false,
+       'round_robin', 'next_rule', false, now(), now()
+FROM generate_series(1, {rules}) u;
+
+INSERT INTO routing_rulecondition (rule_id, field, op, value, position)
+SELECT id, 'country', 'equals', '"DE"', 0 FROM routing_rule WHERE priority <= {specific} * 10;
+
+CREATE TEMP TABLE gen AS
+SELECT g AS n,
+       now() - random() * interval '365 days' AS created,
+       random() AS r,
+       (SELECT min(id) FROM reps_rep) + floor(random() * {reps})::int AS rep,
+       (SELECT min(id) FROM routing_rule) + g % {rules} AS rule
+FROM generate_series(1, {leads}) g;
+
+INSERT INTO leadops_lead (source, external_id, email, email_domain, first_name, last_name, phone, company, industry,
+                          country, region, city, postal_code, product_interest, language, extra, status, owner_id,
+                          routing_error, created_at, updated_at, assigned_at)
+SELECT (ARRAY['web_form', 'webinar', 'marketo', 'partner', 'trade_show'])[1 + n % 5], 'b' || n,
+       'lead' || n || '@example.com', 'example.com', '', '', '', '', '', 'DE', '', '', '', '', '', '{{}}',
+       s.status, CASE WHEN s.status IN ('unroutable', 'pooled') THEN NULL ELSE rep END, '', created, created,
+       CASE WHEN s.status IN ('unroutable', 'pooled') THEN NULL ELSE created END
+FROM (
+  SELECT gen.*, CASE
+    WHEN created < now() - interval '30 days' THEN
+      CASE WHEN r < 0.01 THEN 'unroutable' WHEN r < 0.21 THEN 'converted' WHEN r < 0.95 THEN 'lost' ELSE 'assigned' END
+    ELSE
+      CASE WHEN r < 0.04 THEN 'unroutable' WHEN r < 0.07 THEN 'pooled' WHEN r < 0.15 THEN 'converted'
+           WHEN r < 0.25 THEN 'lost' ELSE 'assigned' END
+  END AS status FROM gen
+) s ORDER BY s.created;
+
+-- Rep numbering helper: the "other" rep a lead went to first when it was reassigned / misrouted.
+CREATE TEMP TABLE routed AS
+SELECT l.id, l.owner_id, l.status, l.created_at, (l.id % {rules}) + (SELECT min(id) FROM routing_rule) AS rule_id,
+       (SELECT min(id) FROM reps_rep) + ((l.owner_id - (SELECT min(id) FROM reps_rep) + 7) % {reps}) AS other_rep,
+       CASE WHEN l.id % 20 = 0 THEN 'reassigned' WHEN l.id % 50 = 1 THEN 'misrouted' ELSE '' END AS history,
+       (1 + l.id % 10) * interval '1 day' AS reassign_after
+FROM leadops_lead l WHERE l.owner_id IS NOT NULL;
+
+-- Earlier assignments that did not stick.
+INSERT INTO routing_assignment (lead_id, outcome, rep_id, rule_id, rule_name, strategy, decided_by, rule_set_version,
+                                reason, created_at, ended_at, end_reason)
+SELECT id, 'assigned', other_rep, rule_id, '', 'round_robin', 'engine', 1, '{{}}', created_at + interval '2 seconds',
+       created_at + CASE WHEN history = 'reassigned' THEN reassign_after ELSE interval '10 minutes' END, history
+FROM routed WHERE history <> '';
+
+INSERT INTO leadops_leadevent (lead_id, type, rep_id, at, note, created_at)
+SELECT id, 'misrouted', other_rep, created_at + interval '10 minutes', '', now() FROM routed WHERE history = 'misrouted';
+
+-- The assignment that holds now.
+INSERT INTO routing_assignment (lead_id, outcome, rep_id, rule_id, rule_name, strategy, decided_by, rule_set_version,
+                                reason, created_at, ended_at, end_reason)
+SELECT id, 'assigned', owner_id, rule_id, '', 'round_robin',
+       CASE WHEN history = 'reassigned' THEN 'user' ELSE 'engine' END, 1, '{{}}',
+       created_at + CASE WHEN history = 'reassigned' THEN reassign_after
+                         WHEN history = 'misrouted' THEN interval '10 minutes 1 second'
+                         ELSE interval '2 seconds' END,
+       NULL, ''
+FROM routed;
+
+INSERT INTO routing_assignment (lead_id, outcome, rep_id, rule_id, rule_name, strategy, decided_by, rule_set_version,
+                                reason, created_at, ended_at, end_reason)
+SELECT id, status, NULL, CASE WHEN status = 'pooled' THEN (id % {rules}) + (SELECT min(id) FROM routing_rule) END,
+       '', '', 'engine', 1, '{{}}', created_at + interval '2 seconds', NULL, ''
+FROM leadops_lead WHERE status IN ('unroutable', 'pooled');
+
+-- Outcome events by the owner: 75 % contacted (exponential, mean 30 min), then converted / lost.
+INSERT INTO leadops_leadevent (lead_id, type, rep_id, at, note, created_at)
+SELECT a.lead_id, 'contacted', a.rep_id, a.created_at - ln(1 - random()) * interval '30 minutes', '', now()
+FROM routing_assignment a WHERE a.outcome = 'assigned' AND a.ended_at IS NULL AND random() < 0.75;
+
+INSERT INTO leadops_leadevent (lead_id, type, rep_id, at, note, created_at)
+SELECT id, status, owner_id, created_at + interval '3 days', '', now()
+FROM leadops_lead WHERE status IN ('converted', 'lost');
+
+UPDATE leadops_lead SET closed_at = created_at + interval '3 days' WHERE status IN ('converted', 'lost');
+"""
+
+
+def generate(cursor) -> dict:
+    sql = GENERATE.format(
+        teams=N_TEAMS, reps=N_REPS, rules=N_RULES, specific=N_RULES - 5, leads=N_LEADS,
+    )
+    for statement in [s.strip() for s in sql.split(";") if s.strip()]:
+        cursor.execute(statement)
+    cursor.execute("VACUUM ANALYZE")  # as autovacuum would have: visibility map for index-only scans
+    counts = {}
+    for table in ("leadops_lead", "routing_assignment", "leadops_leadevent", "reps_rep"):
+        cursor.execute(f"SELECT count(*) FROM {table}")
+        counts[table] = cursor.fetchone()[0]
+    return counts
+
+
+def timed(client, url: str) -> tuple[float, int, int]:
+    from django.db import connection, reset_queries
+
+    times, size, queries = [], 0, 0
+    client.get(url)  # warm-up (plotly figures, template compile, Postgres cache)
+    for _ in range(RUNS):
+        reset_queries()
+        started = time.perf_counter()
+        response = client.get(url)
+        times.append(time.perf_counter() - started)
+        assert response.status_code == 200, response.status_code
+        size, queries = len(response.content), len(connection.queries)
+    return statistics.median(times), size, queries
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--keep", action="store_true", help="keep the generated database")
+    parser.add_argument("--reuse", action="store_true", help="time an already generated database (with --keep before)")
+    args = parser.parse_args()
+
+    url = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/leadops_bench_reports")
+    os.environ["DATABASE_URL"] = url
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "leadops.settings")
+    os.environ.setdefault("LOG_LEVEL", "WARNING")
+    if not args.reuse:
+        recreate(url)
+
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.contrib.auth.models import Group, User
+    from django.core.management import call_command
+    from django.db import connection
+    from django.test import Client
+
+    settings.DEBUG = True  # count queries
+    try:
+        if not args.reuse:
+            call_command("migrate", verbosity=0)
+            started = time.perf_counter()
+            with connection.cursor() as cursor:
+                counts = generate(cursor)
+            print(f"generated in {time.perf_counter() - started:.0f} s: " + ", ".join(f"{t} {n:,}" for t, n in counts.items()))
+        user, _ = User.objects.get_or_create(username="bench-manager")
+        user.groups.add(Group.objects.get(name="Managers"))
+        client = Client()
+        client.force_login(user)
+        year = "?start={:%Y-%m-%d}&end={:%Y-%m-%d}"
+        from django.utils import timezone
+        import datetime as dt
+
+        today = timezone.localdate()
+        year = year.format(today - dt.timedelta(days=364), today)
+        print(f"{'what':44} {'median of 5':>12} {'queries':>8} {'bytes':>10}")
+        for label, url_ in [
+            ("page /reports/ (last 30 days, target ≤ 1 s)", "/reports/"),
+            ("CSV /reports/reps.csv (last 30 days, ≤ 3 s)", "/reports/reps.csv"),
+            ("page /reports/ (whole year)", "/reports/" + year),
+            ("CSV /reports/reps.csv (whole year)", "/reports/reps.csv" + year),
+        ]:
+            seconds, size, queries = timed(client, url_)
+            print(f"{label:44} {seconds:>10.3f} s {queries:>8} {size:>10,}")
+    finally:
+        connection.close()
+        if not args.keep:
+            recreate(url, drop_only=True)
+
+
+if __name__ == "__main__":
+    main()
