@@ -9,9 +9,10 @@ from django.urls import reverse, reverse_lazy
 from django.views.decorators.http import require_GET
 from django.views.generic import TemplateView, View
 
-from . import charts, selectors
+from . import charts, selectors, tables
 from .exports import write_csv
 from .filters import ReportFilter
+from .templatetags.report_format import pct
 
 COLUMNS = [
     # (sort key, heading, numeric)
@@ -67,8 +68,18 @@ class RepReportView(ReportAccessMixin, TemplateView):
                     "per_day": per_day_figure,
                     "speed": speed_figure,
                 },
-                per_day_table=per_day_table,
-                speed_table=speed_table,
+                tables={
+                    "reps": tables.rep_rows(report.rows),
+                    "total": tables.total_row(report.total),
+                    "conversion": tables.simple_rows(
+                        [[r.name, r.assigned, r.converted, pct(r.conversion_rate)] for r in report.rows if r.assigned]),
+                    "accuracy": tables.simple_rows(
+                        [[r.name, r.assignments, r.misrouted, r.reassigned, pct(r.assignment_accuracy)]
+                         for r in report.rows if r.assignments]),
+                    "per_day": tables.simple_rows(
+                        [[p["day"].isoformat(), p["team"], p["leads"]] for p in per_day_table], numeric_from=2),
+                    "speed": tables.simple_rows([[b["bucket"], b["assignments"]] for b in speed_table]),
+                },
                 coverage=selectors.rule_coverage(filters.leads(), since=filters.since),
                 waiting=selectors.waiting_now(filters.leads(whole_history=True)),
                 fairness=selectors.pool_fairness(assignments=filters.qs, reps=filters.reps()),
