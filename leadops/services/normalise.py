@@ -80,6 +80,9 @@ READ_ONLY_FIELD = "Read-only field: set by LeadOps, not by the client."
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _INTEGER = re.compile(r"-?[0-9]{1,18}\Z")
 _validate_email = EmailValidator()
+# A strict subset of what EmailValidator accepts (dot-atom local part, LDH labels, alphabetic TLD),
+# checked first because it is several times faster; anything else goes to EmailValidator.
+_PLAIN_EMAIL = re.compile(r"[a-z0-9_%+-]+(?:\.[a-z0-9_%+-]+)*@(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}\Z")
 
 
 class _Bad(Exception):
@@ -87,19 +90,22 @@ class _Bad(Exception):
 
 
 def _text(value: Any, max_length: int) -> str:
-    if value is None:
+    if type(value) is str:  # the common case first: this runs for every text cell of every import row
+        value = value.strip()
+    elif value is None:
         return ""
-    if isinstance(value, bool):
+    elif isinstance(value, bool):
         raise _Bad("Must be text.")
-    if isinstance(value, int):
+    elif isinstance(value, int):
         value = str(value)
     elif isinstance(value, float):
         if not value.is_integer():
             raise _Bad("Must be text.")
         value = str(int(value))
-    elif not isinstance(value, str):
+    elif isinstance(value, str):
+        value = str.strip(value)
+    else:
         raise _Bad("Must be text.")
-    value = value.strip()
     if _CONTROL.search(value):
         raise _Bad("Contains control characters.")
     if not value.isascii():
@@ -170,7 +176,7 @@ def _country(value: Any) -> str:
 
 def _email(value: Any) -> str:
     email = _text(value, EMAIL_MAX).lower()
-    if email:
+    if email and not _PLAIN_EMAIL.match(email):  # unusual addresses: Django's validator decides
         try:
             _validate_email(email)
         except ValidationError:
