@@ -4,11 +4,13 @@ No database: snapshots are built by hand, exactly as the services build them fro
 """
 from __future__ import annotations
 
+import copy
 import json
 from collections import Counter
 from datetime import datetime, time, timedelta, timezone
 
 import pytest
+from hypothesis import given, settings as hsettings, strategies as st
 
 from routing.engine import (
     ASSIGNED, POOLED, UNROUTABLE, Condition, EngineConfigError, LeadFacts, PoolCursor,
@@ -468,3 +470,65 @@ def test_claim_limit_caps_the_leads_a_rep_may_take_from_a_pool():
     assert claim_refusal(rep, rule=r, open_claimed=2, now=NOW) == "claim_limit_reached"
     rep.open_leads = 10
     assert claim_refusal(rep, rule=r, open_claimed=0, now=NOW) == "at_capacity"
+
+
+# ------------------------------------------------------------------ properties over random set-ups
+STRATEGY_NAMES = ["round_robin", "weighted", "load_balanced", "skill_score", "performance", "direct", "pool"]
+
+
+@st.composite
+def random_setups(draw):
+    n_reps = draw(st.integers(1, 8))
+    reps = [RepState(id=i, team_id=draw(st.integers(1, 3)), active=draw(st.booleans()) or i == 1,
+                     capacity=draw(st.integers(0, 6)), daily_cap=draw(st.integers(0, 6)),
+                     weight=draw(st.sampled_from([0.5, 1.0, 2.0])), skills={1: draw(st.integers(0, 5))},
+                     conversion_rate=draw(st.none() | st.floats(0, 1)),
+                     time_off=((NOW - timedelta(hours=1), NOW + timedelta(hours=1)),) if draw(st.booleans()) else ())
+            for i in range(1, n_reps + 1)]
+    rules = [rule(r, team_id=draw(st.integers(1, 3)), strategy=draw(st.sampled_from(STRATEGY_NAMES)),
+                  rep_ids=draw(st.lists(st.integers(1, n_reps), max_size=3, unique=True)),
+                  when_none_eligible=draw(st.sampled_from(["next_rule", "hold"])),
+                  required_skill_ids=frozenset({1}) if draw(st.booleans()) else frozenset(),
+                  conditions=[Condition("industry", "equals", draw(st.sampled_from(["a", "b"])))]
+                  if draw(st.booleans()) else [])
+             for r in range(1, draw(st.integers(1, 4)) + 1)]
+    batch = [LeadFacts(id=i, industry=draw(st.sampled_from(["a", "b", "c"])),
+                       excluded_rep_ids=frozenset(draw(st.lists(st.integers(1, n_reps), max_size=2))))
+             for i in range(draw(st.integers(1, 30)))]
+    return reps, rules, batch
+
+
+@hsettings(max_examples=150, deadline=None)
+@given(random_setups())
+def test_no_decision_ever_breaks_eligibility_capacity_or_daily_cap(setup):
+    untouched = copy.deepcopy(setup)
+    reps, rules, batch = setup
+    before = {r.id: (r.open_leads, r.assigned_today) for r in reps}
+    snap = snapshot(rules, reps)
+    decisions = RoutingEngine(snap).decide_batch(batch)
+    got = Counter(d.rep_id for d in decisions if d.outcome == ASSIGNED)
+    for lead, d in zip(batch, decisions):
+        if d.outcome == ASSIGNED:
+            rep = snap.reps[d.rep_id]
+            assert rep.active and not rep.time_off and d.rep_id not in lead.excluded_rep_ids
+        else:
+            assert d.rep_id is None
+        json.dumps(d.reason)
+    for rep in snap.reps.values():
+        assert rep.open_leads == before[rep.id][0] + got[rep.id] <= max(rep.capacity, before[rep.id][0])
+        assert rep.assigned_today <= max(rep.daily_cap, before[rep.id][1])
+    # Same state, same leads: same decisions.
+    reps2, rules2, batch2 = untouched
+    again = RoutingEngine(snapshot(rules2, reps2)).decide_batch(batch2)
+    assert [(d.outcome, d.rep_id, d.rule_id) for d in again] == [
+        (d.outcome, d.rep_id, d.rule_id) for d in decisions]
+
+
+@hsettings(max_examples=100, deadline=None)
+@given(st.integers(1, 9), st.integers(0, 60), st.integers(0, 8))
+def test_round_robin_counts_stay_within_one_over_any_run(n_reps, n_leads, start_after):
+    snap = snapshot([rule(1, team_id=1)], team(*range(1, n_reps + 1)),
+                    cursors={"rule:1": PoolCursor("rule:1", last_rep_id=start_after)})
+    counts = Counter(owners(RoutingEngine(snap), leads(n_leads)))
+    full = [counts.get(i, 0) for i in range(1, n_reps + 1)]
+    assert max(full) - min(full) <= 1
