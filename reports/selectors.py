@@ -47,7 +47,8 @@ from contextlib import contextmanager
 
 from django.db import connection, transaction
 from django.db.models import (
-    Case, Count, Exists, F, FilteredRelation, FloatField, Func, IntegerField, Min, OuterRef, Q, QuerySet, Subquery, Sum, Value, When,
+    Case, Count, Exists, F, FilteredRelation, FloatField, Func, IntegerField, Min, OuterRef, Q, QuerySet, Subquery, Value,
+    When, Window,
 )
 from django.db.models.functions import Cast, Coalesce, TruncDate
 
@@ -249,6 +250,14 @@ def reps_with_load(reps: QuerySet[Rep]) -> QuerySet[Rep]:
     )
 
 
+class SumOver(Func):
+    """SUM(…) for use in Window(): a sum over the grouped rows (Sum() refuses an aggregate inside)."""
+
+    function = "SUM"
+    window_compatible = True
+    output_field = IntegerField()
+
+
 @dataclass
 class RepRow:
     rep_id: int | None
@@ -284,20 +293,20 @@ def _row(base: dict, metrics: dict) -> RepRow:
 
 
 def rep_report(*, assignments: QuerySet[Assignment], reps: QuerySet[Rep]) -> RepReport:
-    """One row per rep (active, or with assignments in the period) and a totals row. Three queries."""
+    """One row per rep (active, or with assignments in the period) and a totals row. Two queries."""
     assignments = assignments.filter(outcome=Assignment.Outcome.ASSIGNED)
     metrics = assignment_metrics(assignments)
-    reps = reps_with_load(reps.filter(Q(active=True) | Q(pk__in=assignments.values("rep_id"))))
-    rows = [
-        _row(
+    reps = reps_with_load(reps.filter(Q(active=True) | Q(pk__in=assignments.values("rep_id")))).annotate(
+        total_open=Window(SumOver("open_now")), total_capacity=Window(SumOver("capacity")),
+    )
+    rows, total_open, total_capacity = [], 0, 0
+    for rep in reps.order_by("name", "pk"):
+        rows.append(_row(
             {"rep_id": rep.pk, "name": rep.name, "email": rep.email, "team": rep.team.name if rep.team else "",
              "open": rep.open_now, "capacity": rep.capacity, "load": rep.load},
             dict(metrics.get(rep.pk) or _empty_metrics()),
-        )
-        for rep in reps.order_by("name", "pk")
-    ]
-    load = reps.order_by().aggregate(open=Sum("open_now"), capacity=Sum("capacity"))
-    total_open, total_capacity = load["open"] or 0, load["capacity"] or 0
+        ))
+        total_open, total_capacity = int(rep.total_open), int(rep.total_capacity)
     total = _row(
         {"rep_id": None, "name": "All reps", "email": "", "team": "", "open": total_open, "capacity": total_capacity,
          "load": total_open / total_capacity if total_capacity else None},
