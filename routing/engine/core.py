@@ -241,7 +241,11 @@ class RoutingEngine:
             else:
                 ids = list(base)
                 if territory is not None:
-                    ids += sorted(self.subtree_reps.get(self.territories.resolve(territory), ()))
+                    try:
+                        tid = self.territories.resolve(territory)
+                    except EngineConfigError as exc:
+                        raise EngineConfigError(f"rule {spec.name!r}: pool {exc}") from None
+                    ids += sorted(self.subtree_reps.get(tid, ()))
                 rule.pool = self._build_pool(rule, f"rule:{spec.id}", ids)
             self.rules.append(rule)
         self.index_tables = [(attrgetter(f), table) for f, table in index.items()]
@@ -364,7 +368,7 @@ class RoutingEngine:
                         entry.update(self._territory_head(pool.territory_id))
                     details[rule.pos] = entry
                     return Decision(lead.id, POOLED, None, spec.id, POOL, pool.territory_id)
-                tried.append((pool, []))
+                tried.append((pool, pool.static_skips))
                 continue
             eligible = []
             dynamic = None
