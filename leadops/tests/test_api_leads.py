@@ -270,3 +270,16 @@ def test_healthz_answers_503_naming_redis_when_it_is_down(client, settings, monk
     monkeypatch.setattr("leadops.views._redis_ok", lambda: False)
     response = client.get("/healthz")
     assert response.status_code == 503 and response.json()["down"] == ["redis"]
+
+
+def test_a_post_still_stores_the_lead_when_redis_is_down(api, monkeypatch):
+    import redis
+
+    def refuse(*args, **kwargs):
+        raise redis.ConnectionError("Redis is down")
+
+    monkeypatch.setattr("routing.services.enqueue.django_rq.get_queue", refuse)
+    monkeypatch.setattr("leadops.api.throttling._count", refuse)
+    response = post(api, {"external_id": "R-DOWN", "email": "a@example.com"})
+    assert response.status_code == 201
+    assert Lead.objects.get(pk=response.json()["id"]).status == "pending"  # route_pending sweeps it later
