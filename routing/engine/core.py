@@ -118,12 +118,14 @@ class Decision:
         out: dict = {"outcome": self.outcome}
         if self._owner:
             out["existing_owner"] = self._owner
+        rules = []
         if self._engine is not None and self._rules_upto:
-            no_match = self._engine.no_match_entries
-            details = self._details
-            out["rules"] = [details.get(i) or no_match[i] for i in range(self._rules_upto)]
-        else:
-            out["rules"] = []
+            # Rules the index skipped failed their indexed condition; every rule the engine
+            # looked at has its own entry in _details.
+            rules = self._engine.no_match_entries[:self._rules_upto]
+            for pos, entry in self._details.items():
+                rules[pos] = entry
+        out["rules"] = rules
         return out
 
 
