@@ -195,3 +195,23 @@ def test_a_worker_killed_mid_batch_loses_no_lead_and_routes_none_twice():
     call_command("route_pending", "--all", stdout=open(os.devnull, "w"))
     assert_every_lead_decided_once(lead_ids)
     assert_no_rep_over_capacity_or_daily_cap()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_a_second_sweep_does_nothing_while_one_is_running():
+    import psycopg
+
+    from routing.services import leads_route_pending
+    from routing.services.locks import SWEEP_LOCK
+
+    db = connection.settings_dict
+    other = psycopg.connect(host=db["HOST"] or "127.0.0.1", port=db["PORT"] or 5432,
+                            user=db["USER"], dbname=db["NAME"], autocommit=True)
+    try:
+        other.execute("SELECT pg_advisory_lock(%s)", [SWEEP_LOCK])  # a sweep in another process
+        assert leads_route_pending(everything=True).ran is False
+        other.execute("SELECT pg_advisory_unlock(%s)", [SWEEP_LOCK])
+        assert leads_route_pending(everything=True).ran is True
+    finally:
+        other.close()
