@@ -17,10 +17,15 @@ def at(day: int, hour: int = 10, minute: int = 0, second: int = 0, month: int = 
 
 
 def assign(rep, when, *, lead=None, rule=None, decided_by="engine", **lead_fields):
-    """Assign a (new) lead to `rep` at `when`; the lead ends up owned by `rep`, status assigned."""
+    """Assign a (new) lead to `rep` at `when`; the lead ends up owned by `rep`, status assigned.
+
+    Handing over an existing lead ends its current assignment, as the routing services do.
+    """
     if lead is None:
         lead = LeadFactory(status="assigned", owner=rep, created_at=when, **lead_fields)
     else:
+        # As the services do: the assignment this one replaces ends now.
+        lead.assignments.filter(ended_at__isnull=True).update(ended_at=when, end_reason="reassigned")
         lead.owner, lead.status = rep, "assigned"
         lead.save()
     return AssignmentFactory(lead=lead, rep=rep, rule=rule, decided_by=decided_by, created_at=when)

@@ -108,6 +108,7 @@ def test_a_rep_flagging_the_same_lead_on_a_later_assignment_does_not_spoil_the_e
     assign(ben, at(12), lead=first.lead, decided_by="user")  # 10 days later: Ana's first one stuck
     again = assign(ana, at(20), lead=first.lead, decided_by="user")
     event(again, "misrouted", at(20, 12))
+    end(again, at(20, 12), "misrouted")
     row = row_of(report(), ana)
     assert (row.assigned, row.assignments, row.misrouted, row.reassigned) == (1, 2, 1, 0)
     assert row.assignment_accuracy == pytest.approx(0.5)
