@@ -49,8 +49,8 @@ from contextlib import contextmanager
 
 from django.db import connection, transaction
 from django.db.models import (
-    Case, Count, Exists, F, FilteredRelation, FloatField, Func, IntegerField, Min, OuterRef, Q, QuerySet, Subquery, Value,
-    When, Window,
+    Case, Count, Exists, F, FloatField, Func, IntegerField, Min, OuterRef, Q, QuerySet, Subquery, Sum, Value, When,
+    Window,
 )
 from django.db.models.functions import Cast, Coalesce, TruncDate
 
@@ -239,27 +239,28 @@ def _empty_metrics() -> dict:
 
 
 def reps_with_load(reps: QuerySet[Rep]) -> QuerySet[Rep]:
-    """Reps with their team, open leads now and load (open ÷ capacity): one join on the open leads."""
+    """Reps with their team, open leads now, load (open ÷ capacity) and the totals of both.
+
+    Open leads are counted per rep from the (owner, status) index alone (an index-only scan);
+    a join would visit every open lead's row.
+    """
+    open_now = (
+        Lead.objects.filter(owner=OuterRef("pk"), status=LeadStatus.ASSIGNED)
+        .order_by().values("owner").annotate(n=Count("*")).values("n")
+    )
     return (
         reps.select_related("team")
-        .annotate(open_leads=FilteredRelation("leads", condition=Q(leads__status=LeadStatus.ASSIGNED)))
-        .annotate(open_now=Count("open_leads"))
+        .annotate(open_now=Coalesce(Subquery(open_now, output_field=IntegerField()), 0))
         .annotate(
             load=Case(
                 When(capacity=0, then=None),
                 default=Cast(F("open_now"), FloatField()) / Cast("capacity", FloatField()),
                 output_field=FloatField(),
-            )
+            ),
+            total_open=Window(Sum("open_now")),
+            total_capacity=Window(Sum("capacity")),
         )
     )
-
-
-class SumOver(Func):
-    """SUM(…) for use in Window(): a sum over the grouped rows (Sum() refuses an aggregate inside)."""
-
-    function = "SUM"
-    window_compatible = True
-    output_field = IntegerField()
 
 
 @dataclass
@@ -300,9 +301,7 @@ def rep_report(*, assignments: QuerySet[Assignment], reps: QuerySet[Rep]) -> Rep
     """One row per rep (active, or with assignments in the period) and a totals row. Two queries."""
     assignments = assignments.filter(outcome=Assignment.Outcome.ASSIGNED)
     metrics = assignment_metrics(assignments)
-    reps = reps_with_load(reps.filter(Q(active=True) | Q(pk__in=assignments.values("rep_id")))).annotate(
-        total_open=Window(SumOver("open_now")), total_capacity=Window(SumOver("capacity")),
-    )
+    reps = reps_with_load(reps.filter(Q(active=True) | Q(pk__in=assignments.values("rep_id"))))
     rows, total_open, total_capacity = [], 0, 0
     for rep in reps.order_by("name", "pk"):
         rows.append(_row(
