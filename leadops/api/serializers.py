@@ -89,6 +89,25 @@ class LeadSerializer(serializers.Serializer):
         assignment = lead_current_assignment(lead)
         return AssignmentSerializer(assignment).data if assignment is not None else None
 
+    def to_representation(self, lead):
+        """The declared fields above, written out: DRF deep-copies 27 field objects per lead otherwise,
+        a tenth of a POST's CPU. The schema still comes from the declarations."""
+        data = {name: getattr(lead, name) for name in _PLAIN}
+        data["owner"] = {"id": lead.owner.pk, "email": lead.owner.email, "name": lead.owner.name} if lead.owner_id else None
+        data["assignment"] = self.get_assignment(lead)
+        for name in _TIMES:
+            value = getattr(lead, name)
+            data[name] = _TIME.to_representation(value) if value is not None else None
+        revenue = lead.annual_revenue
+        data["annual_revenue"] = float(revenue) if revenue is not None else None
+        return {name: data[name] for name in _ORDER}
+
+
+_TIME = serializers.DateTimeField()
+_TIMES = ("created_at", "assigned_at", "first_contacted_at", "closed_at")
+_ORDER = tuple(LeadSerializer._declared_fields)
+_PLAIN = tuple(name for name in _ORDER if name not in {"owner", "assignment", "annual_revenue", *_TIMES})
+
 
 class BulkResultSerializer(serializers.Serializer):
     index = serializers.IntegerField()
