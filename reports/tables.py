@@ -26,7 +26,7 @@ def _figure_cells(row: RepRow) -> SafeString:
     ]
     html = format_html_join("", '<td class="num" data-col="{}">{}</td>', cells)
     load = format_html(
-        '<td class="num" data-col="load">{} <span class="muted">({}/{})</span></td>', pct(row.load), row.open, row.capacity,
+        '<td class="num" data-col="load">{} <span class="muted">of {}</span></td>', pct(row.load, 0), row.capacity,
     )
     return html + load
 

@@ -5,11 +5,11 @@ register = template.Library()
 
 
 @register.filter
-def pct(value):
+def pct(value, digits=1):
     """0.3 → 30.0 %; empty when there is no figure."""
     if value is None:
         return "—"
-    return f"{value * 100:.1f} %"
+    return f"{value * 100:.{int(digits)}f} %"
 
 
 @register.filter
