@@ -6,7 +6,8 @@
 (a) API under load: gunicorn (2 sync workers) on 127.0.0.1; 50 concurrent clients post single
     leads for 30 s, each as fast as answers come back (closed loop): requests/s, p50, p99.
     Then the same server at a fixed 400 posts/s spread over 50 clients (open loop; latency
-    counted from each post's scheduled time): p50, p99. Every post creates a lead and
+    counted from each post's scheduled time): p50, p99. Then, if Debian's `wrk` is installed,
+    the closed loop again driven by wrk (C, 2 threads, 50 connections; less client CPU). Every post creates a lead and
     enqueues its routing job (no worker runs during (a); the jobs are dropped afterwards).
 (b) speed-to-lead: the same server plus one `manage.py rqworker routing` process; leads posted
     at a steady 50/s for 20 s; time from sending the POST to the lead's `assigned_at`: p50, p99.
@@ -26,8 +27,10 @@ import csv
 import json
 import os
 import random
+import re
 import resource
 import signal
+import shutil
 import socket
 import statistics
 import subprocess
@@ -210,6 +213,44 @@ def bench_api(key: str, seconds: float) -> None:
         drop_routing_jobs()
 
 
+WRK_SCRIPT = """
+local n = 0
+local thread_no = 0
+function setup(thread) thread:set("no", thread_no); thread_no = thread_no + 1 end
+function request()
+  n = n + 1
+  local body = string.format('{"source":"bench-wrk-%s","external_id":"W-%d-%d","email":"w%d-%d@acme.example",'
+    .. '"first_name":"Ana","last_name":"Ruiz","company":"Acme","country":"DE","region":"BY","industry":"software",'
+    .. '"company_size":250,"score":70,"extra":{"campaign":"spring"}}', os.getenv("RUN_ID"), no, n, no, n)
+  return wrk.format("POST", "/api/leads/", {["Content-Type"] = "application/json",
+    ["Authorization"] = "Token " .. os.getenv("LEADOPS_KEY")}, body)
+end
+"""
+
+
+def bench_api_wrk(key: str, seconds: float) -> None:
+    """The same closed loop driven by wrk (C, 2 threads, 50 connections), when Debian's wrk is installed."""
+    if not shutil.which("wrk"):
+        print("(a) wrk not installed (apt-get install wrk): skipped the wrk run")
+        return
+    script = Path(tempfile.mkdtemp(prefix="leadops-wrk-")) / "post.lua"
+    script.write_text(WRK_SCRIPT)
+    server, port = start_gunicorn()
+    try:
+        done = subprocess.run(["wrk", "-t2", "-c50", f"-d{int(seconds)}s", "--latency", "-s", str(script),
+                               f"http://127.0.0.1:{port}"], capture_output=True, text=True,
+                              env={**os.environ, "RUN_ID": RUN_ID, "LEADOPS_KEY": key})
+        out = done.stdout
+        rate = re.search(r"Requests/sec:\s+([\d.]+)", out)
+        p50, p99 = (re.search(rf"\s{p}%\s+([\d.]+\w+)", out) for p in (50, 99))
+        errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+        print(f"(a) wrk closed loop, 50 connections, {seconds:.0f} s: {float(rate.group(1)):,.0f} req/s, "
+              f"p50 {p50.group(1)}, p99 {p99.group(1)}, non-2xx {errors.group(1) if errors else 0}")
+    finally:
+        stop(server)
+        drop_routing_jobs()
+
+
 def bench_speed_to_lead(key: str, seconds: float = 20, rate: float = 50) -> None:
     from leadops.models import Lead
 
@@ -347,6 +388,7 @@ def main():
     print(f"intake benchmark on {os.cpu_count()} CPUs; Postgres {os.environ['DATABASE_URL'].rsplit('/', 1)[-1]}")
     if "a" in parts:
         bench_api(key, args.seconds)
+        bench_api_wrk(key, args.seconds)
     if "b" in parts:
         bench_speed_to_lead(key)
     if "c" in parts:
