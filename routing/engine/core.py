@@ -285,6 +285,10 @@ class RoutingEngine:
         return _Pool(key, tuple(r.id for r in reps), candidates, skips, any_active, territory_id)
 
     def _matched_pool(self, rule: _Rule, tid: int | None) -> _Pool:
+        """Pool of a "matched" rule at one territory level: the rule's listed reps and team,
+        plus the reps attached to that territory itself. Reps of territories below it are
+        left out on purpose: an Austrian lead in DACH goes to the DACH reps, not to the
+        Germany specialists; widening goes up (DACH, then EMEA), never sideways."""
         pool = self._matched.get((rule.pos, tid))
         if pool is None:
             ids = list(rule.base_ids)
