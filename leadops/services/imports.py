@@ -31,7 +31,7 @@ COLUMN_ALIASES = {
     "company_name": "company", "organisation": "company", "organization": "company",
     "employees": "company_size", "revenue": "annual_revenue",
     "state": "region", "province": "region", "zip": "postal_code", "zip_code": "postal_code", "postcode": "postal_code",
-    "product": "product_interest", "lead_score": "score", "external id": "external_id", "id": "external_id",
+    "product": "product_interest", "lead_score": "score",
 }
 
 

@@ -21,6 +21,7 @@ Rules (the API documentation repeats them):
 """
 from __future__ import annotations
 
+import json
 import math
 import re
 from collections.abc import Mapping
@@ -225,6 +226,13 @@ _CLEANERS = {
 }
 
 
+def _json_object(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError):
+        return text  # _extra refuses it with the usual message
+
+
 def printable(text: Any) -> str:
     """Text safe to echo back in an error: invalid Unicode (lone surrogates) shown as escapes."""
     return str(text).encode("utf-8", "backslashreplace").decode("utf-8")
@@ -259,6 +267,8 @@ def lead_input_clean(
         else:
             errors[str(key)] = [READ_ONLY_FIELD if key in READ_ONLY_FIELDS else UNKNOWN_FIELD]
             continue
+        if key == "extra" and not strict and isinstance(value, str) and value.strip():
+            value = _json_object(value)  # a spreadsheet cell holds the JSON text (as the export writes it)
         try:
             facts[key] = cleaner(value) if cleaner else _text(value, TEXT_FIELDS[key])
         except _Bad as bad:

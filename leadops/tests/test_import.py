@@ -150,3 +150,15 @@ def test_export_has_each_lead_with_owner_and_status():
     assert {"owner", "owner_name", "status", "email", "country"} <= set(data.headers)
     assert (rows["E-1"]["owner"], rows["E-1"]["owner_name"], rows["E-1"]["status"]) == ("ana@example.com", "Ana Ruiz", "assigned")
     assert (rows["E-2"]["owner"], rows["E-2"]["status"]) in {("", "pending"), (None, "pending")}
+
+
+def test_an_exported_file_imports_back_as_duplicates(tmp_path):
+    LeadFactory.create_batch(3, status="assigned", owner=RepFactory(), extra={"campaign": "spring", "n": 2})
+    path = tmp_path / "export.csv"
+    path.write_text(LeadExportResource().export().csv, encoding="utf-8")
+    out, err = run_import(path)
+    assert "3 rows: created 0, duplicates 3, errors 0" in out, err
+    Lead.objects.all().delete()
+    out, err = run_import(path)
+    assert "3 rows: created 3, duplicates 0, errors 0" in out, err
+    assert {tuple(sorted(lead.extra.items())) for lead in Lead.objects.all()} == {(("campaign", "spring"), ("n", 2))}
