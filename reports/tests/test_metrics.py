@@ -3,10 +3,11 @@ import datetime as dt
 
 import pytest
 
+from leadops.tests.factories import LeadFactory
 from reports import selectors
 from reports.tests.helpers import assign, at, convert, end, event, report_filter
 from reps.tests.factories import RepFactory, TeamFactory
-from routing.tests.factories import RuleConditionFactory, RuleFactory, TerritoryFactory
+from routing.tests.factories import AssignmentFactory, RuleConditionFactory, RuleFactory, TerritoryFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -196,8 +197,6 @@ def test_rule_coverage_reads_each_leads_first_decision():
         assign(ana, at(day), rule=specific)
     assign(ana, at(6), rule=catch_all)
     assign(ana, at(7), rule=None, decided_by="user")
-    from routing.tests.factories import AssignmentFactory
-    from leadops.tests.factories import LeadFactory
     stuck = LeadFactory(status="unroutable", created_at=at(8))
     AssignmentFactory(lead=stuck, outcome="unroutable", rep=None, rule=None, created_at=at(8))
     later = LeadFactory(status="unroutable", created_at=at(9))

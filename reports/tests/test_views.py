@@ -1,11 +1,13 @@
 """Who may see the reports, what the page and the CSV show, and that queries do not grow with data."""
 import csv
+import datetime as dt
 import io
 
 import pytest
 from django.contrib.auth.models import Group, User
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from reports.tests.helpers import assign, at, convert, event, manager
 from reps.tests.factories import RepFactory, TeamFactory
@@ -120,9 +122,6 @@ def test_the_page_links_to_the_csv_with_the_same_filters(manager_client, data):
 
 
 def test_period_default_is_the_last_30_days(manager_client):
-    from django.utils import timezone
-    import datetime as dt
-
     rep = RepFactory(name="Ana")
     assign(rep, timezone.now() - dt.timedelta(days=2))
     assign(rep, timezone.now() - dt.timedelta(days=40))
@@ -184,3 +183,21 @@ def test_page_and_csv_queries_do_not_grow_with_reps_and_leads(manager_client):
     assert (page_30, csv_30) == (page_3, csv_3)
     # 4 are the session, the user and its permissions; 2–3 the report transaction (savepoint, SET LOCAL).
     assert page_3 <= 18 and csv_3 <= 10
+
+
+def test_each_chart_has_a_data_table_with_its_figures(manager_client, data):
+    page = manager_client.get("/reports/" + MARCH).content.decode()
+    assert page.count("<summary>Data table</summary>") == 4
+    assert '<tr><th scope="row">Ana Ruiz</th><td class="num">2</td><td class="num">1</td><td class="num">50.0 %</td></tr>' in page
+    assert '<tr><th scope="row">2026-03-06</th><td>US</td><td class="num">1</td></tr>' in page
+    assert '<tr><th scope="row">≤ 5 min</th><td class="num">1</td></tr>' in page
+
+
+def test_existing_owner_decisions_count_as_specific_routing(manager_client):
+    rep = RepFactory(name="Ana")
+    a = assign(rep, at(3))
+    a.strategy, a.rule = "existing_owner", None
+    a.save()
+    coverage = manager_client.get("/reports/" + MARCH).context["coverage"]
+    assert [(r["label"], r["kind"], r["leads"]) for r in coverage.by_rule] == [("Existing owner", "rule", 1)]
+    assert coverage.rule_share == 1.0
