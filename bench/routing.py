@@ -6,9 +6,9 @@
 
 (a) decisions per second of the pure core: 200 reps, 100 rules, 100,000 leads, one core,
     reason traces rendered (the writer needs them, so they count).
-(b) end-to-end on Postgres: 100,000 pending leads routed by `leads_route` in batches, with
-    Assignment rows, beside the time Postgres takes to COPY the same number of assignment
-    rows (the floor), as a ratio.
+(b) end-to-end on Postgres: 100,000 pending leads routed by route_pending (the path a backlog
+    takes), with Assignment rows, beside the time Postgres takes to COPY the same number of
+    assignment rows (the floor), as a ratio.
 (c) peak Python memory (tracemalloc) of routing 1 batch, then 20 batches: it must not grow
     with the number of leads routed.
 The machine's load average is printed too: on a shared machine every figure moves with it.
@@ -179,13 +179,21 @@ def _seed_database(snapshot, n_leads):
                                            for i, c in enumerate(spec.conditions)])
         RulePoolRep.objects.bulk_create([RulePoolRep(rule=rule, rep_id=rid, position=i)
                                          for i, rid in enumerate(spec.rep_ids)])
-    facts = core_leads(n_leads)
-    fields = [f for f in ("email", "email_domain", "company", "industry", "company_size", "country",
-                          "postal_code", "score", "source")]
+    return _seed_leads(n_leads)
+
+
+def _seed_leads(n_leads, seed=11):
+    """n pending leads (bulk, unrouted); returns their ids."""
+    from leadops.models import Lead
+
+    fields = ("email", "email_domain", "company", "industry", "company_size", "country",
+              "postal_code", "score", "source")
+    facts = core_leads(n_leads, seed=seed)
+    first = (Lead.objects.order_by("-id").values_list("id", flat=True).first() or 0) + 1
     for start in range(0, n_leads, 5000):
-        Lead.objects.bulk_create([Lead(external_id=f"bench-{f.id}", **{k: getattr(f, k) for k in fields})
+        Lead.objects.bulk_create([Lead(external_id=f"bench-{seed}-{f.id}", **{k: getattr(f, k) for k in fields})
                                   for f in facts[start:start + 5000]])
-    return list(Lead.objects.order_by("id").values_list("id", flat=True))
+    return list(Lead.objects.filter(id__gte=first).order_by("id").values_list("id", flat=True))
 
 
 def _copy_floor(connection, n_rows):
@@ -210,47 +218,46 @@ def _copy_floor(connection, n_rows):
     return elapsed
 
 
-def end_to_end(n_leads, batch=None):
+def end_to_end(n_leads):
     import tracemalloc
 
     connection = _django_setup()
-    from django.conf import settings
-    from django.db import connection as conn
-
     from leadops.models import Lead
-    from routing.services import leads_route
+    from routing.services import leads_route, leads_route_pending
+    from routing.services.sweep import SWEEP_BATCH_SIZE
 
-    old_name = conn.settings_dict["NAME"]
-    conn.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=False)
+    old_name = connection.settings_dict["NAME"]
+    connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=False)
     try:
-        snapshot = core_setup()
         seeded = time.perf_counter()
-        batch = batch or settings.ROUTING_BATCH_SIZE
-        lead_ids = _seed_database(snapshot, n_leads + 21 * batch)
+        main = _seed_database(core_setup(), n_leads)
         seed_s = time.perf_counter() - seeded
-        main, spare = lead_ids[:n_leads], lead_ids[n_leads:]
+        # (b) A backlog of pending leads is what route_pending routes: time exactly that.
         started = time.perf_counter()
-        result = leads_route(lead_ids=main, batch_size=batch)
+        sweep = leads_route_pending(everything=True)
         routed_s = time.perf_counter() - started
         copy_s = _copy_floor(connection, n_leads)
-        # (c) peak Python memory of routing 1 batch, then of 20 batches: equal when bounded.
+        assigned = Lead.objects.filter(id__in=main, status="assigned").count()
+        # (c) peak Python memory of routing 1 batch, then 20 batches: equal when bounded.
+        batch = SWEEP_BATCH_SIZE
+        spare = _seed_leads(21 * batch, seed=12)
         tracemalloc.start()
         leads_route(lead_ids=spare[:batch], batch_size=batch)
         one_batch_peak = tracemalloc.get_traced_memory()[1]
         tracemalloc.reset_peak()
-        leads_route(lead_ids=spare[batch:batch * 21], batch_size=batch)
+        leads_route(lead_ids=spare[batch:], batch_size=batch)
         many_batches_peak = tracemalloc.get_traced_memory()[1]
         tracemalloc.stop()
-        assigned = Lead.objects.filter(id__in=main, status="assigned").count()
     finally:
-        conn.creation.destroy_test_db(old_name, verbosity=0)
+        connection.creation.destroy_test_db(old_name, verbosity=0)
     return [
-        ("(b) end-to-end: leads routed (Postgres)", f"{n_leads:,} in {routed_s:.1f} s, batches of {batch}"),
-        ("(b) outcome", f"{result.summary()}; {assigned:,} assigned in the database"),
+        ("(b) end-to-end: route_pending on Postgres", f"{n_leads:,} pending leads in {routed_s:.1f} s, "
+                                                       f"batches of {batch}"),
+        ("(b) outcome", f"{sweep.routed.summary()}; {assigned:,} assigned in the database"),
         ("(b) leads per second", f"{n_leads / routed_s:,.0f}  (target >= 3,000)"),
         ("(b) COPY floor, same assignment rows", f"{copy_s:.2f} s = {n_leads / copy_s:,.0f} rows/s"),
         ("(b) routing time / COPY floor", f"{routed_s / copy_s:.1f}x  (target <= 10x)"),
-        ("(c) peak Python memory, 1 batch", f"{one_batch_peak / 2**20:.1f} MiB ({batch} leads)"),
+        ("(c) peak Python memory, 1 batch", f"{one_batch_peak / 2**20:.1f} MiB ({batch:,} leads)"),
         ("(c) peak Python memory, 20 batches", f"{many_batches_peak / 2**20:.1f} MiB ({batch * 20:,} leads)"),
         ("    (seeding, not timed above)", f"{seed_s:.0f} s"),
     ]
@@ -265,8 +272,6 @@ def print_table(rows):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--leads", type=int, default=100_000)
-    parser.add_argument("--batch", type=int, default=None,
-                        help="leads per routing transaction (default: ROUTING_BATCH_SIZE, 500)")
     parser.add_argument("--end-to-end", action="store_true",
                         help="also (b) and (c): needs DATABASE_URL=postgres://… (a scratch database)")
     parser.add_argument("--profile", action="store_true", help="cProfile part (a)")
@@ -280,7 +285,7 @@ def main():
     rows = [("machine load average (1/5/15 min)", " / ".join(f"{x:.1f}" for x in os.getloadavg()))]
     rows += part_a(args.leads)
     if args.end_to_end:
-        rows += end_to_end(args.leads, args.batch)
+        rows += end_to_end(args.leads)
     print_table(rows)
 
 
