@@ -13,6 +13,7 @@ from django.utils import timezone
 from leadops.models import Lead
 from leadops.services.events import lead_event_record
 from leadops.tests.factories import AccountFactory, LeadFactory
+from reps.models import Rep
 from reps.tests.factories import RepFactory, TeamFactory, TimeOffFactory
 from routing.models import Assignment, RepDailyCount, RotationCursor, RuleSet
 from routing.services import (
@@ -351,3 +352,18 @@ def test_performance_routing_reads_each_reps_trailing_conversion_rate():
     route(leads)
     # Weights 1.0 against the 0.1 floor: ten to one.
     assert Counter(owners_of(leads)) == {closer.id: 10, learner.id: 1}
+
+
+def test_the_sweep_works_through_a_backlog_slice_by_slice_past_leads_that_fail(
+        team_of_three, monkeypatch, settings):
+    _, reps, rule = team_of_three
+    Rep.objects.filter(id__in=[r.id for r in reps]).update(capacity=100, daily_cap=100)
+    RuleConditionFactory(rule=rule, field="extra.plan", op="not_equals", value="free")
+    settings.ROUTING_BATCH_SIZE = 1
+    monkeypatch.setattr("routing.services.sweep.SWEEP_BATCH_SIZE", 2)  # slices of 20 ids
+    leads = LeadFactory.create_batch(45, extra={})
+    bad = leads[7]
+    Lead.objects.filter(id=bad.id).update(extra=["broken"])
+    result = leads_route_pending(everything=True)
+    assert (result.routed.assigned, list(result.routed.failed)) == (44, [bad.id])
+    assert Lead.objects.filter(status="pending").count() == 1
