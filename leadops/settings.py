@@ -61,6 +61,11 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
+if not DEBUG:
+    # gunicorn serves the collected static files itself (no separate web server needed);
+    # with DEBUG on, runserver serves them from the apps.
+    MIDDLEWARE.insert(1, "whitenoise.middleware.WhiteNoiseMiddleware")
+
 ROOT_URLCONF = "leadops.urls"
 WSGI_APPLICATION = "leadops.wsgi.application"
 
@@ -105,6 +110,13 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", BASE_DIR / "static_collected"))
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+        if DEBUG else "whitenoise.storage.CompressedStaticFilesStorage"
+    },
+}
 LOGIN_URL = "/admin/login/"
 LOGIN_REDIRECT_URL = "/reports/"
 
