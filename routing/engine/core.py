@@ -379,7 +379,7 @@ class RoutingEngine:
             eligible = []
             dynamic = None
             for rep in pool.candidates:
-                if rep.id in excluded:
+                if excluded and rep.id in excluded:
                     reason = EXCLUDED
                 elif rep.open_leads >= rep.capacity:
                     reason = AT_CAPACITY
@@ -515,21 +515,24 @@ class RoutingEngine:
 
     # ---------------------------------------------------------------- existing owner
     def _existing_owner(self, lead: LeadFacts):
-        tried = []
-        seen = set()
         candidates = []
-        if lead.email:
+        if lead.email and self.earlier_owners:
             rid = self.earlier_owners.get(lead.email.strip().casefold())
             if rid is not None:
                 candidates.append((rid, "earlier_lead"))
-        domain = (lead.email_domain or "").strip().casefold()
-        while domain:
-            rid = self.account_owners.get(domain)
-            if rid is not None:
-                candidates.append((rid, "account"))
-                break
-            dot = domain.find(".")
-            domain = domain[dot + 1:] if dot >= 0 else ""
+        domain = lead.email_domain
+        if domain and self.account_owners:
+            domain = domain.strip().casefold()
+            while "." in domain:  # eu.acme.com, then acme.com; never a bare "com"
+                rid = self.account_owners.get(domain)
+                if rid is not None:
+                    candidates.append((rid, "account"))
+                    break
+                domain = domain.partition(".")[2]
+        if not candidates:
+            return None, None
+        tried = []
+        seen = set()
         for rid, via in candidates:
             if rid in seen:
                 continue

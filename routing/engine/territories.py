@@ -77,9 +77,13 @@ class TerritoryIndex:
 
     def locate(self, country, region, postal_code) -> tuple[int | None, frozenset[int]]:
         """(most specific territory id or None, ids of every territory containing the lead)."""
+        hit = self._memo.get((country, region, postal_code))  # as given: most leads repeat
+        if hit is not None:
+            return hit
         key = (_norm(country), _norm(region), _norm(postal_code).replace(" ", ""))
         hit = self._memo.get(key)
         if hit is not None:
+            self._memo[(country, region, postal_code)] = hit
             return hit
         c, r, p = key
         best = None
@@ -95,5 +99,5 @@ class TerritoryIndex:
             if best_key is None or rank > best_key:
                 best, best_key = t.id, rank
         hit = (best, frozenset(containing))
-        self._memo[key] = hit
+        self._memo[key] = self._memo[(country, region, postal_code)] = hit
         return hit
