@@ -42,3 +42,28 @@ def _enqueue(ids: list[int]) -> None:
                           job_timeout=JOB_TIMEOUT)
     except Exception:  # noqa: BLE001 — Redis down or an inline job failing: the sweep catches up
         logger.exception("Could not enqueue routing for %d leads; route_pending will route them", len(ids))
+
+
+def rep_enqueue_redistribution(rep_id: int, *, delay_seconds: int = 5) -> None:
+    """After commit, free the rep's open leads once more, a few seconds later.
+
+    A worker that read the rep as active just before the change may still commit a lead to
+    them; this second pass (and route_pending after it) sends such a lead on.
+    """
+    transaction.on_commit(partial(_enqueue_redistribution, rep_id, delay_seconds))
+
+
+def _enqueue_redistribution(rep_id: int, delay_seconds: int) -> None:
+    from datetime import timedelta
+
+    from routing.jobs import rep_redistribute_job
+
+    try:
+        queue = django_rq.get_queue(ROUTING_QUEUE, commit_mode="auto")
+        if queue.is_async:
+            queue.enqueue_in(timedelta(seconds=delay_seconds), rep_redistribute_job, rep_id,
+                             retry=ROUTING_RETRY, job_timeout=JOB_TIMEOUT)
+        else:  # inline jobs: nothing else is routing in this process, once is enough
+            queue.enqueue(rep_redistribute_job, rep_id)
+    except Exception:  # noqa: BLE001 — Redis down: the sweep frees the rep's leads
+        logger.exception("Could not enqueue redistribution for rep %s; route_pending will do it", rep_id)

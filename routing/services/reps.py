@@ -7,7 +7,7 @@ from django.utils import timezone
 from leadops.models import Lead, LeadStatus
 from reps.models import Rep
 from routing.models import Assignment
-from routing.services.enqueue import leads_enqueue_routing
+from routing.services.enqueue import leads_enqueue_routing, rep_enqueue_redistribution
 
 
 def rep_redistribute_open_leads(*, rep_id: int) -> list[int]:
@@ -31,5 +31,6 @@ def rep_deactivate(*, rep_id: int) -> list[int]:
     """The rep leaves every pool at once; their open leads are routed to others."""
     with transaction.atomic():
         Rep.objects.filter(id=rep_id).update(active=False, updated_at=timezone.now())
+        rep_enqueue_redistribution(rep_id)
         return rep_redistribute_open_leads(rep_id=rep_id)
 
