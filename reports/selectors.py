@@ -158,14 +158,9 @@ def assignment_facts(assignments: QuerySet[Assignment]) -> QuerySet:
     )
 
 
-def _median_sql(vendor: str) -> str:
-    """A CTE `med(k, m)`: median speed per rep (k = rep id) and over everyone (k = TOTAL_KEY)."""
-    if vendor == "postgresql":
-        return (
-            "med AS (SELECT r AS k, PERCENTILE_CONT(0.5) WITHIN GROUP (ORDER BY speed) AS m FROM facts GROUP BY r"
-            f" UNION ALL SELECT {TOTAL_KEY}, PERCENTILE_CONT(0.5) WITHIN GROUP (ORDER BY speed) FROM facts)"
-        )
-    # Portable: the middle row(s) by ROW_NUMBER over the contacted assignments.
+def _window_median_sql() -> str:
+    """Portable median (SQLite has no PERCENTILE_CONT): CTE `med(k, m)` from the middle row(s) by
+    ROW_NUMBER over the contacted assignments, per rep (k = rep id) and over all (k = TOTAL_KEY)."""
     return (
         "ranked AS (SELECT r AS k, speed, ROW_NUMBER() OVER (PARTITION BY r ORDER BY speed) AS rn,"
         " COUNT(*) OVER (PARTITION BY r) AS n FROM facts WHERE speed IS NOT NULL"
@@ -181,7 +176,7 @@ _AGG_COLUMNS = [
 ]
 
 
-def _agg_select(key: str) -> str:
+def _agg_select(key: str, median: str) -> str:
     buckets, low = [], None
     for i, (_, high) in enumerate(SPEED_BUCKETS):
         cond = "speed IS NOT NULL"
@@ -200,6 +195,7 @@ def _agg_select(key: str) -> str:
         " SUM(CASE WHEN moved AND NOT mis THEN 1 ELSE 0 END) AS reassigned,"
         f" SUM(CASE WHEN speed <= {FAST_CONTACT_SECONDS} THEN 1 ELSE 0 END) AS within_5_min, "
         + ", ".join(buckets)
+        + f", {median} AS m"
         + " FROM facts"
     )
 
@@ -208,15 +204,19 @@ def assignment_metrics(assignments: QuerySet[Assignment]) -> dict[int, dict]:
     """Aggregates per rep id, plus the whole period under TOTAL_KEY, in one query."""
     facts_sql, params = assignment_facts(assignments).query.sql_with_params()
     cols = ", ".join(f"agg.{c}" for c in _AGG_COLUMNS)
+    if connection.vendor == "postgresql":  # the median in the same pass
+        median, med_cte, med_join, median_col = "PERCENTILE_CONT(0.5) WITHIN GROUP (ORDER BY speed)", "", "", "agg.m"
+    else:
+        median, med_cte, med_join, median_col = "NULL", f", {_window_median_sql()}", " LEFT JOIN med ON med.k = agg.k", "med.m"
     sql = (
         f"WITH facts AS ({facts_sql}), "
-        f"agg AS ({_agg_select('r')} GROUP BY r UNION ALL {_agg_select(str(TOTAL_KEY))}), "
-        f"{_median_sql(connection.vendor)} "
-        f"SELECT agg.k, {cols}, med.m,"
+        f"agg AS ({_agg_select('r', median)} GROUP BY r UNION ALL {_agg_select(str(TOTAL_KEY), median)})"
+        f"{med_cte} "
+        f"SELECT agg.k, {cols}, {median_col},"
         " CAST(agg.converted AS FLOAT) / NULLIF(agg.assigned, 0),"
         " CAST(agg.assignments - agg.misrouted - agg.reassigned AS FLOAT) / NULLIF(agg.assignments, 0),"
         " CAST(agg.within_5_min AS FLOAT) / NULLIF(agg.assignments, 0)"
-        " FROM agg LEFT JOIN med ON med.k = agg.k"
+        f" FROM agg{med_join}"
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
