@@ -22,8 +22,8 @@ from leadops.services import (
     leads_store,
 )
 from leadops.services.normalise import INPUT_FIELDS, lead_input_clean
-from leadops.services.routing_hook import leads_send_to_routing
 from routing.admin import AssignmentAdmin, reason_trace_html
+from routing.admin_actions import LEAD_ACTIONS
 from routing.models import Assignment
 
 ADMIN_SOURCE = "manual"
@@ -113,7 +113,7 @@ class LeadAdmin(ImportExportModelAdmin):
     show_full_result_count = False
     raw_id_fields = ["integration"]
     inlines = [AssignmentHistoryInline, LeadEventInline]
-    actions = ["route_again"]
+    actions = LEAD_ACTIONS  # routing/admin_actions.py: route now, reassign, release, claim for a rep
     from_encoding = "utf-8-sig"
     fieldsets = [
         ("Routing", {"fields": ["status", "owner_link", "decision", "assigned_at", "first_contacted_at", "closed_at",
@@ -186,11 +186,6 @@ class LeadAdmin(ImportExportModelAdmin):
         obj.pk = result.lead_id
         obj.refresh_from_db()
 
-    @admin.action(description="Queue the selected pending leads for routing", permissions=["change"])
-    def route_again(self, request, queryset):
-        ids = list(queryset.filter(status=LeadStatus.PENDING).values_list("id", flat=True))
-        leads_send_to_routing(ids)
-        self.message_user(request, f"{len(ids)} pending leads queued for routing (others were left alone).")
 
 
 @admin.register(LeadEvent)

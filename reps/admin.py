@@ -7,6 +7,7 @@ from django.utils import timezone
 from reps.models import Rep, RepSkill, SkillTag, Team, TimeOff
 from routing.admin import ChangeHistoryMixin, SharedChoicesInlineMixin
 from routing.admin_actions import REP_ACTIONS
+from routing.services import rep_deactivate
 
 
 @admin.register(Team)
@@ -91,6 +92,13 @@ class RepAdmin(ChangeHistoryMixin, admin.ModelAdmin):
         ("Hours", {"fields": ["timezone", "working_hours"]}),
         ("History", {"fields": ["last_assigned_at", "created_at", "updated_at"], "classes": ["collapse"]}),
     ]
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if change and "active" in form.changed_data and not obj.active:
+            # Unticking "active" is a deactivation: the rep's open leads go to others at once.
+            moved = rep_deactivate(rep_id=obj.pk)
+            self.message_user(request, f"{obj.name} is inactive; {len(moved)} open lead(s) sent back to routing.")
 
     def get_queryset(self, request):
         # Open = the rep owns it and it is still `assigned` (PRODUCT.md, "Precise readings").

@@ -69,3 +69,21 @@ def test_revoking_a_key_in_the_admin_makes_its_calls_401_and_a_new_key_works(adm
     response = admin_client.post(changelist, {"action": "issue_new_keys", "_selected_action": [integration.pk]}, follow=True)
     integration.raw_key = re.search(r"<code>(lo_[^<]+)</code>", response.content.decode()).group(1)
     assert client_for(integration).get("/api/leads/").status_code == 200
+
+
+def test_ops_reassign_a_lead_from_the_lead_list_and_the_history_names_them(admin_client, admin_user):
+    before, after = RepFactory(name="Bo Lind"), RepFactory(name="Ana Ruiz")
+    lead = LeadFactory(status="assigned", owner=before)
+    AssignmentFactory(lead=lead, rep=before)
+    changelist = reverse("admin:leadops_lead_changelist")
+    html = admin_client.get(changelist).content.decode()
+    for action in ("route_now", "reassign_to_rep", "release_to_routing", "claim_for_rep"):
+        assert f'value="{action}"' in html
+    chooser = admin_client.post(changelist, {"action": "reassign_to_rep", "_selected_action": [lead.pk]})
+    assert "Reassign" in chooser.content.decode()
+    admin_client.post(changelist, {"action": "reassign_to_rep", "_selected_action": [lead.pk],
+                                   "rep": after.pk, "apply": "Reassign"})
+    lead.refresh_from_db()
+    assert lead.owner == after
+    latest = lead.assignments.order_by("-created_at", "-id").first()
+    assert (latest.rep, latest.decided_by, latest.decided_by_user) == (after, "user", admin_user)

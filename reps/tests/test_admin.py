@@ -107,3 +107,34 @@ def test_rep_list_marks_reps_on_time_off_now(admin_client):
     here = RepFactory()
     rows = {r.pk: r for r in admin_client.get(reverse("admin:reps_rep_changelist")).context["cl"].result_list}
     assert rows[away.pk].away_now and not rows[here.pk].away_now
+
+
+def test_unticking_active_on_the_rep_page_sends_their_open_leads_to_others(admin_client, django_capture_on_commit_callbacks):
+    leaving = RepFactory(name="Leaving Rep")
+    open_leads = LeadFactory.create_batch(2, status="assigned", owner=leaving)
+    data = {
+        "name": leaving.name, "email": leaving.email, "timezone": "UTC", "capacity": str(leaving.capacity),
+        "daily_cap": str(leaving.daily_cap), "weight": str(leaving.weight), "working_hours": "{}",
+        "rep_skills-TOTAL_FORMS": "0", "rep_skills-INITIAL_FORMS": "0",
+        "time_off-TOTAL_FORMS": "0", "time_off-INITIAL_FORMS": "0",
+    }  # "active" left out: the box is unticked
+    with django_capture_on_commit_callbacks(execute=False):
+        response = admin_client.post(reverse("admin:reps_rep_change", args=[leaving.pk]), data, follow=True)
+    assert "Leaving Rep is inactive; 2 open lead(s) sent back to routing." in response.content.decode()
+    for lead in open_leads:
+        lead.refresh_from_db()
+        assert (lead.owner_id, lead.status) == (None, "pending")
+
+
+def test_editing_an_active_rep_leaves_their_leads_alone(admin_client):
+    rep = RepFactory()
+    lead = LeadFactory(status="assigned", owner=rep)
+    data = {
+        "name": rep.name, "email": rep.email, "active": "on", "timezone": "UTC", "capacity": "7",
+        "daily_cap": str(rep.daily_cap), "weight": str(rep.weight), "working_hours": "{}",
+        "rep_skills-TOTAL_FORMS": "0", "rep_skills-INITIAL_FORMS": "0",
+        "time_off-TOTAL_FORMS": "0", "time_off-INITIAL_FORMS": "0",
+    }
+    assert admin_client.post(reverse("admin:reps_rep_change", args=[rep.pk]), data).status_code == 302
+    lead.refresh_from_db()
+    assert lead.owner_id == rep.pk and lead.status == "assigned"
