@@ -5,8 +5,12 @@ from routing.services import leads_route, leads_route_pending, rep_redistribute_
 
 
 def route_leads_job(lead_ids: list[int]) -> dict:
-    """Route a batch; leads already routed (a retry, a duplicate job) are skipped."""
-    return leads_route(lead_ids=lead_ids).as_dict()
+    """Route a batch, and the backlog of other pending leads with it (one job drains what
+    the jobs queued behind it were enqueued for; those then return at once).
+
+    Leads already routed (a retry, a duplicate job, an earlier job's backlog) are skipped.
+    """
+    return leads_route(lead_ids=lead_ids, backlog=True).as_dict()
 
 
 def route_pending_job() -> dict:

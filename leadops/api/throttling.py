@@ -43,10 +43,16 @@ class IntegrationRateThrottle(BaseThrottle):
 def _count(key: str, ttl: int) -> int:
     """Add one to the window's counter and return it: one round trip on Redis (INCR + EXPIRE
     pipelined on the cache's own client), add + incr on other cache backends."""
-    client_of = getattr(getattr(cache, "_cache", None), "get_client", None)
+    backend = getattr(cache, "_cache", None)
+    client_of = getattr(backend, "get_client", None)
     if client_of is not None:  # django.core.cache.backends.redis.RedisCache
         real_key = cache.make_and_validate_key(key)
-        pipe = client_of(real_key, write=True).pipeline()
+        # get_client() builds a new redis.Redis (its response-callback table included) per call:
+        # keep the write client on the backend (one per thread; redis-py's pool handles forks).
+        client = getattr(backend, "_leadops_write_client", None)
+        if client is None:
+            client = backend._leadops_write_client = client_of(real_key, write=True)
+        pipe = client.pipeline()
         pipe.incr(real_key)
         pipe.expire(real_key, ttl)  # the key names its minute, so refreshing the TTL is harmless
         return pipe.execute()[0]

@@ -5,6 +5,7 @@ where external_id is set). A batch first looks up the keys it carries in one que
 the rest in one `bulk_create` inside a savepoint and, if a concurrent writer got there first
 (IntegrityError), retries item by item, each in its own savepoint, fetching the winner's row.
 Two identical posts racing therefore give one lead: one `created`, one `duplicate` of it.
+A single lead skips the look-up: it is inserted at once and a taken key is read back.
 """
 from __future__ import annotations
 
@@ -59,10 +60,20 @@ def _resolved(index: int, lead_id: int, owner_integration_id: int | None, integr
 
 
 def _insert_one(index: int, facts: dict, integration: Integration | None) -> ItemResult:
+    """Insert one lead; when its key is taken, answer with the stored lead instead.
+
+    Outside a transaction the INSERT runs on its own in autocommit: one round trip that
+    commits, instead of BEGIN, INSERT, COMMIT (routing is then enqueued at once, after that
+    commit). Inside the caller's transaction it runs in a savepoint, so a duplicate key does
+    not break that transaction.
+    """
     try:
-        with transaction.atomic():
+        if connection.in_atomic_block:
+            with transaction.atomic():
+                lead = Lead.objects.create(integration=integration, **facts)
+        else:
             lead = Lead.objects.create(integration=integration, **facts)
-            leads_send_to_routing([lead.pk])
+        leads_send_to_routing([lead.pk])
         return ItemResult(index, CREATED, lead_id=lead.pk, lead=lead)
     except IntegrityError:
         if facts["external_id"] is None:
@@ -131,6 +142,11 @@ def leads_store(*, entries: Sequence[tuple[int, dict]], integration: Integration
     An item whose (source, external_id) is stored already, or came earlier in the same
     batch, is a `duplicate` with the first lead's id. Created leads go to routing on commit.
     """
+    if len(entries) == 1:
+        # One lead (the single-lead API): insert straight away; the unique key catches a repeat,
+        # which then costs a failed INSERT and a look-up instead of a look-up before every insert.
+        index, facts = entries[0]
+        return [_insert_one(index, facts, integration)]
     results: dict[int, ItemResult] = {}
     first_index: dict[tuple[str, str], int] = {}
     repeats: list[tuple[int, tuple[str, str]]] = []

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Iterable
 from functools import partial
 
@@ -17,6 +18,21 @@ ROUTING_QUEUE = "routing"
 # retry the lead is still pending and route_pending sweeps it.
 ROUTING_RETRY = Retry(max=4, interval=[5, 30, 120, 600])
 JOB_TIMEOUT = 600
+
+
+_connections: dict[int, object] = {}
+
+
+def _routing_queue():
+    """The routing queue on one Redis connection per process: django-rq's `get_queue` alone
+    opens a new connection pool, so a new TCP connection, on every call. Keyed by pid, so a
+    forked child (an rq work horse, a gunicorn worker) never shares its parent's sockets."""
+    pid = os.getpid()
+    redis_connection = _connections.get(pid)
+    if redis_connection is None:
+        redis_connection = _connections[pid] = django_rq.get_connection(ROUTING_QUEUE)
+    # "auto": we are already past the commit; django-rq must not defer again.
+    return django_rq.get_queue(ROUTING_QUEUE, commit_mode="auto", connection=redis_connection)
 
 
 def leads_enqueue_routing(lead_ids: Iterable[int]) -> None:
@@ -35,8 +51,7 @@ def _enqueue(ids: list[int]) -> None:
 
     size = settings.ROUTING_BATCH_SIZE
     try:
-        # "auto": we are already past the commit; django-rq must not defer again.
-        queue = django_rq.get_queue(ROUTING_QUEUE, commit_mode="auto")
+        queue = _routing_queue()
         for start in range(0, len(ids), size):
             queue.enqueue(route_leads_job, ids[start:start + size], retry=ROUTING_RETRY,
                           job_timeout=JOB_TIMEOUT)
@@ -59,7 +74,7 @@ def _enqueue_redistribution(rep_id: int, delay_seconds: int) -> None:
     from routing.jobs import rep_redistribute_job
 
     try:
-        queue = django_rq.get_queue(ROUTING_QUEUE, commit_mode="auto")
+        queue = _routing_queue()
         if queue.is_async:
             queue.enqueue_in(timedelta(seconds=delay_seconds), rep_redistribute_job, rep_id,
                              retry=ROUTING_RETRY, job_timeout=JOB_TIMEOUT)

@@ -7,6 +7,11 @@ One transaction per batch of lead ids:
 3. decide every lead in memory; a lead that breaks the engine is recorded on the lead
    (`routing_error`) and stays pending, the rest of the batch goes on;
 4. write Assignment rows, lead updates, daily counts, cursors — a handful of statements.
+
+A routing job also takes the backlog (`backlog=True`): besides its own ids it claims other
+leads still pending, oldest first, up to a batch. Under load the first job drains what the
+later jobs were enqueued for, and those find nothing left to claim and return before the
+routing lock; one job's fixed cost (lock, snapshot) is shared by every lead it carries.
 """
 from __future__ import annotations
 
@@ -60,31 +65,50 @@ class RouteResult:
 
 
 def leads_route(*, lead_ids: Iterable[int], retry: bool = False,
-                batch_size: int | None = None) -> RouteResult:
+                batch_size: int | None = None, backlog: bool = False) -> RouteResult:
     """Route the given leads that are still pending (also pooled / unroutable ones if `retry`).
 
+    With `backlog`, each batch is filled up to the batch size with other pending leads,
+    oldest first (see the module's docstring); they count in the result like the given ones.
+    Leads whose last routing failed (`routing_error`) are left to their own job and the sweep.
     Safe to call twice with the same ids, from any number of processes at once.
     """
     ids = sorted(set(lead_ids))
     size = batch_size or settings.ROUTING_BATCH_SIZE
     statuses = RETRYABLE if retry else (LeadStatus.PENDING,)
+    fill = size if backlog and not retry else 0
     result = RouteResult()
     setup = None  # rules and territories, read by the first batch, reused by the next ones
     for start in range(0, len(ids), size):
-        batch_result, setup = _route_batch(ids[start:start + size], statuses, setup)
+        batch_result, setup = _route_batch(ids[start:start + size], statuses, setup, fill)
         result.add(batch_result)
     return result
 
 
-@transaction.atomic
-def _route_batch(ids: list[int], statuses, setup: RoutingSetup | None) -> tuple[RouteResult, RoutingSetup | None]:
-    result = RouteResult()
+def _claim(ids: list[int], statuses, fill: int) -> list[tuple]:
+    """Lock the batch's leads still waiting (skipping rows another worker holds); then, when
+    `fill` is set, other pending leads, oldest first, until the batch has `fill` leads."""
     # Plain rows, not model instances: a batch is hundreds of leads and only facts are needed.
     rows = list(
         Lead.objects.select_for_update(skip_locked=True)
         .filter(id__in=ids, status__in=statuses).order_by("id").values_list(*LEAD_FACT_COLUMNS)
-    )
-    result.skipped = len(ids) - len(rows)
+    ) if ids else []
+    room = fill - len(rows)
+    if room > 0:
+        rows += Lead.objects.select_for_update(skip_locked=True).filter(
+            status=LeadStatus.PENDING, routing_error=""
+        ).exclude(id__in=ids).order_by("id").values_list(*LEAD_FACT_COLUMNS)[:room]
+        rows.sort(key=lambda row: row[0])
+    return rows
+
+
+@transaction.atomic
+def _route_batch(ids: list[int], statuses, setup: RoutingSetup | None,
+                 fill: int = 0) -> tuple[RouteResult, RoutingSetup | None]:
+    result = RouteResult()
+    rows = _claim(ids, statuses, fill)
+    claimed = {row[0] for row in rows}
+    result.skipped = sum(1 for i in ids if i not in claimed)
     if not rows:
         return result, setup
     routing_lock_acquire()

@@ -367,3 +367,39 @@ def test_the_sweep_works_through_a_backlog_slice_by_slice_past_leads_that_fail(
     result = leads_route_pending(everything=True)
     assert (result.routed.assigned, list(result.routed.failed)) == (44, [bad.id])
     assert Lead.objects.filter(status="pending").count() == 1
+
+
+def test_a_routing_job_takes_the_backlog_and_the_next_job_finds_its_leads_routed(team_of_three):
+    from routing.jobs import route_leads_job
+
+    _, reps, _ = team_of_three
+    first, second = LeadFactory.create_batch(2), LeadFactory.create_batch(2)
+    done = route_leads_job([lead.id for lead in first])
+    assert (done["assigned"], done["skipped"]) == (4, 0)
+    assert owners_of(first + second) == [reps[0].id, reps[1].id, reps[2].id, reps[0].id]
+    with CaptureQueriesContext(connection) as queries:
+        again = route_leads_job([lead.id for lead in second])
+    assert (again["assigned"], again["skipped"]) == (0, 2)
+    assert not any("pg_advisory" in q["sql"] or "routing_rule" in q["sql"] for q in queries.captured_queries)
+    assert Assignment.objects.filter(lead__in=first + second).count() == 4
+
+
+def test_a_routing_job_fills_its_batch_with_the_oldest_pending_leads_only(team_of_three, settings):
+    from routing.jobs import route_leads_job
+
+    settings.ROUTING_BATCH_SIZE = 3
+    oldest, failing, older, own, newer = LeadFactory.create_batch(5)
+    Lead.objects.filter(id=failing.id).update(routing_error="AttributeError: broken")  # left to the sweep
+    result = route_leads_job([own.id])
+    assert result["assigned"] == 3
+    statuses = dict(Lead.objects.filter(id__in=[oldest.id, failing.id, older.id, own.id, newer.id])
+                    .values_list("id", "status"))
+    assert [statuses[lead.id] for lead in (oldest, failing, older, own, newer)] == [
+        "assigned", "pending", "assigned", "assigned", "pending"]
+
+
+def test_routing_given_leads_routes_only_those(team_of_three):
+    asked, other = LeadFactory(), LeadFactory()
+    assert route([asked]).assigned == 1
+    other.refresh_from_db()
+    assert other.status == "pending"
