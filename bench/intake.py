@@ -251,6 +251,22 @@ def bench_api_wrk(key: str, seconds: float) -> None:
         drop_routing_jobs()
 
 
+def wait_for_worker(worker: subprocess.Popen, timeout: float = 60) -> None:
+    """Until the rqworker process has registered and listens on the queue (its start-up, seconds
+    on a busy machine, is not speed-to-lead); a fixed sleep let the first leads wait for it."""
+    import django_rq
+    from rq import Worker
+
+    queue = django_rq.get_queue("routing")
+    deadline = time.time() + timeout
+    while time.time() < deadline and worker.poll() is None:
+        if any(w.pid == worker.pid for w in Worker.all(queue=queue)):
+            time.sleep(0.5)
+            return
+        time.sleep(0.2)
+    raise SystemExit(f"the rqworker did not start; see the logs in {LOGS}")
+
+
 def bench_speed_to_lead(key: str, seconds: float = 20, rate: float = 50) -> None:
     from leadops.models import Lead
 
@@ -258,7 +274,7 @@ def bench_speed_to_lead(key: str, seconds: float = 20, rate: float = 50) -> None
     worker_class = ["--worker-class", WORKER_CLASS] if WORKER_CLASS else []
     worker = start([PY, "manage.py", "rqworker", "routing", *worker_class])
     try:
-        time.sleep(3)
+        wait_for_worker(worker)
         results, codes, _ = asyncio.run(open_loop(Client(port, key), rate, seconds, 30_000_000))
         sent = {lead_id: sent_wall for _, sent_wall, lead_id in results if lead_id}
         deadline = time.time() + 60

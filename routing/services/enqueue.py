@@ -52,9 +52,14 @@ def _enqueue(ids: list[int]) -> None:
     size = settings.ROUTING_BATCH_SIZE
     try:
         queue = _routing_queue()
+        # One round trip for all the batches (rq's own enqueue sends two); inline queues run
+        # each job as it is enqueued, so they get no pipeline.
+        pipe = queue.connection.pipeline() if queue.is_async else None
         for start in range(0, len(ids), size):
             queue.enqueue(route_leads_job, ids[start:start + size], retry=ROUTING_RETRY,
-                          job_timeout=JOB_TIMEOUT)
+                          job_timeout=JOB_TIMEOUT, pipeline=pipe)
+        if pipe is not None:
+            pipe.execute()
     except Exception:  # noqa: BLE001 — Redis down or an inline job failing: the sweep catches up
         logger.exception("Could not enqueue routing for %d leads; route_pending will route them", len(ids))
 
