@@ -258,6 +258,12 @@ class Assignment(models.Model):
             models.Index(fields=["lead", "created_at"]),
             models.Index(fields=["rep", "created_at"]),
             models.Index(fields=["rule", "created_at"]),
+            # Reports: a period's assignments to reps read from the index alone (INCLUDE is Postgres only;
+            # elsewhere Django creates the plain partial index).
+            models.Index(
+                fields=["created_at"], include=["id", "lead", "rep", "ended_at", "rule", "decided_by"],
+                condition=Q(outcome="assigned"), name="assignment_assigned_period_idx",
+            ),
         ]
 
     def __str__(self) -> str:
