@@ -8,7 +8,8 @@
     Then the same server at a fixed 400 posts/s spread over 50 clients (open loop; latency
     counted from each post's scheduled time): p50, p99. Then, if Debian's `wrk` is installed,
     the closed loop again driven by wrk (C, 2 threads, 50 connections; less client CPU). Every post creates a lead and
-    enqueues its routing job (no worker runs during (a); the jobs are dropped afterwards).
+    enqueues its routing job (no worker runs during (a); the jobs, and the leads left pending, are dropped
+    afterwards).
 (b) speed-to-lead: the same server plus one `manage.py rqworker routing` process; leads posted
     at a steady 50/s for 20 s; time from sending the POST to the lead's `assigned_at`: p50, p99.
 (c) import of a 100,000-row CSV with `manage.py import_leads` in its own process: rows/s and
@@ -195,6 +196,15 @@ def drop_routing_jobs():
     django_rq.get_queue("routing").empty()
 
 
+def drop_unrouted_bench_leads() -> int:
+    """Delete the API bench's leads still pending (their jobs were dropped). Left in place, they
+    are a backlog that routing jobs drain oldest first (as they would drain leads whose jobs
+    were lost), and (b) would time that backlog instead of fresh leads."""
+    from leadops.models import Lead
+
+    return Lead.objects.filter(source__startswith="bench-", status="pending").delete()[0]
+
+
 # ----------------------------------------------------------------------------- (a) and (b)
 def bench_api(key: str, seconds: float) -> None:
     server, port = start_gunicorn()
@@ -211,6 +221,7 @@ def bench_api(key: str, seconds: float) -> None:
     finally:
         stop(server)
         drop_routing_jobs()
+        drop_unrouted_bench_leads()
 
 
 WRK_SCRIPT = """
@@ -249,6 +260,7 @@ def bench_api_wrk(key: str, seconds: float) -> None:
     finally:
         stop(server)
         drop_routing_jobs()
+        drop_unrouted_bench_leads()
 
 
 def wait_for_worker(worker: subprocess.Popen, timeout: float = 60) -> None:
@@ -270,6 +282,11 @@ def wait_for_worker(worker: subprocess.Popen, timeout: float = 60) -> None:
 def bench_speed_to_lead(key: str, seconds: float = 20, rate: float = 50) -> None:
     from leadops.models import Lead
 
+    stale = drop_unrouted_bench_leads()  # e.g. from an interrupted run
+    backlog = Lead.objects.filter(status="pending").count()
+    if stale or backlog:
+        print(f"(b) deleted {stale} unrouted leads of earlier bench runs; {backlog} other leads pending "
+              f"(the first jobs route them too, oldest first)")
     server, port = start_gunicorn()
     worker_class = ["--worker-class", WORKER_CLASS] if WORKER_CLASS else []
     worker = start([PY, "manage.py", "rqworker", "routing", *worker_class])
