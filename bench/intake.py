@@ -3,8 +3,9 @@
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/leadops_intake REDIS_URL=redis://127.0.0.1:6379/5 \
         .venv/bin/python bench/intake.py [--only a,b,c] [--seconds 30] [--rows 100000] [--baseline-rows 5000]
 
-(a) API under load: gunicorn (2 sync workers) on 127.0.0.1; 50 concurrent clients post single
-    leads for 30 s, each as fast as answers come back (closed loop): requests/s, p50, p99.
+(a) API under load: gunicorn with 2 workers (gthread, 2 threads each; BENCH_GUNICORN_THREADS=1 for sync
+    workers) on 127.0.0.1; 50 concurrent clients post single leads for 30 s, each as fast as answers come
+    back (closed loop): requests/s, p50, p99.
     Then the same server at a fixed 400 posts/s spread over 50 clients (open loop; latency
     counted from each post's scheduled time): p50, p99. Then, if Debian's `wrk` is installed,
     the closed loop again driven by wrk (C, 2 threads, 50 connections; less client CPU). Every post creates a lead and
@@ -44,7 +45,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 PY = sys.executable
 RUN_ID = f"{int(time.time())}"
-THREADS = int(os.environ.get("BENCH_GUNICORN_THREADS", "1"))
+THREADS = int(os.environ.get("BENCH_GUNICORN_THREADS", "2"))  # gthread: one request's commit wait overlaps another's CPU
 WORKER_CLASS = os.environ.get("BENCH_WORKER_CLASS", "")  # e.g. rq.worker.SimpleWorker (no fork per job)
 SERVER_ENV = {"DEBUG": "0", "SECRET_KEY": "bench-" + "x" * 50, "ALLOWED_HOSTS": "127.0.0.1", "LOG_LEVEL": "WARNING"}
 
@@ -418,7 +419,8 @@ def main():
     django_setup()
     key = setup_database()
     parts = set(args.only.split(","))
-    print(f"intake benchmark on {os.cpu_count()} CPUs; Postgres {os.environ['DATABASE_URL'].rsplit('/', 1)[-1]}")
+    print(f"intake benchmark on {os.cpu_count()} CPUs; Postgres {os.environ['DATABASE_URL'].rsplit('/', 1)[-1]}; "
+          f"gunicorn 2 workers × {THREADS} thread(s); load average {os.getloadavg()[0]:.2f}")
     if "a" in parts:
         bench_api(key, args.seconds)
         bench_api_wrk(key, args.seconds)
