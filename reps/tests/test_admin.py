@@ -1,33 +1,17 @@
 """Ops admin for teams, skills and reps: pages render, load is shown, no query per row."""
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from leadops.tests.factories import LeadFactory
 from reps.models import Rep, SkillTag, Team
 from reps.tests.factories import RepFactory, SkillTagFactory
+from routing.tests.admin_pages import page_queries, page_url
 from routing.tests.factories import routing_setup_create
 
 pytestmark = pytest.mark.django_db
 MAX_QUERIES = 30
 
 PAGES = [(kind, model) for model in (Team, SkillTag, Rep) for kind in ("changelist", "add", "change")]
-
-
-def page_url(kind, model) -> str:
-    name = f"admin:{model._meta.app_label}_{model._meta.model_name}_{kind}"
-    if kind == "change":
-        return reverse(name, args=[model.objects.order_by("pk").first().pk])
-    return reverse(name)
-
-
-def page_queries(client, url: str) -> int:
-    client.get(url)  # the first request of a session also touches the session row
-    with CaptureQueriesContext(connection) as queries:
-        response = client.get(url)
-    assert response.status_code == 200, url
-    return len(queries)
 
 
 @pytest.mark.parametrize("kind, model", PAGES, ids=[f"{m.__name__}-{k}" for k, m in PAGES])

@@ -2,11 +2,10 @@
 import io
 
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from routing.models import Assignment, RepDailyCount, RotationCursor, Rule, RuleSet, Territory
+from routing.tests.admin_pages import page_queries, page_url
 from routing.tests.factories import AssignmentFactory, RuleFactory, TerritoryFactory, routing_setup_create
 
 pytestmark = pytest.mark.django_db
@@ -18,19 +17,6 @@ def ops(admin_client):
     return admin_client
 
 
-def page_queries(client, url: str) -> int:
-    client.get(url)  # the first request of a session also touches the session row
-    with CaptureQueriesContext(connection) as queries:
-        response = client.get(url)
-    assert response.status_code == 200, url
-    return len(queries)
-
-
-def first_change_url(model) -> str:
-    obj = model.objects.order_by("pk").first()
-    return reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_change", args=[obj.pk])
-
-
 PAGES = [
     ("changelist", Territory), ("add", Territory), ("change", Territory),
     ("changelist", Rule), ("add", Rule), ("change", Rule),
@@ -39,12 +25,6 @@ PAGES = [
     ("changelist", RotationCursor), ("change", RotationCursor),
     ("changelist", RepDailyCount), ("change", RepDailyCount),
 ]
-
-
-def page_url(kind, model) -> str:
-    if kind == "change":
-        return first_change_url(model)
-    return reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_{kind}")
 
 
 @pytest.mark.parametrize("kind, model", PAGES, ids=[f"{m.__name__}-{k}" for k, m in PAGES])

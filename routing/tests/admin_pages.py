@@ -1,0 +1,20 @@
+"""Shared by the admin page tests: open an admin page and count the queries it runs."""
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+
+def page_url(kind: str, model) -> str:
+    """The admin URL of `kind` (changelist / add / change of the first row) for `model`."""
+    name = f"admin:{model._meta.app_label}_{model._meta.model_name}_{kind}"
+    if kind == "change":
+        return reverse(name, args=[model.objects.order_by("pk").first().pk])
+    return reverse(name)
+
+
+def page_queries(client, url: str) -> int:
+    client.get(url)  # the first request of a session also touches the session row
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url)
+    assert response.status_code == 200, url
+    return len(queries)
