@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from leadops.models import Integration, Lead, LeadEvent, LeadEventType, LeadStatus
 from leadops.services.errors import IntakeConflict, IntakeError
-from leadops.services.routing_hook import leads_send_to_routing
+from routing.services import leads_enqueue_routing
 
 # An event may be stamped this far in the future (the sender's clock runs ahead).
 CLOCK_SKEW = timedelta(minutes=5)
@@ -64,5 +64,5 @@ def lead_event_record(
             changed += ["owner", "status", "assigned_at", "pool_rule"]
         lead.save(update_fields=changed)
         if type in BACK_TO_ROUTING:
-            leads_send_to_routing([lead.pk])
+            leads_enqueue_routing([lead.pk])
     return event

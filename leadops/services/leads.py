@@ -20,7 +20,7 @@ from leadops.models import Integration, Lead
 from leadops.selectors import lead_get, lead_keys_stored
 from leadops.services.errors import IntakeConflict, IntakeError
 from leadops.services.normalise import lead_input_clean
-from leadops.services.routing_hook import leads_send_to_routing
+from routing.services import leads_enqueue_routing
 
 CREATED = "created"
 DUPLICATE = "duplicate"
@@ -73,7 +73,7 @@ def _insert_one(index: int, facts: dict, integration: Integration | None) -> Ite
                 lead = Lead.objects.create(integration=integration, **facts)
         else:
             lead = Lead.objects.create(integration=integration, **facts)
-        leads_send_to_routing([lead.pk])
+        leads_enqueue_routing([lead.pk])
         return ItemResult(index, CREATED, lead_id=lead.pk, lead=lead)
     except IntegrityError:
         if facts["external_id"] is None:
@@ -122,7 +122,7 @@ def _insert(entries: list[tuple[int, dict]], integration: Integration | None) ->
             else:
                 leads = Lead.objects.bulk_create([Lead(integration=integration, **facts) for _, facts in entries])
                 results = [ItemResult(index, CREATED, lead_id=lead.pk, lead=lead) for (index, _), lead in zip(entries, leads)]
-            leads_send_to_routing([r.lead_id for r in results])
+            leads_enqueue_routing([r.lead_id for r in results])
         return results
     except (IntegrityError, *_copy_conflicts()):
         return [_insert_one(index, facts, integration) for index, facts in entries]

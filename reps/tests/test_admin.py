@@ -5,8 +5,7 @@ from django.urls import reverse
 from leadops.tests.factories import LeadFactory
 from reps.models import Rep, SkillTag, Team
 from reps.tests.factories import RepFactory, SkillTagFactory
-from routing.tests.admin_pages import page_queries, page_url
-from routing.tests.factories import routing_setup_create
+from routing.tests.admin_pages import queries_at_5_and_50_rows
 
 pytestmark = pytest.mark.django_db
 MAX_QUERIES = 30
@@ -16,10 +15,7 @@ PAGES = [(kind, model) for model in (Team, SkillTag, Rep) for kind in ("changeli
 
 @pytest.mark.parametrize("kind, model", PAGES, ids=[f"{m.__name__}-{k}" for k, m in PAGES])
 def test_page_renders_in_the_same_few_queries_at_5_and_50_rows(admin_client, kind, model):
-    routing_setup_create(5)
-    at_5 = page_queries(admin_client, page_url(kind, model))
-    routing_setup_create(45)
-    at_50 = page_queries(admin_client, page_url(kind, model))
+    at_5, at_50 = queries_at_5_and_50_rows(admin_client, kind, model)
     assert at_50 == at_5 <= MAX_QUERIES
 
 

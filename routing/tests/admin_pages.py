@@ -3,6 +3,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from routing.tests.factories import routing_setup_create
+
 
 def page_url(kind: str, model) -> str:
     """The admin URL of `kind` (changelist / add / change of the first row) for `model`."""
@@ -18,3 +20,11 @@ def page_queries(client, url: str) -> int:
         response = client.get(url)
     assert response.status_code == 200, url
     return len(queries)
+
+
+def queries_at_5_and_50_rows(client, kind: str, model) -> tuple[int, int]:
+    """Queries of one admin page with 5 rows of everything, then with 50 (no query per row → equal)."""
+    routing_setup_create(5)
+    at_5 = page_queries(client, page_url(kind, model))
+    routing_setup_create(45)
+    return at_5, page_queries(client, page_url(kind, model))

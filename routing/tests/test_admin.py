@@ -5,8 +5,8 @@ import pytest
 from django.urls import reverse
 
 from routing.models import Assignment, RepDailyCount, RotationCursor, Rule, RuleSet, Territory
-from routing.tests.admin_pages import page_queries, page_url
-from routing.tests.factories import AssignmentFactory, RuleFactory, TerritoryFactory, routing_setup_create
+from routing.tests.admin_pages import page_queries, page_url, queries_at_5_and_50_rows
+from routing.tests.factories import AssignmentFactory, RuleFactory, TerritoryFactory
 
 pytestmark = pytest.mark.django_db
 MAX_QUERIES = 30
@@ -30,10 +30,7 @@ PAGES = [
 @pytest.mark.parametrize("kind, model", PAGES, ids=[f"{m.__name__}-{k}" for k, m in PAGES])
 def test_page_renders_in_the_same_few_queries_at_5_and_50_rows(ops, kind, model):
     RuleSet.current()
-    routing_setup_create(5)
-    at_5 = page_queries(ops, page_url(kind, model))
-    routing_setup_create(45)
-    at_50 = page_queries(ops, page_url(kind, model))
+    at_5, at_50 = queries_at_5_and_50_rows(ops, kind, model)
     assert at_50 == at_5 <= MAX_QUERIES
 
 
