@@ -164,6 +164,12 @@ class LeadEvent(models.Model):
             models.Index(fields=["rep", "type", "at"]),
             # Reports: a rep's first contact of a lead, answered from the index alone.
             models.Index(fields=["lead", "rep", "type", "at"], name="leadevent_lead_rep_type_at_idx"),
+            # Reports: a period's contacts read from the index alone, to hash-join with its assignments
+            # (INCLUDE is Postgres only; elsewhere Django creates the plain partial index).
+            models.Index(
+                fields=["at"], include=["lead", "rep"], condition=Q(type=LeadEventType.CONTACTED),
+                name="leadevent_contacted_at_idx",
+            ),
         ]
 
     def __str__(self) -> str:

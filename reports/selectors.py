@@ -51,7 +51,7 @@ from dataclasses import dataclass, field
 
 from django.db import connection, transaction
 from django.db.models import (
-    Case, Count, Exists, F, FloatField, Func, IntegerField, Min, OuterRef, Q, QuerySet, Subquery, Sum, Value, When,
+    Case, Count, F, FloatField, Func, IntegerField, Min, OuterRef, Q, QuerySet, Subquery, Sum, Value, When,
     Window,
 )
 from django.db.models.functions import Cast, Coalesce, TruncDate
@@ -111,53 +111,57 @@ def report_queries():
 
 # ----------------------------------------------------------------------------- per-rep table
 
-def assignment_facts(assignments: QuerySet[Assignment]) -> QuerySet:
-    """One row per assignment with what the metrics need: rep, lead, converted, speed, misrouted, moved."""
-    window_end = Coalesce("ended_at", Value(_FAR_FUTURE))
-    first_contact = (
-        LeadEvent.objects.filter(
-            lead=OuterRef("lead_id"), rep=OuterRef("rep_id"), type=LeadEventType.CONTACTED,
-            at__gte=OuterRef("created_at"), at__lte=OuterRef("window_end"),
-        )
-        .order_by("at")
-        .values("at")[:1]
-    )
-    misrouted = (
-        LeadEvent.objects.filter(
-            lead=OuterRef("lead_id"), type=LeadEventType.MISROUTED,
-            at__gte=OuterRef("created_at"), at__lte=OuterRef("window_end"),
-        )
-        # Compared through COALESCE so Postgres looks the event up by lead (a handful of rows),
-        # not by rep (every later flag of that rep): ~9 µs → ~1 µs a lookup on a year of data.
-        .annotate(flagged_by=Coalesce("rep_id", Value(0)))
-        .filter(flagged_by=OuterRef("rep_id"))
-    )
-    to_another_rep = (
-        Assignment.objects.filter(
-            lead=OuterRef("lead_id"), outcome=Assignment.Outcome.ASSIGNED,
-            created_at__lte=OuterRef("moved_by"),
-        )
-        .filter(Q(created_at__gt=OuterRef("created_at")) | Q(created_at=OuterRef("created_at"), id__gt=OuterRef("id")))
-        .exclude(rep=OuterRef("rep_id"))
-    )
-    return (
+def _seconds_between_sql(end: str, start: str) -> str:
+    """SQL for the seconds from `start` to `end` (SecondsBetween for raw SQL)."""
+    if connection.vendor == "postgresql":
+        return f"EXTRACT(EPOCH FROM ({end} - {start}))"
+    return f"ROUND((julianday({end}) - julianday({start})) * 86400.0, 3)"
+
+
+def assignment_facts_ctes(assignments: QuerySet[Assignment]) -> tuple[str, tuple]:
+    """Common table expressions (to follow WITH) and their params, ending in `facts`: one row per
+    assignment with what the metrics need: r (rep), l (lead), conv, speed, mis, moved (the
+    definitions are in the module docstring).
+
+    One pass over the period: the first contacts are hash-joined from the contacted events
+    since the period's first assignment (read from a partial index on `at`), and the converted
+    leads from the partial converted index, bounded below by the period's smallest lead id
+    (leads are numbered as they arrive). Per-assignment lookups would cost ~3 µs each: 0.25 s
+    for a month of assignments in bench/reports.py. Misrouted and moved are still looked up per
+    assignment, but only for the ~7 % that ended: every later assignment and every misrouted /
+    released event sets `ended_at` on the one it replaces.
+    """
+    period = (
         assignments.order_by()
-        .annotate(window_end=window_end, moved_by=F("created_at") + Value(REASSIGN_WINDOW))
         .annotate(
-            r=F("rep_id"),
-            l=F("lead_id"),
-            # A primary-key lookup per assignment rather than a join: the planner would hash the
-            # whole lead table (a year of leads) for a month of assignments.
-            conv=Exists(Lead.objects.filter(pk=OuterRef("lead_id"), status=LeadStatus.CONVERTED, owner=OuterRef("rep_id"))),
-            speed=SecondsBetween(Subquery(first_contact), F("created_at")),
-            # Only an ended assignment can have been flagged or moved on: every later assignment and
-            # every misrouted / released event sets `ended_at` on the one it replaces. The CASE
-            # spares the database two lookups for the ~90 % of assignments still holding.
-            mis=Case(When(ended_at__isnull=True, then=Value(False)), default=Exists(misrouted)),
-            moved=Case(When(ended_at__isnull=True, then=Value(False)), default=Exists(to_another_rep)),
+            window_end=Coalesce("ended_at", Value(_FAR_FUTURE)),
+            moved_by=F("created_at") + Value(REASSIGN_WINDOW),
         )
-        .values("r", "l", "conv", "speed", "mis", "moved")
+        .values("id", "lead_id", "rep_id", "created_at", "ended_at", "window_end", "moved_by")
     )
+    period_sql, params = period.query.sql_with_params()
+    event_t, lead_t, assignment_t = LeadEvent._meta.db_table, Lead._meta.db_table, Assignment._meta.db_table
+    contacted, misrouted = LeadEventType.CONTACTED.value, LeadEventType.MISROUTED.value
+    converted, assigned = LeadStatus.CONVERTED.value, Assignment.Outcome.ASSIGNED.value
+    sql = (
+        f"a AS ({period_sql}), "
+        "contact AS (SELECT a.id, MIN(e.at) AS first_at FROM a"
+        f" JOIN {event_t} e ON e.lead_id = a.lead_id AND e.rep_id = a.rep_id AND e.at >= a.created_at AND e.at <= a.window_end"
+        " WHERE e.type = %s AND e.at >= (SELECT MIN(created_at) FROM a) GROUP BY a.id), "
+        f"converted AS (SELECT id, owner_id FROM {lead_t} WHERE status = %s AND id >= (SELECT MIN(lead_id) FROM a)), "
+        "facts AS (SELECT a.rep_id AS r, a.lead_id AS l, cv.id IS NOT NULL AS conv,"
+        f" {_seconds_between_sql('c.first_at', 'a.created_at')} AS speed,"
+        " CASE WHEN a.ended_at IS NULL THEN FALSE ELSE EXISTS ("
+        f"SELECT 1 FROM {event_t} m WHERE m.lead_id = a.lead_id AND m.rep_id = a.rep_id AND m.type = %s"
+        " AND m.at >= a.created_at AND m.at <= a.window_end) END AS mis,"
+        " CASE WHEN a.ended_at IS NULL THEN FALSE ELSE EXISTS ("
+        f"SELECT 1 FROM {assignment_t} b WHERE b.lead_id = a.lead_id AND b.outcome = %s AND b.rep_id <> a.rep_id"
+        " AND b.created_at <= a.moved_by"
+        " AND (b.created_at > a.created_at OR (b.created_at = a.created_at AND b.id > a.id))) END AS moved"
+        " FROM a LEFT JOIN contact c ON c.id = a.id"
+        " LEFT JOIN converted cv ON cv.id = a.lead_id AND cv.owner_id = a.rep_id)"
+    )
+    return sql, (*params, contacted, converted, misrouted, assigned)
 
 
 def _window_median_sql() -> str:
@@ -178,7 +182,8 @@ _AGG_COLUMNS = [
 ]
 
 
-def _agg_select(key: str, median: str) -> str:
+def _aggregates_sql(median: str) -> str:
+    """The aggregate columns (named as _AGG_COLUMNS, then m for the median) over `facts`."""
     buckets, low = [], None
     for i, (_, high) in enumerate(SPEED_BUCKETS):
         cond = "speed IS NOT NULL"
@@ -189,7 +194,7 @@ def _agg_select(key: str, median: str) -> str:
         buckets.append(f"SUM(CASE WHEN {cond} THEN 1 ELSE 0 END) AS bucket_{i}")
         low = high
     return (
-        f"SELECT {key} AS k, COUNT(DISTINCT l) AS assigned,"
+        "COUNT(DISTINCT l) AS assigned,"
         " COUNT(DISTINCT CASE WHEN conv THEN l END) AS converted,"
         " COUNT(DISTINCT CASE WHEN speed IS NOT NULL THEN l END) AS contacted,"
         " COUNT(*) AS assignments,"
@@ -198,22 +203,24 @@ def _agg_select(key: str, median: str) -> str:
         f" SUM(CASE WHEN speed <= {FAST_CONTACT_SECONDS} THEN 1 ELSE 0 END) AS within_5_min, "
         + ", ".join(buckets)
         + f", {median} AS m"
-        + " FROM facts"
     )
 
 
 def assignment_metrics(assignments: QuerySet[Assignment]) -> dict[int, dict]:
     """Aggregates per rep id, plus the whole period under TOTAL_KEY, in one query."""
-    facts_sql, params = assignment_facts(assignments).query.sql_with_params()
+    ctes, params = assignment_facts_ctes(assignments)
     cols = ", ".join(f"agg.{c}" for c in _AGG_COLUMNS)
-    if connection.vendor == "postgresql":  # the median in the same pass
-        median, med_cte, med_join, median_col = "PERCENTILE_CONT(0.5) WITHIN GROUP (ORDER BY speed)", "", "", "agg.m"
+    if connection.vendor == "postgresql":
+        # Per rep and in total in one sorted pass (ROLLUP), the median with them.
+        aggregates = _aggregates_sql("PERCENTILE_CONT(0.5) WITHIN GROUP (ORDER BY speed)")
+        agg = f"SELECT CASE WHEN GROUPING(r) = 1 THEN {TOTAL_KEY} ELSE r END AS k, {aggregates} FROM facts GROUP BY ROLLUP(r)"
+        med_cte, med_join, median_col = "", "", "agg.m"
     else:
-        median, med_cte, med_join, median_col = "NULL", f", {_window_median_sql()}", " LEFT JOIN med ON med.k = agg.k", "med.m"
+        aggregates = _aggregates_sql("NULL")
+        agg = f"SELECT r AS k, {aggregates} FROM facts GROUP BY r UNION ALL SELECT {TOTAL_KEY}, {aggregates} FROM facts"
+        med_cte, med_join, median_col = f", {_window_median_sql()}", " LEFT JOIN med ON med.k = agg.k", "med.m"
     sql = (
-        f"WITH facts AS ({facts_sql}), "
-        f"agg AS ({_agg_select('r', median)} GROUP BY r UNION ALL {_agg_select(str(TOTAL_KEY), median)})"
-        f"{med_cte} "
+        f"WITH {ctes}, agg AS ({agg}){med_cte} "
         f"SELECT agg.k, {cols}, {median_col},"
         " CAST(agg.converted AS FLOAT) / NULLIF(agg.assigned, 0),"
         " CAST(agg.assignments - agg.misrouted - agg.reassigned AS FLOAT) / NULLIF(agg.assignments, 0),"
