@@ -1,7 +1,14 @@
 """RQ jobs: take ids, call one service, safe to run twice (the services check state first)."""
 from __future__ import annotations
 
-from routing.services import leads_route, leads_route_pending, rep_redistribute_open_leads
+import time
+
+from django.conf import settings
+
+from routing.services import RouteResult, leads_enqueue_routing, leads_route, leads_route_pending, rep_redistribute_open_leads
+
+# A backlog job hands over to a fresh job after this long (well inside its job timeout).
+BACKLOG_JOB_SECONDS = 120
 
 
 def route_leads_job(lead_ids: list[int]) -> dict:
@@ -11,6 +18,29 @@ def route_leads_job(lead_ids: list[int]) -> dict:
     Leads already routed (a retry, a duplicate job, an earlier job's backlog) are skipped.
     """
     return leads_route(lead_ids=lead_ids, backlog=True).as_dict()
+
+
+def route_backlog_job(lead_ids: list[int]) -> dict:
+    """The job of a coalesced burst (routing/services/enqueue.py): its own leads, then the
+    pending backlog, batch after batch, until a batch comes back short of full.
+
+    Leads that committed while this job waited in the queue were not given a job of their
+    own: this loop routes them. After BACKLOG_JOB_SECONDS it hands the rest to a new job.
+    """
+    size = settings.ROUTING_BATCH_SIZE
+    full = size * max(1, -(-len(lead_ids) // size))  # each batch of ids is filled up to `size`
+    deadline = time.monotonic() + BACKLOG_JOB_SECONDS
+    result = RouteResult()
+    while True:
+        # The same ids again: they are routed now (skipped at once), so every batch is backlog.
+        batch = leads_route(lead_ids=lead_ids, backlog=True)
+        result.add(batch)
+        if batch.assigned + batch.pooled + batch.unroutable + batch.unchanged + len(batch.failed) < full:
+            break
+        if time.monotonic() > deadline:
+            leads_enqueue_routing(lead_ids, coalesce=True)
+            break
+    return result.as_dict()
 
 
 def route_pending_job() -> dict:

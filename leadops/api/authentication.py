@@ -1,5 +1,6 @@
 from datetime import timedelta
 
+from django.db import connection
 from django.utils import timezone
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
@@ -41,7 +42,7 @@ class IntegrationTokenAuthentication(authentication.BaseAuthentication):
             key = header[1].decode()
         except UnicodeError:
             raise exceptions.AuthenticationFailed("The key contains characters a key never has.")
-        integration = Integration.objects.filter(key_hash=Integration.hash_key(key), active=True).first()
+        integration = _active_integration(Integration.hash_key(key))
         if integration is None:
             raise exceptions.AuthenticationFailed("Unknown or revoked integration key.")
         now = timezone.now()
@@ -51,6 +52,27 @@ class IntegrationTokenAuthentication(authentication.BaseAuthentication):
 
     def authenticate_header(self, request):
         return self.keyword
+
+
+_COLUMNS = [f.attname for f in Integration._meta.concrete_fields]
+_lookup_sql: str | None = None
+
+
+def _active_integration(key_hash: str) -> Integration | None:
+    """The active integration with this key hash. On Postgres the indexed SELECT, run on every
+    API call, is written out: the ORM spends longer compiling it than Postgres answering it
+    (psycopg returns the model's Python types, so no converters are needed)."""
+    global _lookup_sql
+    if connection.vendor != "postgresql":
+        return Integration.objects.filter(key_hash=key_hash, active=True).first()
+    if _lookup_sql is None:
+        quote = connection.ops.quote_name
+        _lookup_sql = (f"SELECT {', '.join(quote(f.column) for f in Integration._meta.concrete_fields)} "
+                       f"FROM {quote(Integration._meta.db_table)} WHERE key_hash = %s AND active")
+    with connection.cursor() as cursor:
+        cursor.execute(_lookup_sql, [key_hash])
+        row = cursor.fetchone()
+    return Integration.from_db(connection.alias, _COLUMNS, row) if row is not None else None
 
 
 class IntegrationTokenScheme(OpenApiAuthenticationExtension):

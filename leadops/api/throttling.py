@@ -40,22 +40,29 @@ class IntegrationRateThrottle(BaseThrottle):
         return getattr(self, "_wait", None)
 
 
+# INCR, and EXPIRE on the window's first request: one command, one round trip, atomic.
+_COUNT_SCRIPT = """
+local count = redis.call('INCR', KEYS[1])
+if count == 1 then
+  redis.call('EXPIRE', KEYS[1], ARGV[1])
+end
+return count
+"""
+
+
 def _count(key: str, ttl: int) -> int:
-    """Add one to the window's counter and return it: one round trip on Redis (INCR + EXPIRE
-    pipelined on the cache's own client), add + incr on other cache backends."""
+    """Add one to the window's counter and return it: one scripted round trip on Redis (on
+    the cache's own client), add + incr on other cache backends."""
     backend = getattr(cache, "_cache", None)
     client_of = getattr(backend, "get_client", None)
     if client_of is not None:  # django.core.cache.backends.redis.RedisCache
         real_key = cache.make_and_validate_key(key)
         # get_client() builds a new redis.Redis (its response-callback table included) per call:
-        # keep the write client on the backend (one per thread; redis-py's pool handles forks).
-        client = getattr(backend, "_leadops_write_client", None)
-        if client is None:
-            client = backend._leadops_write_client = client_of(real_key, write=True)
-        pipe = client.pipeline()
-        pipe.incr(real_key)
-        pipe.expire(real_key, ttl)  # the key names its minute, so refreshing the TTL is harmless
-        return pipe.execute()[0]
+        # keep the write client and its script on the backend (redis-py's pool handles forks).
+        script = getattr(backend, "_leadops_count_script", None)
+        if script is None:
+            script = backend._leadops_count_script = client_of(real_key, write=True).register_script(_COUNT_SCRIPT)
+        return script(keys=[real_key], args=[ttl])
     cache.add(key, 0, ttl)
     try:
         return cache.incr(key)

@@ -64,26 +64,83 @@ def _insert_one(index: int, facts: dict, integration: Integration | None) -> Ite
 
     Outside a transaction the INSERT runs on its own in autocommit: one round trip that
     commits, instead of BEGIN, INSERT, COMMIT (routing is then enqueued at once, after that
-    commit). Inside the caller's transaction it runs in a savepoint, so a duplicate key does
-    not break that transaction.
+    commit). On Postgres it is one written-out `INSERT … ON CONFLICT DO NOTHING RETURNING id`
+    (no ORM compile, no exception for a repeat, and a repeat breaks no caller's transaction);
+    elsewhere, inside the caller's transaction, the ORM insert runs in a savepoint, so a
+    duplicate key does not break that transaction.
     """
+    if connection.vendor == "postgresql":
+        lead = _insert_returning(facts, integration)
+        if lead is not None:
+            leads_enqueue_routing([lead.pk], coalesce=True)
+            return ItemResult(index, CREATED, lead_id=lead.pk, lead=lead)
+        return _stored_instead(index, facts, integration)
     try:
         if connection.in_atomic_block:
             with transaction.atomic():
                 lead = Lead.objects.create(integration=integration, **facts)
         else:
             lead = Lead.objects.create(integration=integration, **facts)
-        leads_enqueue_routing([lead.pk])
+        leads_enqueue_routing([lead.pk], coalesce=True)
         return ItemResult(index, CREATED, lead_id=lead.pk, lead=lead)
     except IntegrityError:
         if facts["external_id"] is None:
             raise
-        row = Lead.objects.filter(source=facts["source"], external_id=facts["external_id"]).values_list(
-            "id", "integration_id"
-        ).first()
-        if row is None:
-            raise
-        return _resolved(index, row[0], row[1], integration, DUPLICATE)
+        return _stored_instead(index, facts, integration)
+
+
+def _stored_instead(index: int, facts: dict, integration: Integration | None) -> ItemResult:
+    """The lead stored under this key already (by an earlier post or a racing one)."""
+    row = Lead.objects.filter(source=facts["source"], external_id=facts["external_id"]).values_list(
+        "id", "integration_id"
+    ).first()
+    if row is None:  # cannot happen: the key was taken by a committed row
+        raise IntegrityError(f"lead {facts['source']!r}/{facts['external_id']!r} conflicted but is not stored")
+    return _resolved(index, row[0], row[1], integration, DUPLICATE)
+
+
+class _LeadRow:
+    """Every Lead column but the id, in model order, with what an INSERT of cleaned facts puts in it."""
+
+    def __init__(self):
+        fields = [f for f in Lead._meta.concrete_fields if not f.primary_key]
+        self.names = [f.attname for f in fields]
+        self.defaults = [None if f.attname in ("integration_id", "created_at", "updated_at") else f.get_default()
+                         for f in fields]
+        table = connection.ops.quote_name(Lead._meta.db_table)
+        columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+        self.insert_sql = (
+            f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['%s'] * len(fields))}) "
+            f"ON CONFLICT (source, external_id) WHERE external_id IS NOT NULL DO NOTHING RETURNING id"
+        )
+        self.at = {name: i for i, name in enumerate(self.names)}
+
+
+_lead_row: _LeadRow | None = None
+
+
+def _insert_returning(facts: dict, integration: Integration | None) -> Lead | None:
+    """Postgres: insert the lead, or nothing when (source, external_id) is stored; the new Lead or None."""
+    from psycopg.types.json import Jsonb
+
+    global _lead_row
+    plan = _lead_row = _lead_row or _LeadRow()
+    now = timezone.now()
+    values = [facts.get(name, default) for name, default in zip(plan.names, plan.defaults)]
+    values[plan.at["integration_id"]] = integration.pk if integration is not None else None
+    values[plan.at["created_at"]] = values[plan.at["updated_at"]] = now
+    extra_at = plan.at["extra"]
+    extra = facts.get("extra") or {}
+    values[extra_at] = Jsonb(extra)
+    with connection.cursor() as cursor:
+        cursor.execute(plan.insert_sql, values)
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    values[extra_at] = extra
+    lead = Lead.from_db(connection.alias, ["id", *plan.names], [row[0], *values])
+    lead.integration = integration
+    return lead
 
 
 def _copy_rows(entries: list[tuple[int, dict]], integration: Integration | None) -> list[int]:
@@ -122,7 +179,7 @@ def _insert(entries: list[tuple[int, dict]], integration: Integration | None) ->
             else:
                 leads = Lead.objects.bulk_create([Lead(integration=integration, **facts) for _, facts in entries])
                 results = [ItemResult(index, CREATED, lead_id=lead.pk, lead=lead) for (index, _), lead in zip(entries, leads)]
-            leads_enqueue_routing([r.lead_id for r in results])
+            leads_enqueue_routing([r.lead_id for r in results], coalesce=True)
         return results
     except (IntegrityError, *_copy_conflicts()):
         return [_insert_one(index, facts, integration) for index, facts in entries]

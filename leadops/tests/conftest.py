@@ -25,6 +25,6 @@ def api(integration) -> APIClient:
 def routing_calls(monkeypatch):
     """The lead ids intake handed to routing, in calls; routing itself is not run."""
     calls: list[list[int]] = []
-    monkeypatch.setattr("leadops.services.leads.leads_enqueue_routing", lambda ids: calls.append(list(ids)) if ids else None)
-    monkeypatch.setattr("leadops.services.events.leads_enqueue_routing", lambda ids: calls.append(list(ids)))
+    monkeypatch.setattr("leadops.services.leads.leads_enqueue_routing", lambda ids, **kw: calls.append(list(ids)) if ids else None)
+    monkeypatch.setattr("leadops.services.events.leads_enqueue_routing", lambda ids, **kw: calls.append(list(ids)))
     return calls

@@ -1,8 +1,21 @@
-"""Hand leads to the routing queue after the transaction that stored them commits."""
+"""Hand leads to the routing queue after the transaction that stored them commits.
+
+Intake coalesces (`coalesce=True`): a burst of posts gets one routing job, not one per lead.
+A routing job routes the oldest pending leads besides its own (the backlog), so a lead that
+commits while a job is still *waiting in the queue* is routed by that job. After its commit
+each writer runs one Redis script: when the job named in the flag key is still in the queue
+list it does nothing; otherwise it names a new job in the flag and enqueues that job
+(`route_backlog_job`, which drains the backlog batch after batch). A job a worker has taken,
+a job lost with Redis or dropped by `rq empty`, is no longer in the list, so the next lead
+enqueues a new one; a lead is never left waiting on a job that will not run. Two writers
+racing past the check enqueue a job each, which is harmless: a job finds the leads routed
+and returns. If Redis is down the lead stays pending and `route_pending` routes it.
+"""
 from __future__ import annotations
 
 import logging
 import os
+import uuid
 from collections.abc import Iterable
 from functools import partial
 
@@ -21,6 +34,22 @@ JOB_TIMEOUT = 600
 
 
 _connections: dict[int, object] = {}
+_scripts: dict[int, object] = {}
+
+# The id of the last coalescing job enqueued. Its TTL only bounds the key's life: the flag
+# counts only while its job is in the queue list.
+COALESCE_KEY = "leadops:routing:backlog-job"
+COALESCE_TTL = 3600
+# KEYS: flag, queue list; ARGV: the new job's id, the TTL. 1: enqueue the new job; 0: the
+# flagged job still waits in the queue and will route this commit's leads.
+_COALESCE_SCRIPT = """
+local waiting = redis.call('GET', KEYS[1])
+if waiting and redis.call('LPOS', KEYS[2], waiting) then
+  return 0
+end
+redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
+return 1
+"""
 
 
 def _routing_queue():
@@ -35,15 +64,19 @@ def _routing_queue():
     return django_rq.get_queue(ROUTING_QUEUE, commit_mode="auto", connection=redis_connection)
 
 
-def leads_enqueue_routing(lead_ids: Iterable[int]) -> None:
+def leads_enqueue_routing(lead_ids: Iterable[int], *, coalesce: bool = False) -> None:
     """Route these leads in the background once the current transaction commits.
+
+    coalesce: new pending leads (intake) ride on the routing job already waiting in the
+    queue, if there is one (see the module's docstring); one job per burst instead of one
+    per lead. Leads being sent back to routing keep a job of their own.
 
     Never fails the caller: when Redis is down the leads stay pending and `route_pending`
     picks them up after its grace period. Outside a transaction it enqueues at once.
     """
     ids = sorted({int(i) for i in lead_ids})
     if ids:
-        transaction.on_commit(partial(_enqueue, ids))
+        transaction.on_commit(partial(_enqueue_coalesced if coalesce else _enqueue, ids))
 
 
 def _enqueue(ids: list[int]) -> None:
@@ -62,6 +95,28 @@ def _enqueue(ids: list[int]) -> None:
             pipe.execute()
     except Exception:  # noqa: BLE001 — Redis down or an inline job failing: the sweep catches up
         logger.exception("Could not enqueue routing for %d leads; route_pending will route them", len(ids))
+
+
+def _enqueue_coalesced(ids: list[int]) -> None:
+    from routing.jobs import route_backlog_job
+
+    try:
+        queue = _routing_queue()
+        if not queue.is_async:  # inline jobs route at once: nothing to coalesce
+            return _enqueue(ids)
+        job_id = uuid.uuid4().hex
+        if _coalesce_script(queue.connection)(keys=[COALESCE_KEY, queue.key], args=[job_id, COALESCE_TTL]):
+            queue.enqueue(route_backlog_job, ids, job_id=job_id, retry=ROUTING_RETRY, job_timeout=JOB_TIMEOUT)
+    except Exception:  # noqa: BLE001 — Redis down: the sweep catches up
+        logger.exception("Could not enqueue routing for %d leads; route_pending will route them", len(ids))
+
+
+def _coalesce_script(redis_connection):
+    pid = os.getpid()
+    script = _scripts.get(pid)
+    if script is None or script.registered_client is not redis_connection:
+        script = _scripts[pid] = redis_connection.register_script(_COALESCE_SCRIPT)
+    return script
 
 
 def rep_enqueue_redistribution(rep_id: int, *, delay_seconds: int = 5) -> None:
