@@ -46,9 +46,13 @@ The number of queries does not depend on the number of reps or leads.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import TypeVar
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import (
     Case, Count, F, FloatField, Func, IntegerField, Min, OuterRef, Q, QuerySet, Subquery, Sum, Value, When,
@@ -107,6 +111,42 @@ def report_queries():
             with connection.cursor() as cursor:
                 cursor.execute("SET LOCAL jit = off; SET LOCAL work_mem = '256MB'")
         yield
+
+
+MainResult = TypeVar("MainResult")
+SideResult = TypeVar("SideResult")
+
+
+def side_by_side(main: Callable[[], MainResult], side: Callable[[], SideResult]) -> tuple[MainResult, SideResult]:
+    """Run two independent groups of report queries at once, each in its own report transaction:
+    `side` in a thread on a second database connection, `main` here. The page's two halves take
+    about the same time, so on Postgres this about halves its wait (bench/reports.py).
+
+    Side by side only on Postgres and outside any transaction: another connection cannot see what
+    an open transaction has not committed (a test's, or ATOMIC_REQUESTS), so there they run one
+    after the other here. The figures are the same either way: every statement reads its own
+    snapshot (READ COMMITTED). `side` must return evaluated data, never a lazy QuerySet.
+    """
+    if connection.vendor != "postgresql" or connection.in_atomic_block or not settings.REPORT_PARALLEL_QUERIES:
+        with report_queries():
+            return main(), side()
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="report-side") as pool:
+        future = pool.submit(_on_own_connection, side)
+        with report_queries():
+            main_result = main()
+        side_result, side_queries = future.result()
+    connection.queries_log.extend(side_queries)  # the side's queries count in DEBUG's connection.queries too
+    return main_result, side_result
+
+
+def _on_own_connection(work: Callable[[], SideResult]) -> tuple[SideResult, list[dict]]:
+    """In a worker thread: `work` on this thread's own connection, then that connection closed."""
+    try:
+        with report_queries():
+            result = work()
+        return result, list(connection.queries_log)
+    finally:
+        connection.close()
 
 
 # ----------------------------------------------------------------------------- per-rep table

@@ -52,40 +52,49 @@ class RepReportView(ReportAccessMixin, TemplateView):
         if not filters.is_valid():
             return self.render_to_response(context, status=400)
         sort = request.GET.get("sort", "name")
-        with selectors.report_queries():
-            report = selectors.rep_report(assignments=filters.qs, reps=filters.reps())
-            report.rows = selectors.sort_rows(report.rows, sort)
-            start, end = filters.period
-            per_day_figure, per_day_table = charts.leads_per_day(selectors.leads_per_day_by_team(filters.qs), start, end)
-            speed_figure, speed_table = charts.speed_distribution(report.total)
-            context.update(
-                report=report,
-                columns=_columns(filters, sort),
-                csv_url=f"{reverse('reports:reps_csv')}?{filters.query_string()}",
-                figures={
-                    "conversion": charts.rate_per_rep(report.rows, "conversion_rate", "Conversion rate"),
-                    "accuracy": charts.rate_per_rep(report.rows, "assignment_accuracy", "Assignment accuracy"),
-                    "per_day": per_day_figure,
-                    "speed": speed_figure,
-                },
-                tables={
-                    "reps": tables.rep_rows(report.rows),
-                    "total": tables.total_row(report.total),
-                    "conversion": tables.simple_rows(
-                        [[r.name, r.assigned, r.converted, pct(r.conversion_rate)] for r in report.rows if r.assigned]),
-                    "accuracy": tables.simple_rows(
-                        [[r.name, r.assignments, r.misrouted, r.reassigned, pct(r.assignment_accuracy)]
-                         for r in report.rows if r.assignments]),
-                    "per_day": tables.simple_rows(
-                        [[p["day"].isoformat(), p["team"], p["leads"]] for p in per_day_table], numeric_from=2),
-                    "speed": tables.simple_rows([[b["bucket"], b["assignments"]] for b in speed_table]),
-                },
-                coverage=selectors.rule_coverage(filters.leads(), since=filters.since),
-                waiting=selectors.waiting_now(filters.leads(whole_history=True)),
-                fairness=selectors.pool_fairness(assignments=filters.qs, reps=filters.reps()),
-                sources=selectors.sources_seen(since=filters.since, until=filters.until),
-                plotly_url=f"{reverse('reports:plotly_js')}?v={charts.PLOTLY_VERSION}",
-            )
+        assignments, reps = filters.qs, filters.reps()  # built here, not raced for by two threads
+        report, health = selectors.side_by_side(
+            lambda: selectors.rep_report(assignments=assignments.all(), reps=reps.all()),
+            lambda: {
+                "per_day": selectors.leads_per_day_by_team(assignments.all()),
+                "coverage": selectors.rule_coverage(filters.leads(), since=filters.since),
+                "waiting": selectors.waiting_now(filters.leads(whole_history=True)),
+                "fairness": selectors.pool_fairness(assignments=assignments.all(), reps=reps.all()),
+                "sources": selectors.sources_seen(since=filters.since, until=filters.until),
+            },
+        )
+        report.rows = selectors.sort_rows(report.rows, sort)
+        start, end = filters.period
+        per_day_figure, per_day_table = charts.leads_per_day(health["per_day"], start, end)
+        speed_figure, speed_table = charts.speed_distribution(report.total)
+        context.update(
+            report=report,
+            columns=_columns(filters, sort),
+            csv_url=f"{reverse('reports:reps_csv')}?{filters.query_string()}",
+            figures={
+                "conversion": charts.rate_per_rep(report.rows, "conversion_rate", "Conversion rate"),
+                "accuracy": charts.rate_per_rep(report.rows, "assignment_accuracy", "Assignment accuracy"),
+                "per_day": per_day_figure,
+                "speed": speed_figure,
+            },
+            tables={
+                "reps": tables.rep_rows(report.rows),
+                "total": tables.total_row(report.total),
+                "conversion": tables.simple_rows(
+                    [[r.name, r.assigned, r.converted, pct(r.conversion_rate)] for r in report.rows if r.assigned]),
+                "accuracy": tables.simple_rows(
+                    [[r.name, r.assignments, r.misrouted, r.reassigned, pct(r.assignment_accuracy)]
+                     for r in report.rows if r.assignments]),
+                "per_day": tables.simple_rows(
+                    [[p["day"].isoformat(), p["team"], p["leads"]] for p in per_day_table], numeric_from=2),
+                "speed": tables.simple_rows([[b["bucket"], b["assignments"]] for b in speed_table]),
+            },
+            coverage=health["coverage"],
+            waiting=health["waiting"],
+            fairness=health["fairness"],
+            sources=health["sources"],
+            plotly_url=f"{reverse('reports:plotly_js')}?v={charts.PLOTLY_VERSION}",
+        )
         return self.render_to_response(context)
 
 

@@ -201,3 +201,33 @@ def test_existing_owner_decisions_count_as_specific_routing(manager_client):
     coverage = manager_client.get("/reports/" + MARCH).context["coverage"]
     assert [(r["label"], r["kind"], r["leads"]) for r in coverage.by_rule] == [("Existing owner", "rule", 1)]
     assert coverage.rule_share == 1.0
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_on_postgres_the_health_panel_runs_beside_the_table_on_a_second_connection_with_the_same_figures(
+    client, data, settings,
+):
+    from django.db.backends.signals import connection_created
+    import threading
+
+    client.force_login(manager())
+    opened_by = []
+
+    def note_thread(sender, **kwargs):
+        opened_by.append(threading.current_thread().name)
+
+    connection_created.connect(note_thread)
+    try:
+        side_by_side = client.get("/reports/" + MARCH)
+        assert any(name.startswith("report-side") for name in opened_by)
+        opened_by.clear()
+        settings.REPORT_PARALLEL_QUERIES = False
+        one_after_the_other = client.get("/reports/" + MARCH)
+        assert not any(name.startswith("report-side") for name in opened_by)
+    finally:
+        connection_created.disconnect(note_thread)
+    for name in ("tables", "coverage", "waiting", "fairness", "sources"):
+        assert side_by_side.context[name] == one_after_the_other.context[name], name
+    assert side_by_side.context["coverage"].decided == 3
+    assert side_by_side.context["fairness"][0]["leads"] == 3
