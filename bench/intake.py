@@ -9,8 +9,9 @@
     Then the same server at a fixed 400 posts/s spread over 50 clients (open loop; latency
     counted from each post's scheduled time): p50, p99. Then, if Debian's `wrk` is installed,
     the closed loop again driven by wrk (C, 2 threads, 50 connections; less client CPU). Every post creates a lead and
-    enqueues its routing job (no worker runs during (a); the jobs, and the leads left pending, are dropped
-    afterwards).
+    hands it to routing (one job per burst; no worker runs during (a); the jobs, and the leads left pending, are
+    dropped afterwards). The closed loop also prints the machine's CPU time per request (all processes, from
+    /proc/stat) and the part of it spent in gunicorn and in the load client.
 (b) speed-to-lead: the same server plus one `manage.py rqworker routing` process; leads posted
     at a steady 50/s for 20 s; time from sending the POST to the lead's `assigned_at`: p50, p99.
 (c) import of a 100,000-row CSV with `manage.py import_leads` in its own process: rows/s and
@@ -34,7 +35,6 @@ import resource
 import signal
 import shutil
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -207,14 +207,44 @@ def drop_unrouted_bench_leads() -> int:
 
 
 # ----------------------------------------------------------------------------- (a) and (b)
+def machine_cpu_seconds() -> float:
+    """CPU time the whole machine has spent busy (every process, the kernel too), from /proc/stat."""
+    user, nice, system, idle, iowait, irq, softirq, steal = (int(v) for v in open("/proc/stat").readline().split()[1:9])
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+
+
+def process_cpu_seconds(pids) -> float:
+    total = 0.0
+    for pid in pids:
+        try:
+            fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+        except FileNotFoundError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
+def server_pids(server: subprocess.Popen) -> list[int]:
+    children = subprocess.run(["pgrep", "-P", str(server.pid)], capture_output=True, text=True).stdout.split()
+    return [server.pid, *map(int, children)]
+
+
 def bench_api(key: str, seconds: float) -> None:
     server, port = start_gunicorn()
     try:
         client = Client(port, key)
         asyncio.run(closed_loop(client, 10, 2, 10_000_000))  # warm up both workers
+        pids = server_pids(server)
+        machine, gunicorn, own = machine_cpu_seconds(), process_cpu_seconds(pids), time.process_time()
         latencies, codes, elapsed, _ = asyncio.run(closed_loop(client, 50, seconds, 0))
-        print(f"(a) closed loop, 50 clients, {elapsed:.0f} s: {len(latencies) / elapsed:,.0f} req/s, "
+        machine, gunicorn, own = (machine_cpu_seconds() - machine, process_cpu_seconds(pids) - gunicorn,
+                                  time.process_time() - own)
+        n = len(latencies)
+        print(f"(a) closed loop, 50 clients, {elapsed:.0f} s: {n / elapsed:,.0f} req/s, "
               f"p50 {pct(latencies, 50) * 1000:.1f} ms, p99 {pct(latencies, 99) * 1000:.1f} ms, statuses {codes}")
+        print(f"(a) CPU per request: {machine / n * 1000:.2f} ms of the machine ({machine / (elapsed * os.cpu_count()):.0%} "
+              f"busy): gunicorn {gunicorn / n * 1000:.2f} ms, load client {own / n * 1000:.2f} ms, "
+              f"the rest (Postgres, Redis, kernel, anything else running) {(machine - gunicorn - own) / n * 1000:.2f} ms")
         results, codes, _ = asyncio.run(open_loop(client, 400, seconds, 20_000_000))
         lat = [r[0] for r in results]
         print(f"(a) open loop, 400 posts/s over 50 clients, {seconds:.0f} s: p50 {pct(lat, 50) * 1000:.1f} ms, "
