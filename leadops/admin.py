@@ -5,13 +5,14 @@ Writes go through the same services as the API: a lead added here is cleaned and
 services and shown once.
 """
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.db.models import Count
 from django.urls import reverse
 from django.utils.html import format_html
 from import_export.admin import ImportExportModelAdmin
 
-from leadops.models import Account, Integration, Lead, LeadEvent, LeadStatus
+from leadops.models import Account, ImportRun, Integration, Lead, LeadEvent, LeadStatus
 from leadops.resources import LeadExportResource, LeadImportResource
 from leadops.selectors import lead_current_assignment, lead_keys_stored
 from leadops.services import (
@@ -21,6 +22,8 @@ from leadops.services import (
     lead_facts_update,
     leads_store,
 )
+from leadops.services.errors import IntakeError
+from leadops.services.imports import IMPORT_SOURCE, import_file_name_check, import_run_start
 from leadops.services.normalise import INPUT_FIELDS, lead_input_clean
 from routing.admin import AssignmentAdmin, reason_trace_html
 from routing.admin_actions import LEAD_ACTIONS
@@ -264,3 +267,54 @@ class AccountAdmin(admin.ModelAdmin):
     list_select_related = ["owner"]
     search_fields = ["name", "domain", "owner__email"]
     raw_id_fields = ["owner"]
+
+
+class ImportRunForm(forms.ModelForm):
+    file = forms.FileField(help_text="CSV or XLSX, header on line 1. Rows are cleaned and deduplicated as in the API.")
+
+    class Meta:
+        model = ImportRun
+        fields = ["source"]
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        try:
+            import_file_name_check(upload.name)
+        except IntakeError as exc:
+            raise forms.ValidationError(" ".join(exc.errors["file"]))
+        limit = settings.IMPORT_MAX_FILE_MB * 1024 * 1024
+        if upload.size > limit:
+            raise forms.ValidationError(f"The file is over {settings.IMPORT_MAX_FILE_MB} MB; split it or use `manage.py import_leads`.")
+        return upload
+
+
+@admin.register(ImportRun)
+class ImportRunAdmin(admin.ModelAdmin):
+    """Upload a lead file of any size; a background job imports it streaming and reports here."""
+
+    form = ImportRunForm
+    list_display = ["file_name", "status", "rows", "created", "duplicates", "errors", "uploaded_by", "created_at", "finished_at"]
+    list_filter = ["status"]
+    readonly_fields = ["file_name", "source", "status", "rows", "created", "duplicates", "errors", "error_lines", "failure",
+                       "uploaded_by", "created_at", "finished_at"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.readonly_fields if obj is not None else []
+
+    def get_fields(self, request, obj=None):
+        return self.readonly_fields if obj is not None else ["file", "source"]
+
+    def has_add_permission(self, request):
+        return request.user.has_perm("leadops.add_lead") and super().has_add_permission(request)
+
+    def has_change_permission(self, request, obj=None):
+        return False  # a run is a record: its results only change by its job
+
+    def get_changeform_initial_data(self, request):
+        return {"source": IMPORT_SOURCE}
+
+    def save_model(self, request, obj, form, change):
+        upload = form.cleaned_data["file"]
+        run = import_run_start(file_name=upload.name, content=upload.read(), source=form.cleaned_data["source"],
+                               user=request.user)
+        obj.pk, obj.file_name, obj._state.adding = run.pk, run.file_name, False

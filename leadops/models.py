@@ -192,3 +192,36 @@ class Account(models.Model):
     def save(self, *args, **kwargs):
         self.domain = self.domain.strip().lower()
         super().save(*args, **kwargs)
+
+
+class ImportRun(models.Model):
+    """A lead file uploaded in the admin and imported by a background job, streaming (constant
+    memory, no request timeout): for files too big for the interactive import's preview."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    file_name = models.CharField(max_length=255)
+    # The upload itself, so a worker on any machine can read it (no shared disk); emptied once imported.
+    content = models.BinaryField(editable=False, default=bytes)
+    source = models.CharField(max_length=60, default="import", help_text="Source of rows with no source column.")
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.QUEUED)
+    rows = models.PositiveIntegerField(default=0)
+    created = models.PositiveIntegerField(default=0)
+    duplicates = models.PositiveIntegerField(default=0)
+    errors = models.PositiveIntegerField(default=0)
+    error_lines = models.TextField(blank=True, help_text="The first bad rows, one per line, with their line number and value.")
+    failure = models.TextField(blank=True)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = "lead file import"
+
+    def __str__(self) -> str:
+        return f"{self.file_name} ({self.get_status_display().lower()})"

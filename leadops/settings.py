@@ -209,6 +209,9 @@ ROUTING_PENDING_GRACE_SECONDS = int(os.environ.get("ROUTING_PENDING_GRACE_SECOND
 # --- Reports: the routing-health panel's queries run on a second connection beside the per-rep ones (Postgres)
 REPORT_PARALLEL_QUERIES = os.environ.get("REPORT_PARALLEL_QUERIES", "1") == "1"
 
+# Largest lead file the admin's background import accepts (it is stored in the database until imported).
+IMPORT_MAX_FILE_MB = int(os.environ.get("IMPORT_MAX_FILE_MB", "100"))
+
 IMPORT_EXPORT_USE_TRANSACTIONS = True
 IMPORT_EXPORT_SKIP_ADMIN_LOG = True
 

@@ -8,6 +8,7 @@ Header names are matched loosely ("First Name" → first_name, "zip" → postal_
 from __future__ import annotations
 
 import csv
+import tempfile
 from contextlib import nullcontext
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -15,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from django.db import transaction
+from django.utils import timezone
 
 from leadops.services.errors import IntakeError
 from leadops.services.leads import CREATED, DUPLICATE, leads_store
@@ -196,3 +198,96 @@ def file_row_count(path: str | Path) -> int | None:
         while chunk := handle.read(1 << 20):
             count += chunk.count(b"\n")
     return max(count - 1, 0)
+
+
+# ----------------------------------------------------------------------------- background file imports (admin)
+
+IMPORT_PROGRESS_EVERY = 5000
+
+
+def import_file_name_check(file_name: str) -> None:
+    """Raise IntakeError unless the file is one `file_rows` reads."""
+    suffix = Path(file_name).suffix.lower()
+    if suffix not in (".csv", ".txt", ".xlsx", ".xlsm"):
+        raise IntakeError({"file": [f"Import reads .csv or .xlsx files, not “{suffix or file_name}”."]})
+
+
+def import_run_start(*, file_name: str, content: bytes, source: str, user=None):
+    """Store an uploaded file as an ImportRun and queue its import once this transaction commits."""
+    from leadops.models import ImportRun
+
+    import_file_name_check(file_name)
+    run = ImportRun.objects.create(file_name=file_name[:255], content=content, source=source or IMPORT_SOURCE,
+                                   uploaded_by=user)
+    transaction.on_commit(lambda: _enqueue_import_run(run.pk))
+    return run
+
+
+def _enqueue_import_run(run_id: int) -> None:
+    import django_rq
+
+    from leadops.models import ImportRun
+
+    try:
+        django_rq.get_queue("default").enqueue("leadops.jobs.import_run_job", run_id, job_timeout=3600)
+    except Exception as exc:  # noqa: BLE001 — Redis down: say so on the run rather than leave it queued forever
+        ImportRun.objects.filter(pk=run_id, status=ImportRun.Status.QUEUED).update(
+            status=ImportRun.Status.FAILED, failure=f"Could not queue the import ({exc.__class__.__name__}); upload the file again.",
+            finished_at=timezone.now(),
+        )
+
+
+def import_run_execute(run_id: int) -> None:
+    """Import an ImportRun's file, streaming; its counts and first bad rows are saved on the run.
+
+    The file goes to a local temporary file (the job may run on another machine than the upload),
+    then rows stream from it through `leads_import_rows`: memory holds one batch, not the file's rows.
+    """
+    from leadops.models import ImportRun
+
+    claimed = ImportRun.objects.filter(pk=run_id, status=ImportRun.Status.QUEUED).update(status=ImportRun.Status.RUNNING)
+    if not claimed:  # a retried or duplicated job: the run is under way or finished
+        return
+    run = ImportRun.objects.only("file_name", "source").get(pk=run_id)
+    done = 0
+
+    def progress(count: int) -> None:
+        nonlocal done
+        done += count
+        if done % IMPORT_PROGRESS_EVERY == 0:
+            ImportRun.objects.filter(pk=run_id).update(rows=done)
+
+    with tempfile.NamedTemporaryFile(suffix=Path(run.file_name).suffix.lower()) as handle:
+        _copy_content(run_id, handle)
+        try:
+            summary = leads_import_rows(rows=file_rows(handle.name), default_source=run.source, on_progress=progress)
+        except IntakeError as exc:
+            message = " ".join(" ".join(messages) for messages in exc.errors.values())
+            ImportRun.objects.filter(pk=run_id).update(
+                status=ImportRun.Status.FAILED, failure=message, rows=done, content=b"", finished_at=timezone.now(),
+            )
+            return
+    more = summary.errors - len(summary.error_samples)
+    lines = [str(error) for error in summary.error_samples] + ([f"… and {more} more rows with errors"] if more > 0 else [])
+    ImportRun.objects.filter(pk=run_id).update(
+        status=ImportRun.Status.DONE, rows=summary.rows, created=summary.created, duplicates=summary.duplicates,
+        errors=summary.errors, error_lines="\n".join(lines), content=b"", finished_at=timezone.now(),
+    )
+
+
+def _copy_content(run_id: int, handle, chunk_size: int = 1 << 20) -> None:
+    """Write the run's stored file to `handle` a megabyte at a time (never the whole file in memory)."""
+    from django.db.models import BinaryField, Func, Value
+
+    from leadops.models import ImportRun
+
+    offset = 1  # SQL SUBSTR counts from 1
+    while True:
+        chunk = ImportRun.objects.filter(pk=run_id).annotate(
+            part=Func("content", Value(offset), Value(chunk_size), function="SUBSTR", output_field=BinaryField()),
+        ).values_list("part", flat=True).get()
+        if not chunk:
+            break
+        handle.write(chunk)
+        offset += chunk_size
+    handle.flush()

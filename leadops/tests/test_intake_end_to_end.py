@@ -16,11 +16,11 @@ from routing.tests.factories import RuleFactory
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def run_worker_burst() -> subprocess.CompletedProcess:
-    """`manage.py rqworker routing --burst` in its own process, on this test's database."""
+def run_worker_burst(*queues: str) -> subprocess.CompletedProcess:
+    """`manage.py rqworker QUEUES --burst` (default: routing) in its own process, on this test's database."""
     env = {**os.environ, "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{connection.settings_dict['NAME']}"}
     return subprocess.run(
-        [sys.executable, "manage.py", "rqworker", "routing", "--burst"], cwd=ROOT, env=env,
+        [sys.executable, "manage.py", "rqworker", *(queues or ("routing",)), "--burst"], cwd=ROOT, env=env,
         capture_output=True, text=True, timeout=120,
     )
 
