@@ -27,6 +27,8 @@ def imported(run_id):
 
 
 def test_an_uploaded_file_is_imported_by_a_job_and_the_run_lists_the_bad_rows(admin_client, django_capture_on_commit_callbacks):
+    form = admin_client.get(reverse("admin:leadops_importrun_add")).content.decode()
+    assert 'enctype="multipart/form-data"' in form and 'type="file" name="file"' in form
     with django_capture_on_commit_callbacks(execute=True):
         response = upload(admin_client, MESSY_CSV)
     assert response.status_code == 200
@@ -104,3 +106,17 @@ def test_the_stored_file_is_copied_out_chunk_by_chunk_byte_for_byte(tmp_path):
     with open(tmp_path / "out.csv", "wb") as handle:
         _copy_content(run.pk, handle, chunk_size=7)  # chunks split the 2-byte characters too
     assert (tmp_path / "out.csv").read_bytes() == content
+
+
+def test_when_redis_refuses_the_job_the_run_says_so_instead_of_waiting_forever(admin_client, monkeypatch,
+                                                                              django_capture_on_commit_callbacks):
+    import redis
+    from rq import Queue
+
+    dead = Queue("default", connection=redis.Redis(host="127.0.0.1", port=1, socket_connect_timeout=1))
+    monkeypatch.setattr(django_rq, "get_queue", lambda name="default", **kwargs: dead)
+    with django_capture_on_commit_callbacks(execute=True):
+        upload(admin_client, MESSY_CSV)
+    run = ImportRun.objects.get()
+    assert run.status == "failed" and "Could not queue the import (ConnectionError); upload the file again." == run.failure
+    assert Lead.objects.count() == 0
