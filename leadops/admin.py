@@ -144,6 +144,10 @@ class LeadAdmin(ImportExportModelAdmin):
 
     def import_action(self, request, **kwargs):
         """The preview lists bad rows with their numbers and still offers to import the good ones."""
+        if request.method == "GET":
+            self.message_user(request, format_html(
+                'The preview reads the whole file while you wait: for files over a few thousand rows use '
+                '<a href="{}">a background file import</a>.', reverse("admin:leadops_importrun_add")), messages.INFO)
         response = super().import_action(request, **kwargs)
         context = getattr(response, "context_data", None) or {}
         result = context.get("result")

@@ -75,6 +75,11 @@ def test_a_job_run_twice_imports_once(admin_client, django_capture_on_commit_cal
     assert ImportRun.objects.get(pk=run_id).created == 2 and Lead.objects.count() == 2
 
 
+def test_the_interactive_import_page_points_big_files_to_the_background_import(admin_client):
+    page = admin_client.get(reverse("admin:leadops_lead_import"), follow=True).content.decode()
+    assert f'<a href="{reverse("admin:leadops_importrun_add")}">a background file import</a>' in page
+
+
 def test_uploading_needs_the_add_lead_permission(client, django_user_model):
     user = django_user_model.objects.create_user("viewer", password="pw-12345-long", is_staff=True)
     client.force_login(user)
