@@ -23,7 +23,7 @@ from leadops.services import (
     leads_store,
 )
 from leadops.services.errors import IntakeError
-from leadops.services.imports import IMPORT_SOURCE, import_file_name_check, import_run_start
+from leadops.services.imports import import_file_name_check, import_run_start
 from leadops.services.normalise import INPUT_FIELDS, lead_input_clean
 from routing.admin import AssignmentAdmin, reason_trace_html
 from routing.admin_actions import LEAD_ACTIONS
@@ -313,9 +313,6 @@ class ImportRunAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False  # a run is a record: its results only change by its job
-
-    def get_changeform_initial_data(self, request):
-        return {"source": IMPORT_SOURCE}
 
     def save_model(self, request, obj, form, change):
         upload = form.cleaned_data["file"]

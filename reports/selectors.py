@@ -55,7 +55,7 @@ from typing import TypeVar
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import (
-    Case, Count, F, FloatField, Func, IntegerField, Min, OuterRef, Q, QuerySet, Subquery, Sum, Value, When,
+    Case, Count, F, FloatField, IntegerField, Min, OuterRef, Q, QuerySet, Subquery, Sum, Value, When,
     Window,
 )
 from django.db.models.functions import Cast, Coalesce, TruncDate
@@ -77,24 +77,6 @@ SPEED_BUCKETS = [
 ]
 TOTAL_KEY = -1
 _FAR_FUTURE = dt.datetime(9999, 1, 1, tzinfo=dt.timezone.utc)
-
-
-class SecondsBetween(Func):
-    """Seconds from `start` to `end` (both datetimes) as a float, on Postgres and SQLite."""
-
-    output_field = FloatField()
-    arg_joiner = " - "
-    template = "EXTRACT(EPOCH FROM (%(expressions)s))"
-
-    def __init__(self, end, start, **extra):
-        super().__init__(end, start, **extra)
-
-    def as_sqlite(self, compiler, connection, **extra):
-        # julianday() is a float of days: round to the millisecond so 3600 s stays 3600 s.
-        return self.as_sql(
-            compiler, connection, template="ROUND((julianday(%(expressions)s)) * 86400.0, 3)",
-            arg_joiner=") - julianday(", **extra,
-        )
 
 
 @contextmanager
@@ -152,9 +134,10 @@ def _on_own_connection(work: Callable[[], SideResult]) -> tuple[SideResult, list
 # ----------------------------------------------------------------------------- per-rep table
 
 def _seconds_between_sql(end: str, start: str) -> str:
-    """SQL for the seconds from `start` to `end` (SecondsBetween for raw SQL)."""
+    """SQL for the seconds from `start` to `end` (two datetime columns) as a number, on Postgres and SQLite."""
     if connection.vendor == "postgresql":
         return f"EXTRACT(EPOCH FROM ({end} - {start}))"
+    # julianday() is a float of days: round to the millisecond so 3600 s stays 3600 s.
     return f"ROUND((julianday({end}) - julianday({start})) * 86400.0, 3)"
 
 

@@ -71,6 +71,11 @@ class ImportSummary:
         if len(self.error_samples) < ERROR_SAMPLES:
             self.error_samples.append(error)
 
+    def error_lines(self) -> list[str]:
+        """The sampled bad rows, one line each, and how many more there were."""
+        more = self.errors - len(self.error_samples)
+        return [str(error) for error in self.error_samples] + ([f"… and {more} more rows with errors"] if more > 0 else [])
+
 
 def row_errors(line: int, row: Mapping, errors: Mapping[str, list[str]]) -> list[RowError]:
     """One RowError per bad field, with the value the file had there."""
@@ -267,11 +272,9 @@ def import_run_execute(run_id: int) -> None:
                 status=ImportRun.Status.FAILED, failure=message, rows=done, content=b"", finished_at=timezone.now(),
             )
             return
-    more = summary.errors - len(summary.error_samples)
-    lines = [str(error) for error in summary.error_samples] + ([f"… and {more} more rows with errors"] if more > 0 else [])
     ImportRun.objects.filter(pk=run_id).update(
         status=ImportRun.Status.DONE, rows=summary.rows, created=summary.created, duplicates=summary.duplicates,
-        errors=summary.errors, error_lines="\n".join(lines), content=b"", finished_at=timezone.now(),
+        errors=summary.errors, error_lines="\n".join(summary.error_lines()), content=b"", finished_at=timezone.now(),
     )
 
 

@@ -29,6 +29,7 @@ def imported(run_id):
 def test_an_uploaded_file_is_imported_by_a_job_and_the_run_lists_the_bad_rows(admin_client, django_capture_on_commit_callbacks):
     form = admin_client.get(reverse("admin:leadops_importrun_add")).content.decode()
     assert 'enctype="multipart/form-data"' in form and 'type="file" name="file"' in form
+    assert 'name="source" value="import"' in form
     with django_capture_on_commit_callbacks(execute=True):
         response = upload(admin_client, MESSY_CSV)
     assert response.status_code == 200

@@ -32,10 +32,8 @@ class Command(BaseCommand):
             raise CommandError(str(exc))
         finally:
             bar.close()
-        for error in summary.error_samples:
-            self.stderr.write(str(error))
-        if summary.errors > len(summary.error_samples):
-            self.stderr.write(f"… and {summary.errors - len(summary.error_samples)} more rows with errors")
+        for line in summary.error_lines():
+            self.stderr.write(line)
         prefix = "Dry run, nothing stored: would have " if dry_run else ""
         self.stdout.write(
             f"{prefix}{summary.rows} rows: created {summary.created}, duplicates {summary.duplicates}, errors {summary.errors}"
