@@ -1,4 +1,5 @@
 """Project-wide test fixtures and skips for tests that need real Postgres, Redis or Chromium."""
+
 import os
 import shutil
 
@@ -15,11 +16,22 @@ def pytest_collection_modifyitems(config, items):
     has_chromium = shutil.which("chromium") is not None or os.path.exists("/usr/bin/chromium")
     for item in items:
         if "postgres" in item.keywords and not on_postgres:
-            item.add_marker(pytest.mark.skip(reason="needs PostgreSQL: set DATABASE_URL=postgres://… (row locks, a second connection: not testable on SQLite)"))
+            item.add_marker(
+                pytest.mark.skip(
+                    reason=(
+                        "needs PostgreSQL: set DATABASE_URL=postgres://… "
+                        "(row locks, a second connection: not testable on SQLite)"
+                    )
+                )
+            )
         if "redis" in item.keywords and not has_redis:
-            item.add_marker(pytest.mark.skip(reason="needs a real Redis: set REDIS_URL=redis://… (workers run inline without it)"))
+            item.add_marker(
+                pytest.mark.skip(reason="needs a real Redis: set REDIS_URL=redis://… (workers run inline without it)")
+            )
         if "browser" in item.keywords and not has_chromium:
-            item.add_marker(pytest.mark.skip(reason="needs Debian's chromium at /usr/bin/chromium (apt-get install -y chromium)"))
+            item.add_marker(
+                pytest.mark.skip(reason="needs Debian's chromium at /usr/bin/chromium (apt-get install -y chromium)")
+            )
 
 
 @pytest.fixture

@@ -22,6 +22,7 @@
 Needs Postgres and Redis (DATABASE_URL, REDIS_URL); uses the database it is given (migrates it).
 The load client is Python asyncio on the same 2 cores as the server, Postgres and Redis.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -32,8 +33,8 @@ import os
 import random
 import re
 import resource
-import signal
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -45,7 +46,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 PY = sys.executable
 RUN_ID = f"{int(time.time())}"
-THREADS = int(os.environ.get("BENCH_GUNICORN_THREADS", "2"))  # gthread: one request's commit wait overlaps another's CPU
+THREADS = int(
+    os.environ.get("BENCH_GUNICORN_THREADS", "2")
+)  # gthread: one request's commit wait overlaps another's CPU
 WORKER_CLASS = os.environ.get("BENCH_WORKER_CLASS", "")  # e.g. rq.worker.SimpleWorker (no fork per job)
 SERVER_ENV = {"DEBUG": "0", "SECRET_KEY": "bench-" + "x" * 50, "ALLOWED_HOSTS": "127.0.0.1", "LOG_LEVEL": "WARNING"}
 
@@ -71,8 +74,10 @@ class Client:
 
     async def post(self, path: str, body: dict) -> tuple[int, bytes]:
         payload = json.dumps(body).encode()
-        head = (f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Token {self.key}\r\n"
-                f"Content-Type: application/json\r\nContent-Length: {len(payload)}\r\nConnection: close\r\n\r\n").encode()
+        head = (
+            f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Token {self.key}\r\n"
+            f"Content-Type: application/json\r\nContent-Length: {len(payload)}\r\nConnection: close\r\n\r\n"
+        ).encode()
         reader, writer = await asyncio.open_connection("127.0.0.1", self.port)
         try:
             writer.write(head + payload)
@@ -85,9 +90,20 @@ class Client:
 
 
 def lead_body(n: int) -> dict:
-    return {"source": f"bench-{RUN_ID}", "external_id": f"L-{n}", "email": f"buyer{n}@acme{n % 97}.example",
-            "first_name": "Ana", "last_name": "Ruiz", "company": f"Acme {n % 97}", "country": "DE", "region": "BY",
-            "industry": "software", "company_size": 250, "score": 70, "extra": {"campaign": "spring"}}
+    return {
+        "source": f"bench-{RUN_ID}",
+        "external_id": f"L-{n}",
+        "email": f"buyer{n}@acme{n % 97}.example",
+        "first_name": "Ana",
+        "last_name": "Ruiz",
+        "company": f"Acme {n % 97}",
+        "country": "DE",
+        "region": "BY",
+        "industry": "software",
+        "company_size": 250,
+        "score": 70,
+        "extra": {"campaign": "spring"},
+    }
 
 
 async def closed_loop(client: Client, clients: int, seconds: float, start_n: int):
@@ -117,7 +133,13 @@ async def open_loop(client: Client, rate: float, seconds: float, start_n: int, c
         async with semaphore:
             sent_wall = time.time() - (time.perf_counter() - scheduled)
             status, body = await client.post("/api/leads/", lead_body(n))
-            results.append((time.perf_counter() - scheduled, sent_wall, json.loads(body).get("id") if status in (200, 201) else None))
+            results.append(
+                (
+                    time.perf_counter() - scheduled,
+                    sent_wall,
+                    json.loads(body).get("id") if status in (200, 201) else None,
+                )
+            )
             codes[status] = codes.get(status, 0) + 1
 
     tasks = []
@@ -145,8 +167,15 @@ LOGS = Path(tempfile.mkdtemp(prefix="leadops-bench-logs-"))
 def start(cmd, **env) -> subprocess.Popen:
     """Start a server process; its output goes to a file (a pipe nobody reads would block it)."""
     log = (LOGS / f"{Path(cmd[2]).name}-{time.time():.0f}.log").open("w")
-    return subprocess.Popen(cmd, cwd=ROOT, env={**os.environ, **SERVER_ENV, **env}, start_new_session=True,
-                            stdout=log, stderr=subprocess.STDOUT, text=True)
+    return subprocess.Popen(
+        cmd,
+        cwd=ROOT,
+        env={**os.environ, **SERVER_ENV, **env},
+        start_new_session=True,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
 
 
 def stop(process: subprocess.Popen) -> None:
@@ -161,8 +190,23 @@ def stop(process: subprocess.Popen) -> None:
 def start_gunicorn(threads: int = THREADS) -> tuple[subprocess.Popen, int]:
     port = free_port()
     threading = ["--worker-class", "gthread", "--threads", str(threads)] if threads > 1 else []
-    server = start([PY, "-m", "gunicorn", "leadops.wsgi", "--workers", "2", *threading, "--bind", f"127.0.0.1:{port}",
-                    "--backlog", "2048", "--log-level", "warning"])
+    server = start(
+        [
+            PY,
+            "-m",
+            "gunicorn",
+            "leadops.wsgi",
+            "--workers",
+            "2",
+            *threading,
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--backlog",
+            "2048",
+            "--log-level",
+            "warning",
+        ]
+    )
     for _ in range(100):
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=0.2):
@@ -185,8 +229,10 @@ def setup_database() -> str:
     integration, key = integration_create(name=f"bench {RUN_ID}", rate_limit_per_minute=10_000_000)
     team, _ = Team.objects.get_or_create(name="Bench team")
     for i in range(20):
-        Rep.objects.get_or_create(email=f"bench-rep{i}@example.com", defaults={
-            "name": f"Bench Rep {i}", "team": team, "capacity": 10_000_000, "daily_cap": 10_000_000})
+        Rep.objects.get_or_create(
+            email=f"bench-rep{i}@example.com",
+            defaults={"name": f"Bench Rep {i}", "team": team, "capacity": 10_000_000, "daily_cap": 10_000_000},
+        )
     Rule.objects.get_or_create(name="Bench round robin", defaults={"priority": -1_000_000, "pool_team": team})
     return key
 
@@ -237,18 +283,28 @@ def bench_api(key: str, seconds: float) -> None:
         pids = server_pids(server)
         machine, gunicorn, own = machine_cpu_seconds(), process_cpu_seconds(pids), time.process_time()
         latencies, codes, elapsed, _ = asyncio.run(closed_loop(client, 50, seconds, 0))
-        machine, gunicorn, own = (machine_cpu_seconds() - machine, process_cpu_seconds(pids) - gunicorn,
-                                  time.process_time() - own)
+        machine, gunicorn, own = (
+            machine_cpu_seconds() - machine,
+            process_cpu_seconds(pids) - gunicorn,
+            time.process_time() - own,
+        )
         n = len(latencies)
-        print(f"(a) closed loop, 50 clients, {elapsed:.0f} s: {n / elapsed:,.0f} req/s, "
-              f"p50 {pct(latencies, 50) * 1000:.1f} ms, p99 {pct(latencies, 99) * 1000:.1f} ms, statuses {codes}")
-        print(f"(a) CPU per request: {machine / n * 1000:.2f} ms of the machine ({machine / (elapsed * os.cpu_count()):.0%} "
-              f"busy): gunicorn {gunicorn / n * 1000:.2f} ms, load client {own / n * 1000:.2f} ms, "
-              f"the rest (Postgres, Redis, kernel, anything else running) {(machine - gunicorn - own) / n * 1000:.2f} ms")
+        print(
+            f"(a) closed loop, 50 clients, {elapsed:.0f} s: {n / elapsed:,.0f} req/s, "
+            f"p50 {pct(latencies, 50) * 1000:.1f} ms, p99 {pct(latencies, 99) * 1000:.1f} ms, statuses {codes}"
+        )
+        print(
+            f"(a) CPU per request: {machine / n * 1000:.2f} ms of the machine "
+            f"({machine / (elapsed * os.cpu_count()):.0%} "
+            f"busy): gunicorn {gunicorn / n * 1000:.2f} ms, load client {own / n * 1000:.2f} ms, "
+            f"the rest (Postgres, Redis, kernel, anything else running) {(machine - gunicorn - own) / n * 1000:.2f} ms"
+        )
         results, codes, _ = asyncio.run(open_loop(client, 400, seconds, 20_000_000))
         lat = [r[0] for r in results]
-        print(f"(a) open loop, 400 posts/s over 50 clients, {seconds:.0f} s: p50 {pct(lat, 50) * 1000:.1f} ms, "
-              f"p99 {pct(lat, 99) * 1000:.1f} ms, statuses {codes}")
+        print(
+            f"(a) open loop, 400 posts/s over 50 clients, {seconds:.0f} s: p50 {pct(lat, 50) * 1000:.1f} ms, "
+            f"p99 {pct(lat, 99) * 1000:.1f} ms, statuses {codes}"
+        )
     finally:
         stop(server)
         drop_routing_jobs()
@@ -279,15 +335,20 @@ def bench_api_wrk(key: str, seconds: float) -> None:
     script.write_text(WRK_SCRIPT)
     server, port = start_gunicorn()
     try:
-        done = subprocess.run(["wrk", "-t2", "-c50", f"-d{int(seconds)}s", "--latency", "-s", str(script),
-                               f"http://127.0.0.1:{port}"], capture_output=True, text=True,
-                              env={**os.environ, "RUN_ID": RUN_ID, "LEADOPS_KEY": key})
+        done = subprocess.run(
+            ["wrk", "-t2", "-c50", f"-d{int(seconds)}s", "--latency", "-s", str(script), f"http://127.0.0.1:{port}"],
+            capture_output=True,
+            text=True,
+            env={**os.environ, "RUN_ID": RUN_ID, "LEADOPS_KEY": key},
+        )
         out = done.stdout
         rate = re.search(r"Requests/sec:\s+([\d.]+)", out)
         p50, p99 = (re.search(rf"\s{p}%\s+([\d.]+\w+)", out) for p in (50, 99))
         errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-        print(f"(a) wrk closed loop, 50 connections, {seconds:.0f} s: {float(rate.group(1)):,.0f} req/s, "
-              f"p50 {p50.group(1)}, p99 {p99.group(1)}, non-2xx {errors.group(1) if errors else 0}")
+        print(
+            f"(a) wrk closed loop, 50 connections, {seconds:.0f} s: {float(rate.group(1)):,.0f} req/s, "
+            f"p50 {p50.group(1)}, p99 {p99.group(1)}, non-2xx {errors.group(1) if errors else 0}"
+        )
     finally:
         stop(server)
         drop_routing_jobs()
@@ -316,8 +377,10 @@ def bench_speed_to_lead(key: str, seconds: float = 20, rate: float = 50) -> None
     stale = drop_unrouted_bench_leads()  # e.g. from an interrupted run
     backlog = Lead.objects.filter(status="pending").count()
     if stale or backlog:
-        print(f"(b) deleted {stale} unrouted leads of earlier bench runs; {backlog} other leads pending "
-              f"(the first jobs route them too, oldest first)")
+        print(
+            f"(b) deleted {stale} unrouted leads of earlier bench runs; {backlog} other leads pending "
+            f"(the first jobs route them too, oldest first)"
+        )
     server, port = start_gunicorn()
     worker_class = ["--worker-class", WORKER_CLASS] if WORKER_CLASS else []
     worker = start([PY, "manage.py", "rqworker", "routing", *worker_class])
@@ -333,9 +396,11 @@ def bench_speed_to_lead(key: str, seconds: float = 20, rate: float = 50) -> None
             time.sleep(1)
         assigned = dict(Lead.objects.filter(id__in=sent, assigned_at__isnull=False).values_list("id", "assigned_at"))
         waits = [assigned[i].timestamp() - sent[i] for i in assigned]
-        print(f"(b) speed-to-lead, {rate:.0f} leads/s for {seconds:.0f} s, one rqworker {WORKER_CLASS or '(forking)'}: "
-              f"{len(assigned)}/{len(sent)} "
-              f"assigned, p50 {pct(waits, 50) * 1000:.0f} ms, p99 {pct(waits, 99) * 1000:.0f} ms, statuses {codes}")
+        print(
+            f"(b) speed-to-lead, {rate:.0f} leads/s for {seconds:.0f} s, one rqworker {WORKER_CLASS or '(forking)'}: "
+            f"{len(assigned)}/{len(sent)} "
+            f"assigned, p50 {pct(waits, 50) * 1000:.0f} ms, p99 {pct(waits, 99) * 1000:.0f} ms, statuses {codes}"
+        )
     finally:
         stop(worker)
         stop(server)
@@ -347,14 +412,36 @@ def write_csv(path: Path, rows: int) -> None:
     rng = random.Random(7)
     with path.open("w", newline="", encoding="utf-8") as handle:
         out = csv.writer(handle)
-        out.writerow(["External ID", "Email", "First Name", "Last Name", "Company", "Country", "Employees", "Score",
-                      "Zip", "extra.campaign"])
+        out.writerow(
+            [
+                "External ID",
+                "Email",
+                "First Name",
+                "Last Name",
+                "Company",
+                "Country",
+                "Employees",
+                "Score",
+                "Zip",
+                "extra.campaign",
+            ]
+        )
         for n in range(rows):
             bad = n % 100 == 99  # 1% bad rows: a broken email
-            out.writerow([f"R-{n}", "not-an-email" if bad else f"lead{n}@firm{n % 500}.example",
-                          "Ana", "Ruiz", f"Firm {n % 500}", rng.choice(["de", "AT", "ch", "FR", "uk"]),
-                          rng.choice(["12", "120", "1200", ""]), rng.randint(0, 100), f"{rng.randint(10000, 99999)}",
-                          rng.choice(["spring", "", "webinar"])])
+            out.writerow(
+                [
+                    f"R-{n}",
+                    "not-an-email" if bad else f"lead{n}@firm{n % 500}.example",
+                    "Ana",
+                    "Ruiz",
+                    f"Firm {n % 500}",
+                    rng.choice(["de", "AT", "ch", "FR", "uk"]),
+                    rng.choice(["12", "120", "1200", ""]),
+                    rng.randint(0, 100),
+                    f"{rng.randint(10000, 99999)}",
+                    rng.choice(["spring", "", "webinar"]),
+                ]
+            )
 
 
 def peak_memory_kb() -> int:
@@ -378,8 +465,16 @@ def import_worker(path: str, source: str) -> None:
     out = io.StringIO()
     call_command("import_leads", path, "--source", source, "--no-progress", stdout=out, stderr=io.StringIO())
     usage = resource.getrusage(resource.RUSAGE_SELF)
-    print(json.dumps({"seconds": time.perf_counter() - began, "maxrss_kb": peak_memory_kb(),
-                      "cpu": usage.ru_utime + usage.ru_stime, "summary": out.getvalue().strip()}))
+    print(
+        json.dumps(
+            {
+                "seconds": time.perf_counter() - began,
+                "maxrss_kb": peak_memory_kb(),
+                "cpu": usage.ru_utime + usage.ru_stime,
+                "summary": out.getvalue().strip(),
+            }
+        )
+    )
 
 
 def baseline_worker(path: str, rows: int, source: str) -> None:
@@ -394,28 +489,59 @@ def baseline_worker(path: str, rows: int, source: str) -> None:
     class PlainLeadResource(resources.ModelResource):
         class Meta:
             model = Lead
-            fields = ("source", "external_id", "email", "first_name", "last_name", "company", "country",
-                      "company_size", "score", "postal_code")
+            fields = (
+                "source",
+                "external_id",
+                "email",
+                "first_name",
+                "last_name",
+                "company",
+                "country",
+                "company_size",
+                "score",
+                "postal_code",
+            )
             import_id_fields = ("source", "external_id")  # the default ("id") fails every row: the file has no id
 
     with open(path, newline="", encoding="utf-8") as handle:
         reader = csv.reader(handle)
         next(reader)
-        dataset = tablib.Dataset(headers=["source", "external_id", "email", "first_name", "last_name", "company",
-                                          "country", "company_size", "score", "postal_code"])
+        dataset = tablib.Dataset(
+            headers=[
+                "source",
+                "external_id",
+                "email",
+                "first_name",
+                "last_name",
+                "company",
+                "country",
+                "company_size",
+                "score",
+                "postal_code",
+            ]
+        )
         for i, r in enumerate(reader):
             if i >= rows:
                 break
             dataset.append([source, r[0], r[1], r[2], r[3], r[4], r[5][:2].upper(), r[6] or None, r[7], r[8]])
     began = time.perf_counter()
     result = PlainLeadResource().import_data(dataset, dry_run=False)
-    print(json.dumps({"seconds": time.perf_counter() - began, "maxrss_kb": peak_memory_kb(),
-                      "summary": dict(result.totals), "rows": rows}))
+    print(
+        json.dumps(
+            {
+                "seconds": time.perf_counter() - began,
+                "maxrss_kb": peak_memory_kb(),
+                "summary": dict(result.totals),
+                "rows": rows,
+            }
+        )
+    )
 
 
 def run_json(*args) -> dict:
-    done = subprocess.run([PY, __file__, *args], cwd=ROOT, env={**os.environ, "LOG_LEVEL": "WARNING"},
-                          capture_output=True, text=True)
+    done = subprocess.run(
+        [PY, __file__, *args], cwd=ROOT, env={**os.environ, "LOG_LEVEL": "WARNING"}, capture_output=True, text=True
+    )
     if done.returncode:
         raise SystemExit(done.stderr[-3000:])
     return json.loads(done.stdout.strip().splitlines()[-1])
@@ -433,22 +559,30 @@ def bench_import(rows: int, baseline_rows: int) -> None:
     drop_routing_jobs()
     ours = rows / main["seconds"]
     theirs = base["rows"] / base["seconds"]
-    print(f"(c) import_leads 10,000 rows: {10_000 / first['seconds']:,.0f} rows/s, peak {first['maxrss_kb'] / 1024:.0f} MB")
-    print(f"(c) import_leads {rows:,} rows: {ours:,.0f} rows/s ({main['seconds']:.1f} s wall, {main['cpu']:.1f} s CPU "
-          f"of the importing process incl. start-up), peak {main['maxrss_kb'] / 1024:.0f} MB "
-          f"— {main['summary']}")
+    print(
+        f"(c) import_leads 10,000 rows: {10_000 / first['seconds']:,.0f} rows/s, "
+        f"peak {first['maxrss_kb'] / 1024:.0f} MB"
+    )
+    print(
+        f"(c) import_leads {rows:,} rows: {ours:,.0f} rows/s ({main['seconds']:.1f} s wall, {main['cpu']:.1f} s CPU "
+        f"of the importing process incl. start-up), peak {main['maxrss_kb'] / 1024:.0f} MB "
+        f"— {main['summary']}"
+    )
     print(f"(c) same file again: {rows / again['seconds']:,.0f} rows/s — {again['summary']}")
     scope = "the same file" if base["rows"] >= rows else f"first {base['rows']:,} rows (extrapolated per row)"
     totals = base["summary"]
-    print(f"(c) baseline django-import-export plain ModelResource, {scope}: "
-          f"{theirs:,.0f} rows/s ({base['seconds']:.0f} s), peak {base['maxrss_kb'] / 1024:.0f} MB — "
-          f"new {totals['new']:,}, errors {totals['error']:,} — ratio {ours / theirs:.1f}×")
+    print(
+        f"(c) baseline django-import-export plain ModelResource, {scope}: "
+        f"{theirs:,.0f} rows/s ({base['seconds']:.0f} s), peak {base['maxrss_kb'] / 1024:.0f} MB — "
+        f"new {totals['new']:,}, errors {totals['error']:,} — ratio {ours / theirs:.1f}×"
+    )
     if totals["new"] < base["rows"] * 0.9:
         print("(c) WARNING: the baseline stored few of its rows, so the ratio compares against rows that failed")
     from leadops.models import Lead
 
-    Lead.objects.filter(source__in=[f"bench-import-small-{RUN_ID}", f"bench-import-{RUN_ID}",
-                                    f"bench-baseline-{RUN_ID}"]).delete()  # the next run starts from the same table
+    Lead.objects.filter(
+        source__in=[f"bench-import-small-{RUN_ID}", f"bench-import-{RUN_ID}", f"bench-baseline-{RUN_ID}"]
+    ).delete()  # the next run starts from the same table
 
 
 def main():
@@ -470,8 +604,10 @@ def main():
     django_setup()
     key = setup_database()
     parts = set(args.only.split(","))
-    print(f"intake benchmark on {os.cpu_count()} CPUs; Postgres {os.environ['DATABASE_URL'].rsplit('/', 1)[-1]}; "
-          f"gunicorn 2 workers × {THREADS} thread(s); load average {os.getloadavg()[0]:.2f}")
+    print(
+        f"intake benchmark on {os.cpu_count()} CPUs; Postgres {os.environ['DATABASE_URL'].rsplit('/', 1)[-1]}; "
+        f"gunicorn 2 workers × {THREADS} thread(s); load average {os.getloadavg()[0]:.2f}"
+    )
     if "a" in parts:
         bench_api(key, args.seconds)
         bench_api_wrk(key, args.seconds)

@@ -14,6 +14,7 @@ logged-in manager (view + queries + template, i.e. the server-side work), the me
   * GET /reports/reps.csv    default period                — target ≤ 3 s
   * both again for the whole year (one run, for information).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -109,7 +110,8 @@ SELECT id, 'assigned', other_rep, rule_id, '', 'round_robin', 'engine', 1, '{{}}
 FROM routed WHERE history <> '';
 
 INSERT INTO leadops_leadevent (lead_id, type, rep_id, at, note, created_at)
-SELECT id, 'misrouted', other_rep, created_at + interval '10 minutes', '', now() FROM routed WHERE history = 'misrouted';
+SELECT id, 'misrouted', other_rep, created_at + interval '10 minutes', '', now()
+  FROM routed WHERE history = 'misrouted';
 
 -- The assignment that holds now.
 INSERT INTO routing_assignment (lead_id, outcome, rep_id, rule_id, rule_name, strategy, decided_by, rule_set_version,
@@ -143,7 +145,11 @@ UPDATE leadops_lead SET closed_at = created_at + interval '3 days' WHERE status 
 
 def generate(cursor) -> dict:
     sql = GENERATE.format(
-        teams=N_TEAMS, reps=N_REPS, rules=N_RULES, specific=N_RULES - 5, leads=N_LEADS,
+        teams=N_TEAMS,
+        reps=N_REPS,
+        rules=N_RULES,
+        specific=N_RULES - 5,
+        leads=N_LEADS,
     )
     for statement in [s.strip() for s in sql.split(";") if s.strip()]:
         cursor.execute(statement)
@@ -199,14 +205,18 @@ def main() -> None:
             started = time.perf_counter()
             with connection.cursor() as cursor:
                 counts = generate(cursor)
-            print(f"generated in {time.perf_counter() - started:.0f} s: " + ", ".join(f"{t} {n:,}" for t, n in counts.items()))
+            print(
+                f"generated in {time.perf_counter() - started:.0f} s: "
+                + ", ".join(f"{t} {n:,}" for t, n in counts.items())
+            )
         user, _ = User.objects.get_or_create(username="bench-manager")
         user.groups.add(Group.objects.get(name="Managers"))
         client = Client()
         client.force_login(user)
         year = "?start={:%Y-%m-%d}&end={:%Y-%m-%d}"
-        from django.utils import timezone
         import datetime as dt
+
+        from django.utils import timezone
 
         today = timezone.localdate()
         year = year.format(today - dt.timedelta(days=364), today)

@@ -13,6 +13,7 @@
     with the number of leads routed.
 The machine's load average is printed too: on a shared machine every figure moves with it.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -20,27 +21,52 @@ import os
 import random
 import sys
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from routing.engine import (  # noqa: E402  (path set above)
-    Condition, LeadFacts, RepState, RoutingEngine, RoutingSnapshot, RuleSetSettings, RuleSpec,
-    TerritorySpec, WorkingHours,
+    Condition,
+    LeadFacts,
+    RepState,
+    RoutingEngine,
+    RoutingSnapshot,
+    RuleSetSettings,
+    RuleSpec,
+    TerritorySpec,
+    WorkingHours,
 )
 
 COUNTRIES = ["DE", "AT", "CH", "FR", "GB", "ES", "IT", "NL", "US", "CA", "BR", "JP"]
-INDUSTRIES = ["software", "airline", "logistics", "manufacturing", "healthcare", "retail",
-              "financial services", "education", "energy", "media"]
-STRATEGIES = ["round_robin", "weighted", "load_balanced", "skill_score", "performance", "direct",
-              "round_robin", "round_robin"]
+INDUSTRIES = [
+    "software",
+    "airline",
+    "logistics",
+    "manufacturing",
+    "healthcare",
+    "retail",
+    "financial services",
+    "education",
+    "energy",
+    "media",
+]
+STRATEGIES = [
+    "round_robin",
+    "weighted",
+    "load_balanced",
+    "skill_score",
+    "performance",
+    "direct",
+    "round_robin",
+    "round_robin",
+]
 
 
 def core_setup(n_reps=200, n_rules=100, seed=7):
     rnd = random.Random(seed)
-    now = datetime(2026, 11, 23, 14, 0, tzinfo=timezone.utc)
+    now = datetime(2026, 11, 23, 14, 0, tzinfo=UTC)
     territories = [TerritorySpec(1, "World")]
     tid = 2
     for c in COUNTRIES:
@@ -49,11 +75,15 @@ def core_setup(n_reps=200, n_rules=100, seed=7):
     reps = {}
     for i in range(1, n_reps + 1):
         reps[i] = RepState(
-            id=i, team_id=1 + i % 20, territory_ids=frozenset({2 + i % len(COUNTRIES)}),
-            capacity=10_000, open_leads=rnd.randint(0, 50), daily_cap=10_000,
-            weight=rnd.choice([0.5, 1.0, 1.0, 2.0]), timezone="Europe/Berlin",
-            working_hours=WorkingHours(datetime.min.time().replace(hour=8),
-                                       datetime.min.time().replace(hour=20)),
+            id=i,
+            team_id=1 + i % 20,
+            territory_ids=frozenset({2 + i % len(COUNTRIES)}),
+            capacity=10_000,
+            open_leads=rnd.randint(0, 50),
+            daily_cap=10_000,
+            weight=rnd.choice([0.5, 1.0, 1.0, 2.0]),
+            timezone="Europe/Berlin",
+            working_hours=WorkingHours(datetime.min.time().replace(hour=8), datetime.min.time().replace(hour=20)),
             skills={s: rnd.randint(1, 5) for s in rnd.sample(range(1, 11), 3)},
             last_assigned_at=now - timedelta(minutes=rnd.randint(1, 5000)),
             conversion_rate=rnd.random() * 0.4,
@@ -67,22 +97,35 @@ def core_setup(n_reps=200, n_rules=100, seed=7):
         if r % 4 == 0:
             conditions.append(Condition("country", "in_territory", COUNTRIES[r % len(COUNTRIES)]))
         if r % 5 == 0:
-            conditions = [Condition("country", "in", rnd.sample(COUNTRIES, 3)),
-                          Condition("company_size", "between", [50, 5000])]
+            conditions = [
+                Condition("country", "in", rnd.sample(COUNTRIES, 3)),
+                Condition("company_size", "between", [50, 5000]),
+            ]
         strategy = STRATEGIES[r % len(STRATEGIES)]
-        rules.append(RuleSpec(
-            id=r, name=f"Rule {r}", priority=r * 10, conditions=conditions,
-            team_id=1 + r % 20 if strategy != "direct" else None,
-            rep_ids=rnd.sample(range(1, n_reps + 1), 3) if strategy == "direct" else [],
-            territory_id="matched" if r % 7 == 0 else None,
-            required_skill_ids=frozenset({1 + r % 10}) if strategy == "skill_score" else frozenset(),
-            strategy=strategy, requires_working_hours=r % 6 == 0,
-        ))
+        rules.append(
+            RuleSpec(
+                id=r,
+                name=f"Rule {r}",
+                priority=r * 10,
+                conditions=conditions,
+                team_id=1 + r % 20 if strategy != "direct" else None,
+                rep_ids=rnd.sample(range(1, n_reps + 1), 3) if strategy == "direct" else [],
+                territory_id="matched" if r % 7 == 0 else None,
+                required_skill_ids=frozenset({1 + r % 10}) if strategy == "skill_score" else frozenset(),
+                strategy=strategy,
+                requires_working_hours=r % 6 == 0,
+            )
+        )
     # Catch-all at the end so every lead is decided by something.
     rules.append(RuleSpec(id=n_rules + 1, name="Fallback", priority=100_000, team_id=1))
-    snapshot = RoutingSnapshot(now=now, rules=rules, territories=territories, reps=reps,
-                               settings=RuleSetSettings(existing_owner_first=True),
-                               account_owners={f"account{i}.example": 1 + i % n_reps for i in range(500)})
+    snapshot = RoutingSnapshot(
+        now=now,
+        rules=rules,
+        territories=territories,
+        reps=reps,
+        settings=RuleSetSettings(existing_owner_first=True),
+        account_owners={f"account{i}.example": 1 + i % n_reps for i in range(500)},
+    )
     return snapshot
 
 
@@ -92,12 +135,21 @@ def core_leads(n, seed=11):
     out = []
     for i in range(1, n + 1):
         domain = f"account{rnd.randint(0, 20000)}.example"
-        out.append(LeadFacts(
-            id=i, email=f"lead{i}@{domain}", email_domain=domain, company=f"Company {i}",
-            industry=rnd.choice(industries), company_size=rnd.choice([10, 80, 400, 2000, 9000]),
-            country=rnd.choice(COUNTRIES), region="", postal_code=f"{rnd.randint(10000, 99999)}",
-            score=rnd.randint(0, 100), source="web_form",
-        ))
+        out.append(
+            LeadFacts(
+                id=i,
+                email=f"lead{i}@{domain}",
+                email_domain=domain,
+                company=f"Company {i}",
+                industry=rnd.choice(industries),
+                company_size=rnd.choice([10, 80, 400, 2000, 9000]),
+                country=rnd.choice(COUNTRIES),
+                region="",
+                postal_code=f"{rnd.randint(10000, 99999)}",
+                score=rnd.randint(0, 100),
+                source="web_form",
+            )
+        )
     return out
 
 
@@ -116,15 +168,17 @@ def part_a(n_leads=100_000):
     restarted = time.perf_counter()
     for lead in leads:
         decision = engine.decide(lead)
-        decision.reason
+        _ = decision.reason  # rendering the trace is part of the timed work
         outcomes[decision.outcome] = outcomes.get(decision.outcome, 0) + 1
     rendered = time.perf_counter()
     return [
         ("(a) core: reps / rules / leads", f"{len(engine.reps)} / {len(engine.rules)} / {n_leads:,}"),
         ("(a) compile rule set", f"{(compiled - started) * 1000:.1f} ms"),
         ("(a) decide only", f"{n_leads / (decided - compiled):,.0f} decisions/s"),
-        ("(a) decide + render reason traces",
-         f"{n_leads / (rendered - restarted):,.0f} decisions/s  (target >= 20,000)"),
+        (
+            "(a) decide + render reason traces",
+            f"{n_leads / (rendered - restarted):,.0f} decisions/s  (target >= 20,000)",
+        ),
         ("(a) outcomes", ", ".join(f"{k} {v:,}" for k, v in sorted(outcomes.items()))),
     ]
 
@@ -135,8 +189,10 @@ def _django_setup():
     os.environ.setdefault("SECRET_KEY", "bench-only-not-secret")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "leadops.settings")
     import django
+
     django.setup()
     from django.db import connection
+
     if connection.vendor != "postgresql":
         raise SystemExit("--end-to-end needs DATABASE_URL=postgres://… (it creates and drops test_<name>)")
     return connection
@@ -146,7 +202,6 @@ def _seed_database(snapshot, n_leads):
     """The core's 200 reps / 100 rules, and n pending leads, written through the ORM."""
     from django.utils import timezone
 
-    from leadops.models import Lead
     from reps.models import Rep, RepSkill, SkillTag, Team, TimeOff
     from routing.models import Rule, RuleCondition, RulePoolRep, Territory
 
@@ -158,27 +213,59 @@ def _seed_database(snapshot, n_leads):
     reps = []
     for r in snapshot.reps.values():
         hours = r.working_hours
-        reps.append(Rep(id=r.id, name=f"Rep {r.id}", email=f"rep{r.id}@bench.example", team_id=r.team_id,
-                        capacity=r.capacity, daily_cap=r.daily_cap, weight=r.weight, timezone=r.timezone,
-                        working_hours={"start": hours.start.strftime("%H:%M"), "end": hours.end.strftime("%H:%M"),
-                                       "days": sorted(hours.days)} if hours else {}))
+        reps.append(
+            Rep(
+                id=r.id,
+                name=f"Rep {r.id}",
+                email=f"rep{r.id}@bench.example",
+                team_id=r.team_id,
+                capacity=r.capacity,
+                daily_cap=r.daily_cap,
+                weight=r.weight,
+                timezone=r.timezone,
+                working_hours={
+                    "start": hours.start.strftime("%H:%M"),
+                    "end": hours.end.strftime("%H:%M"),
+                    "days": sorted(hours.days),
+                }
+                if hours
+                else {},
+            )
+        )
     Rep.objects.bulk_create(reps)
-    Rep.territories.through.objects.bulk_create([
-        Rep.territories.through(rep_id=r.id, territory_id=t) for r in snapshot.reps.values() for t in r.territory_ids])
-    RepSkill.objects.bulk_create([RepSkill(rep_id=r.id, skill_id=s, proficiency=p)
-                                  for r in snapshot.reps.values() for s, p in r.skills.items()])
-    TimeOff.objects.bulk_create([TimeOff(rep_id=r.id, start=now - timedelta(days=1), end=now + timedelta(days=1))
-                                 for r in snapshot.reps.values() if r.time_off])
+    Rep.territories.through.objects.bulk_create(
+        [Rep.territories.through(rep_id=r.id, territory_id=t) for r in snapshot.reps.values() for t in r.territory_ids]
+    )
+    RepSkill.objects.bulk_create(
+        [RepSkill(rep_id=r.id, skill_id=s, proficiency=p) for r in snapshot.reps.values() for s, p in r.skills.items()]
+    )
+    TimeOff.objects.bulk_create(
+        [
+            TimeOff(rep_id=r.id, start=now - timedelta(days=1), end=now + timedelta(days=1))
+            for r in snapshot.reps.values()
+            if r.time_off
+        ]
+    )
     for spec in snapshot.rules:
         rule = Rule.objects.create(
-            id=spec.id, name=spec.name, priority=spec.priority, strategy=spec.strategy, pool_team_id=spec.team_id,
+            id=spec.id,
+            name=spec.name,
+            priority=spec.priority,
+            strategy=spec.strategy,
+            pool_team_id=spec.team_id,
             pool_matched_territory=spec.territory_id == "matched",
-            requires_working_hours=spec.requires_working_hours)
+            requires_working_hours=spec.requires_working_hours,
+        )
         rule.required_skills.set(spec.required_skill_ids)
-        RuleCondition.objects.bulk_create([RuleCondition(rule=rule, field=c.field, op=c.op, value=c.value, position=i)
-                                           for i, c in enumerate(spec.conditions)])
-        RulePoolRep.objects.bulk_create([RulePoolRep(rule=rule, rep_id=rid, position=i)
-                                         for i, rid in enumerate(spec.rep_ids)])
+        RuleCondition.objects.bulk_create(
+            [
+                RuleCondition(rule=rule, field=c.field, op=c.op, value=c.value, position=i)
+                for i, c in enumerate(spec.conditions)
+            ]
+        )
+        RulePoolRep.objects.bulk_create(
+            [RulePoolRep(rule=rule, rep_id=rid, position=i) for i, rid in enumerate(spec.rep_ids)]
+        )
     return _seed_leads(n_leads)
 
 
@@ -186,13 +273,26 @@ def _seed_leads(n_leads, seed=11):
     """n pending leads (bulk, unrouted); returns their ids."""
     from leadops.models import Lead
 
-    fields = ("email", "email_domain", "company", "industry", "company_size", "country",
-              "postal_code", "score", "source")
+    fields = (
+        "email",
+        "email_domain",
+        "company",
+        "industry",
+        "company_size",
+        "country",
+        "postal_code",
+        "score",
+        "source",
+    )
     facts = core_leads(n_leads, seed=seed)
     first = (Lead.objects.order_by("-id").values_list("id", flat=True).first() or 0) + 1
     for start in range(0, n_leads, 5000):
-        Lead.objects.bulk_create([Lead(external_id=f"bench-{seed}-{f.id}", **{k: getattr(f, k) for k in fields})
-                                  for f in facts[start:start + 5000]])
+        Lead.objects.bulk_create(
+            [
+                Lead(external_id=f"bench-{seed}-{f.id}", **{k: getattr(f, k) for k in fields})
+                for f in facts[start : start + 5000]
+            ]
+        )
     return list(Lead.objects.filter(id__gte=first).order_by("id").values_list("id", flat=True))
 
 
@@ -202,10 +302,22 @@ def _copy_floor(connection, n_rows):
     from routing.models import Assignment
 
     table = Assignment._meta.db_table
-    columns = ["lead_id", "outcome", "rep_id", "rule_id", "rule_name", "strategy", "decided_by",
-               "rule_set_version", "reason", "created_at", "end_reason"]
+    columns = [
+        "lead_id",
+        "outcome",
+        "rep_id",
+        "rule_id",
+        "rule_name",
+        "strategy",
+        "decided_by",
+        "rule_set_version",
+        "reason",
+        "created_at",
+        "end_reason",
+    ]
     rows = list(Assignment.objects.order_by("id").values_list(*columns)[:n_rows])
     import json
+
     lines = [tuple(json.dumps(v) if isinstance(v, dict) else v for v in row) for row in rows]
     with connection.cursor() as cursor:
         cursor.execute(f"CREATE TEMP TABLE assignment_copy (LIKE {table} INCLUDING ALL)")
@@ -251,8 +363,10 @@ def end_to_end(n_leads):
     finally:
         connection.creation.destroy_test_db(old_name, verbosity=0)
     return [
-        ("(b) end-to-end: route_pending on Postgres", f"{n_leads:,} pending leads in {routed_s:.1f} s, "
-                                                       f"batches of {batch}"),
+        (
+            "(b) end-to-end: route_pending on Postgres",
+            f"{n_leads:,} pending leads in {routed_s:.1f} s, batches of {batch}",
+        ),
         ("(b) outcome", f"{sweep.routed.summary()}; {assigned:,} assigned in the database"),
         ("(b) leads per second", f"{n_leads / routed_s:,.0f}  (target >= 3,000)"),
         ("(b) COPY floor, same assignment rows", f"{copy_s:.2f} s = {n_leads / copy_s:,.0f} rows/s"),
@@ -272,13 +386,17 @@ def print_table(rows):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--leads", type=int, default=100_000)
-    parser.add_argument("--end-to-end", action="store_true",
-                        help="also (b) and (c): needs DATABASE_URL=postgres://… (a scratch database)")
+    parser.add_argument(
+        "--end-to-end",
+        action="store_true",
+        help="also (b) and (c): needs DATABASE_URL=postgres://… (a scratch database)",
+    )
     parser.add_argument("--profile", action="store_true", help="cProfile part (a)")
     args = parser.parse_args()
     if args.profile:
         import cProfile
         import pstats
+
         cProfile.runctx("part_a(args.leads)", globals(), {"args": args, "part_a": part_a}, "/tmp/routing.prof")
         pstats.Stats("/tmp/routing.prof").sort_stats("tottime").print_stats(15)
         return

@@ -4,6 +4,7 @@ Writes go through the same services as the API: a lead added here is cleaned and
 `leads_store` and routed on commit; an integration's key is issued by the integration
 services and shown once.
 """
+
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
@@ -12,6 +13,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from import_export.admin import ImportExportModelAdmin
 
+from leadops.errors import IntakeError
 from leadops.models import Account, ImportRun, Integration, Lead, LeadEvent, LeadStatus
 from leadops.resources import LeadExportResource, LeadImportResource
 from leadops.selectors import lead_current_assignment, lead_keys_stored
@@ -22,7 +24,6 @@ from leadops.services import (
     lead_facts_update,
     leads_store,
 )
-from leadops.services.errors import IntakeError
 from leadops.services.imports import import_file_name_check, import_run_start
 from leadops.services.normalise import INPUT_FIELDS, lead_input_clean
 from routing.admin import AssignmentAdmin, reason_trace_html
@@ -119,16 +120,39 @@ class LeadAdmin(ImportExportModelAdmin):
     actions = LEAD_ACTIONS  # routing/admin_actions.py: route now, reassign, release, claim for a rep
     from_encoding = "utf-8-sig"
     fieldsets = [
-        ("Routing", {"fields": ["status", "owner_link", "decision", "assigned_at", "first_contacted_at", "closed_at",
-                                "routing_error", "integration", "created_at"]}),
+        (
+            "Routing",
+            {
+                "fields": [
+                    "status",
+                    "owner_link",
+                    "decision",
+                    "assigned_at",
+                    "first_contacted_at",
+                    "closed_at",
+                    "routing_error",
+                    "integration",
+                    "created_at",
+                ]
+            },
+        ),
         ("Identity", {"fields": ["source", "external_id"]}),
         ("Person", {"fields": ["email", "first_name", "last_name", "phone", "language"]}),
         ("Company", {"fields": ["company", "industry", "company_size", "annual_revenue", "product_interest", "score"]}),
         ("Place", {"fields": ["country", "region", "city", "postal_code"]}),
         ("Custom values", {"fields": ["extra"]}),
     ]
-    readonly_fields = ["status", "owner_link", "decision", "assigned_at", "first_contacted_at", "closed_at",
-                       "routing_error", "integration", "created_at"]
+    readonly_fields = [
+        "status",
+        "owner_link",
+        "decision",
+        "assigned_at",
+        "first_contacted_at",
+        "closed_at",
+        "routing_error",
+        "integration",
+        "created_at",
+    ]
 
     def get_import_resource_classes(self, request):
         return [LeadImportResource]
@@ -145,18 +169,33 @@ class LeadAdmin(ImportExportModelAdmin):
     def import_action(self, request, **kwargs):
         """The preview lists bad rows with their numbers and still offers to import the good ones."""
         if request.method == "GET":
-            self.message_user(request, format_html(
-                'The preview reads the whole file while you wait: for files over a few thousand rows use '
-                '<a href="{}">a background file import</a>.', reverse("admin:leadops_importrun_add")), messages.INFO)
+            self.message_user(
+                request,
+                format_html(
+                    "The preview reads the whole file while you wait: for files over a few thousand rows use "
+                    '<a href="{}">a background file import</a>.',
+                    reverse("admin:leadops_importrun_add"),
+                ),
+                messages.INFO,
+            )
         response = super().import_action(request, **kwargs)
         context = getattr(response, "context_data", None) or {}
         result = context.get("result")
-        if result is not None and "confirm_form" not in context and not result.has_errors() and result.has_validation_errors():
+        if (
+            result is not None
+            and "confirm_form" not in context
+            and not result.has_errors()
+            and result.has_validation_errors()
+        ):
             context["confirm_form"] = self.create_confirm_form(request, import_form=context["form"])
             good = result.totals.get("new", 0)
-            self.message_user(request, f"{len(result.invalid_rows)} rows have errors (listed below by row number) and will "
-                                       f"be left out. Confirm to import the other {good} new leads, or fix the file and upload "
-                                       "it again.", messages.WARNING)
+            self.message_user(
+                request,
+                f"{len(result.invalid_rows)} rows have errors (listed below by row number) and will "
+                f"be left out. Confirm to import the other {good} new leads, or fix the file and upload "
+                "it again.",
+                messages.WARNING,
+            )
         return response
 
     def add_success_message(self, result, request):
@@ -165,7 +204,9 @@ class LeadAdmin(ImportExportModelAdmin):
         if invalid:
             numbers = ", ".join(str(row.number) for row in result.invalid_rows[:30])
             more = " …" if invalid > 30 else ""
-            self.message_user(request, f"{invalid} rows had errors and were not imported (rows {numbers}{more}).", messages.WARNING)
+            self.message_user(
+                request, f"{invalid} rows had errors and were not imported (rows {numbers}{more}).", messages.WARNING
+            )
 
     @admin.display(description="owner")
     def owner_link(self, lead):
@@ -180,9 +221,13 @@ class LeadAdmin(ImportExportModelAdmin):
         if assignment is None:
             return "— (not routed yet)" if lead.status == LeadStatus.PENDING else "—"
         rule = assignment.rule_name or "no rule"
-        head = format_html("<p><strong>{}</strong> · rule <strong>{}</strong> · {} · {}</p>",
-                           assignment.get_outcome_display(), rule, assignment.strategy or "—",
-                           assignment.created_at.strftime("%Y-%m-%d %H:%M"))
+        head = format_html(
+            "<p><strong>{}</strong> · rule <strong>{}</strong> · {} · {}</p>",
+            assignment.get_outcome_display(),
+            rule,
+            assignment.strategy or "—",
+            assignment.created_at.strftime("%Y-%m-%d %H:%M"),
+        )
         return format_html("{}{}", head, reason_trace_html(assignment.reason))
 
     def save_model(self, request, obj, form, change):
@@ -192,7 +237,6 @@ class LeadAdmin(ImportExportModelAdmin):
         result = leads_store(entries=[(0, form.facts)])[0]
         obj.pk = result.lead_id
         obj.refresh_from_db()
-
 
 
 @admin.register(LeadEvent)
@@ -259,7 +303,9 @@ class IntegrationAdmin(admin.ModelAdmin):
         count = integrations_revoke(ids=queryset.values_list("id", flat=True))
         self.message_user(request, f"Revoked {count} keys; calls with them now get 401.")
 
-    @admin.action(description="Issue a new key for the selected integrations (the old key stops working)", permissions=["change"])
+    @admin.action(
+        description="Issue a new key for the selected integrations (the old key stops working)", permissions=["change"]
+    )
     def issue_new_keys(self, request, queryset):
         for integration in queryset:
             self._show_key(request, integration, integration_key_rotate(integration=integration))
@@ -285,10 +331,12 @@ class ImportRunForm(forms.ModelForm):
         try:
             import_file_name_check(upload.name)
         except IntakeError as exc:
-            raise forms.ValidationError(" ".join(exc.errors["file"]))
+            raise forms.ValidationError(" ".join(exc.errors["file"])) from exc
         limit = settings.IMPORT_MAX_FILE_MB * 1024 * 1024
         if upload.size > limit:
-            raise forms.ValidationError(f"The file is over {settings.IMPORT_MAX_FILE_MB} MB; split it or use `manage.py import_leads`.")
+            raise forms.ValidationError(
+                f"The file is over {settings.IMPORT_MAX_FILE_MB} MB; split it or use `manage.py import_leads`."
+            )
         return upload
 
 
@@ -297,10 +345,32 @@ class ImportRunAdmin(admin.ModelAdmin):
     """Upload a lead file of any size; a background job imports it streaming and reports here."""
 
     form = ImportRunForm
-    list_display = ["file_name", "status", "rows", "created", "duplicates", "errors", "uploaded_by", "created_at", "finished_at"]
+    list_display = [
+        "file_name",
+        "status",
+        "rows",
+        "created",
+        "duplicates",
+        "errors",
+        "uploaded_by",
+        "created_at",
+        "finished_at",
+    ]
     list_filter = ["status"]
-    readonly_fields = ["file_name", "source", "status", "rows", "created", "duplicates", "errors", "error_lines", "failure",
-                       "uploaded_by", "created_at", "finished_at"]
+    readonly_fields = [
+        "file_name",
+        "source",
+        "status",
+        "rows",
+        "created",
+        "duplicates",
+        "errors",
+        "error_lines",
+        "failure",
+        "uploaded_by",
+        "created_at",
+        "finished_at",
+    ]
 
     def get_readonly_fields(self, request, obj=None):
         return self.readonly_fields if obj is not None else []
@@ -316,6 +386,7 @@ class ImportRunAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         upload = form.cleaned_data["file"]
-        run = import_run_start(file_name=upload.name, content=upload.read(), source=form.cleaned_data["source"],
-                               user=request.user)
+        run = import_run_start(
+            file_name=upload.name, content=upload.read(), source=form.cleaned_data["source"], user=request.user
+        )
         obj.pk, obj.file_name, obj._state.adding = run.pk, run.file_name, False

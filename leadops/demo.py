@@ -10,6 +10,7 @@ History is written directly in bulk (leads with their final owner/status/timesta
 assignments with reason traces, outcome events, daily counts), not by running the engine
 over 90 days, so it takes seconds. The newest leads are left `pending` for `route_pending`.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -44,79 +45,279 @@ MANAGERS_GROUP = "Managers"
 
 # country: (language, faker locale, top-level domain, phone prefix, [(city, region, postal code)], share of leads)
 PLACES = {
-    "DE": ("de", "de_DE", "de", "+49", [("Berlin", "BE", "10115"), ("München", "BY", "80331"), ("Hamburg", "HH", "20095"),
-                                       ("Frankfurt am Main", "HE", "60311"), ("Köln", "NW", "50667"), ("Stuttgart", "BW", "70173")], 14),
+    "DE": (
+        "de",
+        "de_DE",
+        "de",
+        "+49",
+        [
+            ("Berlin", "BE", "10115"),
+            ("München", "BY", "80331"),
+            ("Hamburg", "HH", "20095"),
+            ("Frankfurt am Main", "HE", "60311"),
+            ("Köln", "NW", "50667"),
+            ("Stuttgart", "BW", "70173"),
+        ],
+        14,
+    ),
     "AT": ("de", "de_AT", "at", "+43", [("Wien", "9", "1010"), ("Graz", "6", "8010"), ("Linz", "4", "4020")], 3),
     "CH": ("de", "de_CH", "ch", "+41", [("Zürich", "ZH", "8001"), ("Basel", "BS", "4051"), ("Bern", "BE", "3011")], 3),
-    "GB": ("en", "en_GB", "co.uk", "+44", [("London", "ENG", "EC1A 1BB"), ("Manchester", "ENG", "M1 1AE"), ("Edinburgh", "SCT", "EH1 1YZ")], 9),
+    "GB": (
+        "en",
+        "en_GB",
+        "co.uk",
+        "+44",
+        [("London", "ENG", "EC1A 1BB"), ("Manchester", "ENG", "M1 1AE"), ("Edinburgh", "SCT", "EH1 1YZ")],
+        9,
+    ),
     "IE": ("en", "en_IE", "ie", "+353", [("Dublin", "D", "D02 X285"), ("Cork", "CO", "T12 RT4X")], 2),
-    "FR": ("fr", "fr_FR", "fr", "+33", [("Paris", "IDF", "75001"), ("Lyon", "ARA", "69001"), ("Toulouse", "OCC", "31000")], 6),
+    "FR": (
+        "fr",
+        "fr_FR",
+        "fr",
+        "+33",
+        [("Paris", "IDF", "75001"), ("Lyon", "ARA", "69001"), ("Toulouse", "OCC", "31000")],
+        6,
+    ),
     "BE": ("nl", "nl_BE", "be", "+32", [("Brussel", "BRU", "1000"), ("Antwerpen", "VAN", "2000")], 2),
-    "NL": ("nl", "nl_NL", "nl", "+31", [("Amsterdam", "NH", "1012"), ("Rotterdam", "ZH", "3011"), ("Utrecht", "UT", "3511")], 4),
+    "NL": (
+        "nl",
+        "nl_NL",
+        "nl",
+        "+31",
+        [("Amsterdam", "NH", "1012"), ("Rotterdam", "ZH", "3011"), ("Utrecht", "UT", "3511")],
+        4,
+    ),
     "SE": ("sv", "sv_SE", "se", "+46", [("Stockholm", "AB", "111 20"), ("Göteborg", "O", "411 03")], 3),
     "NO": ("no", "no_NO", "no", "+47", [("Oslo", "03", "0150"), ("Bergen", "46", "5003")], 1),
     "DK": ("da", "da_DK", "dk", "+45", [("København", "84", "1050"), ("Aarhus", "82", "8000")], 2),
     "FI": ("fi", "fi_FI", "fi", "+358", [("Helsinki", "18", "00100"), ("Tampere", "11", "33100")], 1),
-    "ES": ("es", "es_ES", "es", "+34", [("Madrid", "MD", "28001"), ("Barcelona", "CT", "08001"), ("Valencia", "VC", "46001")], 4),
-    "IT": ("it", "it_IT", "it", "+39", [("Milano", "25", "20121"), ("Roma", "62", "00184"), ("Torino", "21", "10121")], 4),
+    "ES": (
+        "es",
+        "es_ES",
+        "es",
+        "+34",
+        [("Madrid", "MD", "28001"), ("Barcelona", "CT", "08001"), ("Valencia", "VC", "46001")],
+        4,
+    ),
+    "IT": (
+        "it",
+        "it_IT",
+        "it",
+        "+39",
+        [("Milano", "25", "20121"), ("Roma", "62", "00184"), ("Torino", "21", "10121")],
+        4,
+    ),
     "PT": ("pt", "pt_PT", "pt", "+351", [("Lisboa", "11", "1100-148"), ("Porto", "13", "4000-322")], 1),
-    "US": ("en", "en_US", "com", "+1", [("San Francisco", "CA", "94105"), ("Seattle", "WA", "98101"), ("Denver", "CO", "80202"),
-                                       ("Austin", "TX", "78701"), ("Chicago", "IL", "60601"), ("New York", "NY", "10001"),
-                                       ("Boston", "MA", "02108"), ("Atlanta", "GA", "30303"), ("Miami", "FL", "33131")], 22),
-    "CA": ("en", "en_CA", "ca", "+1", [("Toronto", "ON", "M5H 2N2"), ("Vancouver", "BC", "V6B 1A1"), ("Montréal", "QC", "H2Y 1C6")], 4),
+    "US": (
+        "en",
+        "en_US",
+        "com",
+        "+1",
+        [
+            ("San Francisco", "CA", "94105"),
+            ("Seattle", "WA", "98101"),
+            ("Denver", "CO", "80202"),
+            ("Austin", "TX", "78701"),
+            ("Chicago", "IL", "60601"),
+            ("New York", "NY", "10001"),
+            ("Boston", "MA", "02108"),
+            ("Atlanta", "GA", "30303"),
+            ("Miami", "FL", "33131"),
+        ],
+        22,
+    ),
+    "CA": (
+        "en",
+        "en_CA",
+        "ca",
+        "+1",
+        [("Toronto", "ON", "M5H 2N2"), ("Vancouver", "BC", "V6B 1A1"), ("Montréal", "QC", "H2Y 1C6")],
+        4,
+    ),
     "AU": ("en", "en_AU", "com.au", "+61", [("Sydney", "NSW", "2000"), ("Melbourne", "VIC", "3000")], 3),
     "NZ": ("en", "en_NZ", "co.nz", "+64", [("Auckland", "AUK", "1010")], 1),
     "JP": ("ja", "en_US", "co.jp", "+81", [("Tokyo", "13", "100-0001"), ("Osaka", "27", "530-0001")], 3),
     "SG": ("en", "en_US", "com.sg", "+65", [("Singapore", "", "018956")], 2),
     "IN": ("en", "en_IN", "in", "+91", [("Bengaluru", "KA", "560001"), ("Mumbai", "MH", "400001")], 3),
-    "BR": ("pt", "pt_BR", "com.br", "+55", [("São Paulo", "SP", "01310-100"), ("Rio de Janeiro", "RJ", "20040-020")], 3),
+    "BR": (
+        "pt",
+        "pt_BR",
+        "com.br",
+        "+55",
+        [("São Paulo", "SP", "01310-100"), ("Rio de Janeiro", "RJ", "20040-020")],
+        3,
+    ),
     "MX": ("es", "es_MX", "com.mx", "+52", [("Ciudad de México", "CMX", "06000"), ("Monterrey", "NLE", "64000")], 2),
     "ZA": ("en", "en_US", "co.za", "+27", [("Johannesburg", "GP", "2001"), ("Cape Town", "WC", "8001")], 1),
 }
-INDUSTRIES = {"software": 20, "logistics": 12, "manufacturing": 14, "financial services": 10, "retail": 9, "healthcare": 8,
-              "airline": 6, "telecom": 6, "energy": 5, "education": 5, "government": 5}
+INDUSTRIES = {
+    "software": 20,
+    "logistics": 12,
+    "manufacturing": 14,
+    "financial services": 10,
+    "retail": 9,
+    "healthcare": 8,
+    "airline": 6,
+    "telecom": 6,
+    "energy": 5,
+    "education": 5,
+    "government": 5,
+}
 PRODUCTS = {"Fleet Analytics": 30, "Routing Suite": 25, "Data Platform": 30, "Support Desk": 15}
 SOURCES = {"web_form": 38, "marketo": 20, "chat": 12, "webinar": 10, "trade_show": 10, "partner_portal": 10}
 INTEGRATIONS = {"web_form": "Website forms", "marketo": "Marketo", "partner_portal": "Partner portal"}
-STRATEGIC = [("AeroLux Airlines", "aerolux.de", "DE", "airline", 12000), ("Nordwind Logistik", "nordwind-logistik.de", "DE", "logistics", 4200),
-             ("Globex Freight", "globexfreight.com", "US", "logistics", 9000)]
+STRATEGIC = [
+    ("AeroLux Airlines", "aerolux.de", "DE", "airline", 12000),
+    ("Nordwind Logistik", "nordwind-logistik.de", "DE", "logistics", 4200),
+    ("Globex Freight", "globexfreight.com", "US", "logistics", 9000),
+]
 
 SKILLS = ["airline", "enterprise", "french", "german", "healthcare", "japanese", "public_sector", "spanish"]
 TEAMS = ["APAC & LATAM", "EMEA Enterprise", "EMEA Mid-Market", "Inbound SDR", "North America"]
 TERRITORIES = [
-    ("EMEA", None, [], []), ("DACH", "EMEA", ["DE", "AT", "CH"], []),
-    ("Germany", "DACH", ["DE"], []), ("Austria", "DACH", ["AT"], []), ("Switzerland", "DACH", ["CH"], []),
-    ("UK & Ireland", "EMEA", ["GB", "IE"], []), ("France & Benelux", "EMEA", ["FR", "BE", "NL", "LU"], []),
-    ("Nordics", "EMEA", ["SE", "NO", "DK", "FI"], []), ("Southern Europe", "EMEA", ["ES", "IT", "PT"], []),
-    ("North America", None, [], []), ("US West", "North America", ["US"], ["CA", "WA", "OR", "NV", "AZ", "UT", "CO"]),
+    ("EMEA", None, [], []),
+    ("DACH", "EMEA", ["DE", "AT", "CH"], []),
+    ("Germany", "DACH", ["DE"], []),
+    ("Austria", "DACH", ["AT"], []),
+    ("Switzerland", "DACH", ["CH"], []),
+    ("UK & Ireland", "EMEA", ["GB", "IE"], []),
+    ("France & Benelux", "EMEA", ["FR", "BE", "NL", "LU"], []),
+    ("Nordics", "EMEA", ["SE", "NO", "DK", "FI"], []),
+    ("Southern Europe", "EMEA", ["ES", "IT", "PT"], []),
+    ("North America", None, [], []),
+    ("US West", "North America", ["US"], ["CA", "WA", "OR", "NV", "AZ", "UT", "CO"]),
     ("US East", "North America", ["US"], ["NY", "MA", "NJ", "PA", "FL", "GA", "VA", "NC", "IL", "TX"]),
     ("Canada", "North America", ["CA"], []),
-    ("APAC", None, [], []), ("ANZ", "APAC", ["AU", "NZ"], []), ("Japan", "APAC", ["JP"], []),
+    ("APAC", None, [], []),
+    ("ANZ", "APAC", ["AU", "NZ"], []),
+    ("Japan", "APAC", ["JP"], []),
     ("Southeast Asia & India", "APAC", ["SG", "IN"], []),
-    ("LATAM", None, [], []), ("Brazil", "LATAM", ["BR"], []), ("Mexico", "LATAM", ["MX"], []),
+    ("LATAM", None, [], []),
+    ("Brazil", "LATAM", ["BR"], []),
+    ("Mexico", "LATAM", ["MX"], []),
 ]
 # name, team, time zone, territories, skills, capacity, daily cap, weight
 REPS = [
-    ("Anna Schneider", "EMEA Enterprise", "Europe/Berlin", ["Germany"], {"enterprise": 5, "german": 5, "airline": 4}, 45, 15, 1.0),
+    (
+        "Anna Schneider",
+        "EMEA Enterprise",
+        "Europe/Berlin",
+        ["Germany"],
+        {"enterprise": 5, "german": 5, "airline": 4},
+        45,
+        15,
+        1.0,
+    ),
     ("Jonas Weber", "EMEA Enterprise", "Europe/Berlin", ["Germany"], {"enterprise": 4, "german": 5}, 40, 15, 1.0),
-    ("Lea Hofmann", "EMEA Enterprise", "Europe/Vienna", ["Austria"], {"enterprise": 3, "german": 5, "airline": 5}, 35, 12, 1.0),
-    ("Marco Brunner", "EMEA Enterprise", "Europe/Zurich", ["Switzerland"], {"enterprise": 4, "german": 4, "french": 3}, 35, 12, 1.0),
-    ("Felix Wagner", "EMEA Enterprise", "Europe/Berlin", ["DACH"], {"enterprise": 2, "german": 5, "airline": 2}, 25, 8, 0.5),
-    ("Oliver Bennett", "EMEA Enterprise", "Europe/London", ["UK & Ireland"], {"enterprise": 5, "healthcare": 3}, 50, 18, 1.5),
-    ("Grace O'Connor", "EMEA Enterprise", "Europe/Dublin", ["UK & Ireland"], {"enterprise": 3, "healthcare": 4}, 40, 15, 1.0),
+    (
+        "Lea Hofmann",
+        "EMEA Enterprise",
+        "Europe/Vienna",
+        ["Austria"],
+        {"enterprise": 3, "german": 5, "airline": 5},
+        35,
+        12,
+        1.0,
+    ),
+    (
+        "Marco Brunner",
+        "EMEA Enterprise",
+        "Europe/Zurich",
+        ["Switzerland"],
+        {"enterprise": 4, "german": 4, "french": 3},
+        35,
+        12,
+        1.0,
+    ),
+    (
+        "Felix Wagner",
+        "EMEA Enterprise",
+        "Europe/Berlin",
+        ["DACH"],
+        {"enterprise": 2, "german": 5, "airline": 2},
+        25,
+        8,
+        0.5,
+    ),
+    (
+        "Oliver Bennett",
+        "EMEA Enterprise",
+        "Europe/London",
+        ["UK & Ireland"],
+        {"enterprise": 5, "healthcare": 3},
+        50,
+        18,
+        1.5,
+    ),
+    (
+        "Grace O'Connor",
+        "EMEA Enterprise",
+        "Europe/Dublin",
+        ["UK & Ireland"],
+        {"enterprise": 3, "healthcare": 4},
+        40,
+        15,
+        1.0,
+    ),
     ("Hannah Clarke", "EMEA Enterprise", "Europe/London", ["UK & Ireland"], {"enterprise": 2}, 25, 8, 0.5),
-    ("Camille Laurent", "EMEA Mid-Market", "Europe/Paris", ["France & Benelux"], {"french": 5, "healthcare": 2}, 60, 20, 1.0),
+    (
+        "Camille Laurent",
+        "EMEA Mid-Market",
+        "Europe/Paris",
+        ["France & Benelux"],
+        {"french": 5, "healthcare": 2},
+        60,
+        20,
+        1.0,
+    ),
     ("Thomas Dubois", "EMEA Mid-Market", "Europe/Paris", ["France & Benelux"], {"french": 5}, 55, 20, 1.0),
-    ("Sanne de Vries", "EMEA Mid-Market", "Europe/Amsterdam", ["France & Benelux"], {"french": 3, "german": 3}, 50, 18, 1.0),
+    (
+        "Sanne de Vries",
+        "EMEA Mid-Market",
+        "Europe/Amsterdam",
+        ["France & Benelux"],
+        {"french": 3, "german": 3},
+        50,
+        18,
+        1.0,
+    ),
     ("Erik Lindqvist", "EMEA Mid-Market", "Europe/Stockholm", ["Nordics"], {"enterprise": 2}, 55, 20, 1.0),
     ("Ingrid Hansen", "EMEA Mid-Market", "Europe/Oslo", ["Nordics"], {"healthcare": 3}, 45, 16, 1.0),
-    ("Lucía Fernández", "EMEA Mid-Market", "Europe/Madrid", ["Southern Europe"], {"spanish": 5, "healthcare": 4}, 55, 20, 1.0),
+    (
+        "Lucía Fernández",
+        "EMEA Mid-Market",
+        "Europe/Madrid",
+        ["Southern Europe"],
+        {"spanish": 5, "healthcare": 4},
+        55,
+        20,
+        1.0,
+    ),
     ("Giulia Romano", "EMEA Mid-Market", "Europe/Rome", ["Southern Europe"], {"spanish": 3}, 50, 18, 1.0),
     ("Pedro Almeida", "EMEA Mid-Market", "Europe/Lisbon", ["Southern Europe"], {"spanish": 4}, 30, 10, 0.5),
     ("Emily Carter", "North America", "America/Los_Angeles", ["US West"], {"enterprise": 4}, 70, 25, 1.5),
-    ("Jacob Miller", "North America", "America/Los_Angeles", ["US West"], {"enterprise": 3, "public_sector": 2}, 60, 22, 1.0),
+    (
+        "Jacob Miller",
+        "North America",
+        "America/Los_Angeles",
+        ["US West"],
+        {"enterprise": 3, "public_sector": 2},
+        60,
+        22,
+        1.0,
+    ),
     ("Olivia Johnson", "North America", "America/Denver", ["US West"], {"healthcare": 5}, 60, 22, 1.0),
-    ("Michael Brown", "North America", "America/New_York", ["US East"], {"public_sector": 5, "enterprise": 3}, 70, 25, 1.0),
+    (
+        "Michael Brown",
+        "North America",
+        "America/New_York",
+        ["US East"],
+        {"public_sector": 5, "enterprise": 3},
+        70,
+        25,
+        1.0,
+    ),
     ("Sophia Davis", "North America", "America/New_York", ["US East"], {"healthcare": 4, "spanish": 4}, 65, 24, 1.0),
     ("Daniel Wilson", "North America", "America/Chicago", ["US East"], {"public_sector": 4}, 60, 22, 1.0),
     ("Ava Thompson", "North America", "America/New_York", ["US East"], {}, 30, 10, 0.5),
@@ -147,43 +348,148 @@ def _cond(field_name, op, value) -> dict:
     return {"field": field_name, "op": op, "value": value}
 
 
-def _rule(name, priority, conditions, strategy, *, team=None, reps=(), territory=None, required=(), preferred=(),
-          hold=False, working_hours=False, sla=None, claim_limit=None) -> dict:
-    return {"name": name, "priority": priority, "active": True, "conditions": conditions,
-            "pool": {"team": team, "reps": [_rep_email(r) for r in reps], "territory": territory},
-            "required_skills": list(required), "preferred_skills": list(preferred), "strategy": strategy,
-            "when_none_eligible": "hold" if hold else "next_rule", "requires_working_hours": working_hours,
-            "sla_minutes": sla, "claim_limit": claim_limit}
+def _rule(
+    name,
+    priority,
+    conditions,
+    strategy,
+    *,
+    team=None,
+    reps=(),
+    territory=None,
+    required=(),
+    preferred=(),
+    hold=False,
+    working_hours=False,
+    sla=None,
+    claim_limit=None,
+) -> dict:
+    return {
+        "name": name,
+        "priority": priority,
+        "active": True,
+        "conditions": conditions,
+        "pool": {"team": team, "reps": [_rep_email(r) for r in reps], "territory": territory},
+        "required_skills": list(required),
+        "preferred_skills": list(preferred),
+        "strategy": strategy,
+        "when_none_eligible": "hold" if hold else "next_rule",
+        "requires_working_hours": working_hours,
+        "sla_minutes": sla,
+        "claim_limit": claim_limit,
+    }
 
 
 RULES = [
-    _rule("Strategic accounts", 5, [_cond("email", "email_domain_in", [d for _, d, *_ in STRATEGIC])], "direct",
-          reps=["Anna Schneider", "Jonas Weber"], sla=15),
-    _rule("DACH airlines", 10, [_cond("country", "in_territory", "DACH"), _cond("industry", "equals", "airline")],
-          "round_robin", territory="DACH", required=["airline"], sla=30),
-    _rule("DACH enterprise", 20, [_cond("country", "in_territory", "DACH"), _cond("company_size", "gte", 1000)],
-          "skill_score", team="EMEA Enterprise", required=["enterprise"], preferred=["german"], sla=60),
-    _rule("DACH mid-market", 25, [_cond("country", "in_territory", "DACH")], "round_robin", territory="matched", sla=120),
+    _rule(
+        "Strategic accounts",
+        5,
+        [_cond("email", "email_domain_in", [d for _, d, *_ in STRATEGIC])],
+        "direct",
+        reps=["Anna Schneider", "Jonas Weber"],
+        sla=15,
+    ),
+    _rule(
+        "DACH airlines",
+        10,
+        [_cond("country", "in_territory", "DACH"), _cond("industry", "equals", "airline")],
+        "round_robin",
+        territory="DACH",
+        required=["airline"],
+        sla=30,
+    ),
+    _rule(
+        "DACH enterprise",
+        20,
+        [_cond("country", "in_territory", "DACH"), _cond("company_size", "gte", 1000)],
+        "skill_score",
+        team="EMEA Enterprise",
+        required=["enterprise"],
+        preferred=["german"],
+        sla=60,
+    ),
+    _rule(
+        "DACH mid-market", 25, [_cond("country", "in_territory", "DACH")], "round_robin", territory="matched", sla=120
+    ),
     _rule("UK & Ireland", 30, [_cond("country", "in", ["GB", "IE"])], "weighted", territory="UK & Ireland", sla=60),
-    _rule("France & Benelux", 40, [_cond("country", "in_territory", "France & Benelux")], "load_balanced",
-          territory="matched", preferred=["french"], sla=120),
-    _rule("Nordics growth", 50, [_cond("country", "in_territory", "Nordics"),
-                                 _cond("annual_revenue", "between", [1000000, 500000000])], "performance",
-          territory="Nordics", sla=120),
-    _rule("Southern Europe", 60, [_cond("country", "in_territory", "Southern Europe"), _cond("language", "in", ["es", "it", "pt"])],
-          "round_robin", territory="Southern Europe", working_hours=True, sla=120),
-    _rule("US West software", 70, [_cond("country", "in_territory", "US West"), _cond("industry", "in", ["software", "telecom"])],
-          "weighted", territory="US West", sla=60),
-    _rule("US public sector", 75, [_cond("country", "equals", "US"), _cond("industry", "equals", "government")],
-          "skill_score", team="North America", required=["public_sector"], sla=240),
-    _rule("North America", 80, [_cond("country", "in_territory", "North America"), _cond("industry", "not_equals", "government")],
-          "load_balanced", territory="matched", sla=120),
-    _rule("APAC", 90, [_cond("country", "in_territory", "APAC")], "round_robin", territory="matched", hold=True, sla=240),
-    _rule("LATAM pool", 100, [_cond("country", "in_territory", "LATAM")], "pool", territory="LATAM", claim_limit=8, sla=240),
-    _rule("Healthcare specialists", 110, [_cond("industry", "equals", "healthcare"), _cond("country", "not_in", ["US", "CA"])],
-          "skill_score", reps=["Olivia Johnson", "Lucía Fernández", "Grace O'Connor"], required=["healthcare"], sla=120),
-    _rule("Partner referrals", 120, [_cond("source", "starts_with", "partner")], "round_robin", team="Inbound SDR", sla=60),
-    _rule("Spring campaign", 130, [_cond("extra.campaign", "contains", "spring")], "weighted", team="Inbound SDR", sla=60),
+    _rule(
+        "France & Benelux",
+        40,
+        [_cond("country", "in_territory", "France & Benelux")],
+        "load_balanced",
+        territory="matched",
+        preferred=["french"],
+        sla=120,
+    ),
+    _rule(
+        "Nordics growth",
+        50,
+        [_cond("country", "in_territory", "Nordics"), _cond("annual_revenue", "between", [1000000, 500000000])],
+        "performance",
+        territory="Nordics",
+        sla=120,
+    ),
+    _rule(
+        "Southern Europe",
+        60,
+        [_cond("country", "in_territory", "Southern Europe"), _cond("language", "in", ["es", "it", "pt"])],
+        "round_robin",
+        territory="Southern Europe",
+        working_hours=True,
+        sla=120,
+    ),
+    _rule(
+        "US West software",
+        70,
+        [_cond("country", "in_territory", "US West"), _cond("industry", "in", ["software", "telecom"])],
+        "weighted",
+        territory="US West",
+        sla=60,
+    ),
+    _rule(
+        "US public sector",
+        75,
+        [_cond("country", "equals", "US"), _cond("industry", "equals", "government")],
+        "skill_score",
+        team="North America",
+        required=["public_sector"],
+        sla=240,
+    ),
+    _rule(
+        "North America",
+        80,
+        [_cond("country", "in_territory", "North America"), _cond("industry", "not_equals", "government")],
+        "load_balanced",
+        territory="matched",
+        sla=120,
+    ),
+    _rule(
+        "APAC", 90, [_cond("country", "in_territory", "APAC")], "round_robin", territory="matched", hold=True, sla=240
+    ),
+    _rule(
+        "LATAM pool",
+        100,
+        [_cond("country", "in_territory", "LATAM")],
+        "pool",
+        territory="LATAM",
+        claim_limit=8,
+        sla=240,
+    ),
+    _rule(
+        "Healthcare specialists",
+        110,
+        [_cond("industry", "equals", "healthcare"), _cond("country", "not_in", ["US", "CA"])],
+        "skill_score",
+        reps=["Olivia Johnson", "Lucía Fernández", "Grace O'Connor"],
+        required=["healthcare"],
+        sla=120,
+    ),
+    _rule(
+        "Partner referrals", 120, [_cond("source", "starts_with", "partner")], "round_robin", team="Inbound SDR", sla=60
+    ),
+    _rule(
+        "Spring campaign", 130, [_cond("extra.campaign", "contains", "spring")], "weighted", team="Inbound SDR", sla=60
+    ),
     _rule("No company given", 140, [_cond("company", "is_empty", None)], "pool", team="Inbound SDR", claim_limit=10),
     _rule("Low-score nurture", 150, [_cond("score", "lte", 20)], "load_balanced", team="Inbound SDR"),
     _rule("Everything else", 1000, [], "load_balanced", team="Inbound SDR", sla=240),
@@ -193,27 +499,46 @@ RULES = [
 def demo_routing_document(*, today: dt.datetime) -> dict:
     """The demo's routing set-up in the routing-file format (time off anchored on `today`, midnight UTC)."""
     time_off = {
-        "Jonas Weber": [(-2, 5)], "Sophia Davis": [(-1, 3)], "Kenji Sato": [(14, 21)], "Thomas Dubois": [(-30, -23)],
+        "Jonas Weber": [(-2, 5)],
+        "Sophia Davis": [(-1, 3)],
+        "Kenji Sato": [(14, 21)],
+        "Thomas Dubois": [(-30, -23)],
     }
     reps = []
     for name, team, tz, territories, skills, capacity, daily_cap, weight in REPS:
         hours = {"start": "08:00", "end": "18:00", "days": [1, 2, 3, 4, 5]} if team != "Inbound SDR" else None
-        reps.append({
-            "email": _rep_email(name), "name": name, "team": team, "territories": territories, "skills": skills,
-            "capacity": capacity, "daily_cap": daily_cap, "weight": weight, "timezone": tz, "working_hours": hours,
-            "active": name not in INACTIVE_REPS,
-            "time_off": [{"start": _z(today + dt.timedelta(days=a)), "end": _z(today + dt.timedelta(days=b))}
-                         for a, b in time_off.get(name, [])],
-        })
+        reps.append(
+            {
+                "email": _rep_email(name),
+                "name": name,
+                "team": team,
+                "territories": territories,
+                "skills": skills,
+                "capacity": capacity,
+                "daily_cap": daily_cap,
+                "weight": weight,
+                "timezone": tz,
+                "working_hours": hours,
+                "active": name not in INACTIVE_REPS,
+                "time_off": [
+                    {"start": _z(today + dt.timedelta(days=a)), "end": _z(today + dt.timedelta(days=b))}
+                    for a, b in time_off.get(name, [])
+                ],
+            }
+        )
     return {
-        "skills": SKILLS, "teams": [{"name": t} for t in TEAMS],
-        "territories": [{"name": n, "parent": p, "countries": c, "regions": r, "postal_prefixes": []} for n, p, c, r in TERRITORIES],
-        "reps": reps, "rules": RULES,
+        "skills": SKILLS,
+        "teams": [{"name": t} for t in TEAMS],
+        "territories": [
+            {"name": n, "parent": p, "countries": c, "regions": r, "postal_prefixes": []} for n, p, c, r in TERRITORIES
+        ],
+        "reps": reps,
+        "rules": RULES,
     }
 
 
 def _z(moment: dt.datetime) -> str:
-    return moment.astimezone(dt.timezone.utc).isoformat().replace("+00:00", "Z")
+    return moment.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
 
 
 @dataclass
@@ -229,7 +554,7 @@ class DemoResult:
 def demo_seed(*, now: dt.datetime | None = None, lead_count: int = LEAD_COUNT) -> DemoResult:
     """Build (or top up) the demo company. Running it again creates nothing new."""
     now = now or timezone.now()
-    today = now.astimezone(dt.timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)
+    today = now.astimezone(dt.UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     result = DemoResult()
     with transaction.atomic():
         routing_config_load(demo_routing_document(today=today), deactivate_absent_rules=False)
@@ -248,7 +573,8 @@ def _users() -> list[tuple[str, str, str]]:
     admin.set_password(ADMIN_PASSWORD)  # a demo: the printed password must always work
     admin.save()
     manager, _ = User.objects.get_or_create(
-        username=MANAGER_USERNAME, defaults={"email": f"manager@{REP_DOMAIN}", "first_name": "Maria", "last_name": "Keller"}
+        username=MANAGER_USERNAME,
+        defaults={"email": f"manager@{REP_DOMAIN}", "first_name": "Maria", "last_name": "Keller"},
     )
     manager.is_active = True
     manager.set_password(MANAGER_PASSWORD)
@@ -257,7 +583,10 @@ def _users() -> list[tuple[str, str, str]]:
     group.permissions.add(Permission.objects.get(content_type__app_label="reports", codename="view_reports"))
     manager.groups.add(group)
     Team.objects.filter(name__in=["EMEA Enterprise", "EMEA Mid-Market"], manager__isnull=True).update(manager=manager)
-    return [("admin (ops, /admin/)", ADMIN_USERNAME, ADMIN_PASSWORD), ("manager (/reports/)", MANAGER_USERNAME, MANAGER_PASSWORD)]
+    return [
+        ("admin (ops, /admin/)", ADMIN_USERNAME, ADMIN_PASSWORD),
+        ("manager (/reports/)", MANAGER_USERNAME, MANAGER_PASSWORD),
+    ]
 
 
 def _integrations() -> dict[str, str]:
@@ -282,7 +611,12 @@ class _History:
         self.rng = random.Random(SEED)
         self.fake = Faker(sorted({p[1] for p in PLACES.values()}))
         self.fake.seed_instance(SEED)
-        self.reps = {r.email: r for r in Rep.objects.filter(email__endswith=f"@{REP_DOMAIN}").select_related("team").prefetch_related("territories", "time_off")}
+        self.reps = {
+            r.email: r
+            for r in Rep.objects.filter(email__endswith=f"@{REP_DOMAIN}")
+            .select_related("team")
+            .prefetch_related("territories", "time_off")
+        }
         self.rules = {r.name: r for r in Rule.objects.filter(name__in=[r["name"] for r in RULES])}
         self.admin = get_user_model().objects.get(username=ADMIN_USERNAME)
         self.integrations = {source: Integration.objects.get(name=name) for source, name in INTEGRATIONS.items()}
@@ -322,8 +656,17 @@ class _History:
     def _company(self, name, domain, country, industry, size) -> dict:
         city, region, postal = self.rng.choice(PLACES[country][4])
         revenue = Decimal(int(size * self.rng.uniform(90_000, 420_000) / 10_000) * 10_000)
-        return {"name": name, "domain": domain, "country": country, "industry": industry, "size": size,
-                "revenue": revenue, "city": city, "region": region, "postal": postal}
+        return {
+            "name": name,
+            "domain": domain,
+            "country": country,
+            "industry": industry,
+            "size": size,
+            "revenue": revenue,
+            "city": city,
+            "region": region,
+            "postal": postal,
+        }
 
     def _lead(self, i: int, company: dict, created_at: dt.datetime) -> Lead:
         country = company["country"]
@@ -337,17 +680,32 @@ class _History:
             extra["utm_source"] = self.rng.choice(["google", "linkedin", "newsletter", "direct"])
         no_company = source == "chat" and self.rng.random() < 0.15
         email = f"{_slug(first)}.{_slug(last)}@{company['domain']}"
-        digits = "".join(ch if not ch.isdigit() or k < 2 else str(self.rng.randint(0, 9)) for k, ch in enumerate(company["postal"]))
+        digits = "".join(
+            ch if not ch.isdigit() or k < 2 else str(self.rng.randint(0, 9)) for k, ch in enumerate(company["postal"])
+        )
         return Lead(
-            integration=self.integrations.get(source), source=source, external_id=f"{DEMO_EXTERNAL_PREFIX}{i:06d}",
-            email=email, email_domain=company["domain"], first_name=first, last_name=last,
+            integration=self.integrations.get(source),
+            source=source,
+            external_id=f"{DEMO_EXTERNAL_PREFIX}{i:06d}",
+            email=email,
+            email_domain=company["domain"],
+            first_name=first,
+            last_name=last,
             phone=f"{phone_prefix} {self.rng.randint(20, 99)} {self.rng.randint(1000000, 9999999)}",
-            company="" if no_company else company["name"], industry="" if no_company else company["industry"],
-            company_size=None if no_company else company["size"], annual_revenue=None if no_company else company["revenue"],
-            country=country, region=company["region"], city=company["city"], postal_code=digits,
+            company="" if no_company else company["name"],
+            industry="" if no_company else company["industry"],
+            company_size=None if no_company else company["size"],
+            annual_revenue=None if no_company else company["revenue"],
+            country=country,
+            region=company["region"],
+            city=company["city"],
+            postal_code=digits,
             product_interest=self.rng.choices(list(PRODUCTS), list(PRODUCTS.values()))[0],
-            score=int(self.rng.triangular(0, 100, 58)), language=language, extra=extra,
-            created_at=created_at, status=LeadStatus.PENDING,
+            score=int(self.rng.triangular(0, 100, 58)),
+            language=language,
+            extra=extra,
+            created_at=created_at,
+            status=LeadStatus.PENDING,
         )
 
     # --- which rule and rep (a small stand-in for the engine, for history only) ---------
@@ -390,10 +748,15 @@ class _History:
         if fact in (None, ""):
             return op in ("not_equals", "not_in")
         return {
-            "equals": lambda: fact == value, "not_equals": lambda: fact != value, "in": lambda: fact in value,
-            "not_in": lambda: fact not in value, "contains": lambda: value in str(fact),
-            "starts_with": lambda: str(fact).startswith(value), "gte": lambda: fact >= value,
-            "lte": lambda: fact <= value, "between": lambda: value[0] <= fact <= value[1],
+            "equals": lambda: fact == value,
+            "not_equals": lambda: fact != value,
+            "in": lambda: fact in value,
+            "not_in": lambda: fact not in value,
+            "contains": lambda: value in str(fact),
+            "starts_with": lambda: str(fact).startswith(value),
+            "gte": lambda: fact >= value,
+            "lte": lambda: fact <= value,
+            "between": lambda: value[0] <= fact <= value[1],
         }[op]()
 
     def _pool(self, lead: Lead, spec: dict) -> tuple[list[Rep], str | None]:
@@ -443,8 +806,14 @@ class _History:
             rule = self.rules[spec["name"]]
             failed = next((c for c in spec["conditions"] if not self._holds(lead, c)), None)
             if failed:
-                tried.append({"rule": rule.name, "rule_id": rule.pk, "result": "no_match",
-                              "failed": f"{failed['field']} {Operator(failed['op']).label} {failed['value']}"})
+                tried.append(
+                    {
+                        "rule": rule.name,
+                        "rule_id": rule.pk,
+                        "result": "no_match",
+                        "failed": f"{failed['field']} {Operator(failed['op']).label} {failed['value']}",
+                    }
+                )
                 continue
             pool, territory = self._pool(lead, spec)
             eligible, skipped = self._eligible(pool, spec, at, exclude)
@@ -459,8 +828,17 @@ class _History:
                     return "pooled", spec, None, {"outcome": "pooled", "rules": tried}
                 continue
             rep = self._pick(spec, eligible)
-            tried.append({**entry, "result": "assigned", "rep": rep.name, "rep_id": rep.pk, "strategy": spec["strategy"],
-                          "skipped": skipped, **({"territory": territory} if territory else {})})
+            tried.append(
+                {
+                    **entry,
+                    "result": "assigned",
+                    "rep": rep.name,
+                    "rep_id": rep.pk,
+                    "strategy": spec["strategy"],
+                    "skipped": skipped,
+                    **({"territory": territory} if territory else {}),
+                }
+            )
             return "assigned", spec, rep, {"outcome": "assigned", "rules": tried}
         return "unroutable", None, None, {"outcome": "unroutable", "rules": tried}
 
@@ -478,7 +856,9 @@ class _History:
 
     def write(self) -> None:
         rng, now = self.rng, self.now
-        self.rep_skills = {r.pk: {rs.skill.name for rs in r.rep_skills.select_related("skill")} for r in self.reps.values()}
+        self.rep_skills = {
+            r.pk: {rs.skill.name for rs in r.rep_skills.select_related("skill")} for r in self.reps.values()
+        }
         # Each rep's habits: how fast they call back and how well they close.
         self.skill_of = {pk: rng.uniform(0.7, 1.4) for pk in self.reps_by_pk()}
         speed = {pk: rng.uniform(0.4, 2.5) for pk in self.reps_by_pk()}
@@ -493,7 +873,7 @@ class _History:
             plans.append(self._story(lead, speed, win))
         Lead.objects.bulk_create(leads, batch_size=1000)
         assignments, events = [], []
-        for lead, (rows, lead_events) in zip(leads, plans):
+        for lead, (rows, lead_events) in zip(leads, plans, strict=False):
             assignments += [Assignment(lead=lead, **row) for row in rows]
             events += [LeadEvent(lead=lead, **event) for event in lead_events]
         Assignment.objects.bulk_create(assignments, batch_size=1000)
@@ -521,9 +901,16 @@ class _History:
         outcome, spec, rep, reason = self._decide(lead, routed_at)
         version = 1
         rule = self.rules[spec["name"]] if spec else None
-        row = {"outcome": outcome, "rep": rep, "rule": rule, "rule_name": rule.name if rule else "",
-               "strategy": spec["strategy"] if spec else "", "rule_set_version": version, "reason": reason,
-               "created_at": routed_at}
+        row = {
+            "outcome": outcome,
+            "rep": rep,
+            "rule": rule,
+            "rule_name": rule.name if rule else "",
+            "strategy": spec["strategy"] if spec else "",
+            "rule_set_version": version,
+            "reason": reason,
+            "created_at": routed_at,
+        }
         rows, events = [row], []
         if outcome == "unroutable":
             lead.status = LeadStatus.UNROUTABLE
@@ -538,29 +925,71 @@ class _History:
             rep = rng.choice(eligible)
             claimed_at = routed_at + dt.timedelta(minutes=rng.lognormvariate(3.5, 1.0))
             row.update(ended_at=claimed_at, end_reason=Assignment.EndReason.REASSIGNED)  # as lead_claim ends it
-            rows.append({"outcome": "assigned", "rep": rep, "rule": rule, "rule_name": rule.name, "strategy": POOL_CLAIM,
-                         "decided_by": Assignment.DecidedBy.USER, "rule_set_version": version, "created_at": claimed_at,
-                         "reason": {"outcome": "assigned", "claimed": True, "rule": rule.name, "rule_id": rule.pk,
-                                    "rep": rep.name, "rep_id": rep.pk, "by": rep.name}})
+            rows.append(
+                {
+                    "outcome": "assigned",
+                    "rep": rep,
+                    "rule": rule,
+                    "rule_name": rule.name,
+                    "strategy": POOL_CLAIM,
+                    "decided_by": Assignment.DecidedBy.USER,
+                    "rule_set_version": version,
+                    "created_at": claimed_at,
+                    "reason": {
+                        "outcome": "assigned",
+                        "claimed": True,
+                        "rule": rule.name,
+                        "rule_id": rule.pk,
+                        "rep": rep.name,
+                        "rep_id": rep.pk,
+                        "by": rep.name,
+                    },
+                }
+            )
             routed_at = claimed_at
         age = now - routed_at
         roll = rng.random()
         if roll < 0.03 and age > dt.timedelta(days=1):  # the rep says it is not theirs
             flagged_at = routed_at + dt.timedelta(minutes=rng.uniform(10, 2 * 24 * 60))
-            events.append({"type": LeadEventType.MISROUTED, "rep": rep, "at": flagged_at,
-                           "note": rng.choice(["Wrong territory", "Existing customer of another rep", "Not my segment"])})
+            events.append(
+                {
+                    "type": LeadEventType.MISROUTED,
+                    "rep": rep,
+                    "at": flagged_at,
+                    "note": rng.choice(["Wrong territory", "Existing customer of another rep", "Not my segment"]),
+                }
+            )
             rows[-1].update(ended_at=flagged_at, end_reason=Assignment.EndReason.MISROUTED)
             outcome, spec2, new_rep, reason2 = self._decide(lead, flagged_at, exclude={rep.pk})
             if outcome != "assigned":
                 lead.status = LeadStatus.UNROUTABLE if outcome == "unroutable" else LeadStatus.POOLED
-                rows.append({"outcome": outcome, "rule": self.rules.get(spec2["name"]) if spec2 else None,
-                             "rule_name": spec2["name"] if spec2 else "", "reason": reason2, "created_at": flagged_at,
-                             "rule_set_version": version})
-                lead.owner, lead.pool_rule = None, self.rules.get(spec2["name"]) if spec2 and outcome == "pooled" else None
+                rows.append(
+                    {
+                        "outcome": outcome,
+                        "rule": self.rules.get(spec2["name"]) if spec2 else None,
+                        "rule_name": spec2["name"] if spec2 else "",
+                        "reason": reason2,
+                        "created_at": flagged_at,
+                        "rule_set_version": version,
+                    }
+                )
+                lead.owner, lead.pool_rule = (
+                    None,
+                    self.rules.get(spec2["name"]) if spec2 and outcome == "pooled" else None,
+                )
                 return rows, events
-            rows.append({"outcome": "assigned", "rep": new_rep, "rule": self.rules[spec2["name"]], "rule_name": spec2["name"],
-                         "strategy": spec2["strategy"], "rule_set_version": version, "reason": reason2,
-                         "created_at": flagged_at + dt.timedelta(seconds=3)})
+            rows.append(
+                {
+                    "outcome": "assigned",
+                    "rep": new_rep,
+                    "rule": self.rules[spec2["name"]],
+                    "rule_name": spec2["name"],
+                    "strategy": spec2["strategy"],
+                    "rule_set_version": version,
+                    "reason": reason2,
+                    "created_at": flagged_at + dt.timedelta(seconds=3),
+                }
+            )
             rep, routed_at = new_rep, flagged_at
         elif roll < 0.05 and age > dt.timedelta(days=1):  # ops move it by hand
             moved_at = routed_at + dt.timedelta(minutes=rng.uniform(30, 5 * 24 * 60))
@@ -568,10 +997,26 @@ class _History:
             if candidates:
                 new_rep = rng.choice(candidates)
                 rows[-1].update(ended_at=moved_at, end_reason=Assignment.EndReason.REASSIGNED)
-                rows.append({"outcome": "assigned", "rep": new_rep, "strategy": MANUAL, "decided_by": Assignment.DecidedBy.USER,
-                             "decided_by_user": self.admin, "rule_set_version": version, "created_at": moved_at,
-                             "reason": {"outcome": "assigned", "manual": True, "by": self.admin.username,
-                                        "rep": new_rep.name, "rep_id": new_rep.pk, "from": rep.name, "from_status": "assigned"}})
+                rows.append(
+                    {
+                        "outcome": "assigned",
+                        "rep": new_rep,
+                        "strategy": MANUAL,
+                        "decided_by": Assignment.DecidedBy.USER,
+                        "decided_by_user": self.admin,
+                        "rule_set_version": version,
+                        "created_at": moved_at,
+                        "reason": {
+                            "outcome": "assigned",
+                            "manual": True,
+                            "by": self.admin.username,
+                            "rep": new_rep.name,
+                            "rep_id": new_rep.pk,
+                            "from": rep.name,
+                            "from_status": "assigned",
+                        },
+                    }
+                )
                 rep, routed_at = new_rep, moved_at
         lead.owner, lead.assigned_at, lead.status = rep, routed_at, LeadStatus.ASSIGNED
         self._outcome(lead, rep, routed_at, events, speed, win)
@@ -601,8 +1046,14 @@ class _History:
         lead.status = LeadStatus.CONVERTED if converted else LeadStatus.LOST
         lead.closed_at = closed_at
         note = "" if converted else rng.choice(["No budget this year", "Chose a competitor", "No response", "Timing"])
-        events.append({"type": LeadEventType.CONVERTED if converted else LeadEventType.LOST, "rep": rep,
-                       "at": closed_at, "note": note})
+        events.append(
+            {
+                "type": LeadEventType.CONVERTED if converted else LeadEventType.LOST,
+                "rep": rep,
+                "at": closed_at,
+                "note": note,
+            }
+        )
 
     def _counters(self, assignments: list[Assignment]) -> None:
         daily, last = Counter(), {}
@@ -612,7 +1063,8 @@ class _History:
                 last[a.rep.pk] = max(last.get(a.rep.pk, a.created_at), a.created_at)
         RepDailyCount.objects.bulk_create(
             [RepDailyCount(rep_id=rep_id, day=day, assigned=n) for (rep_id, day), n in daily.items()],
-            batch_size=1000, ignore_conflicts=True,
+            batch_size=1000,
+            ignore_conflicts=True,
         )
         by_pk = {r.pk: r for r in self.reps.values()}
         for pk, at in last.items():
@@ -628,6 +1080,8 @@ class _History:
                 first_owner.setdefault(lead.email_domain, (lead.company, lead.owner))
         chosen = [d for d, n in seen.most_common() if n >= 3][:60]
         existing = set(Account.objects.filter(domain__in=chosen).values_list("domain", flat=True))
-        accounts = [Account(name=first_owner[d][0], domain=d, owner=first_owner[d][1]) for d in chosen if d not in existing]
+        accounts = [
+            Account(name=first_owner[d][0], domain=d, owner=first_owner[d][1]) for d in chosen if d not in existing
+        ]
         Account.objects.bulk_create(accounts)
         return len(accounts)

@@ -1,4 +1,5 @@
 """Query filters of GET /api/leads/: status, owner (rep id or email), source, created range."""
+
 import django_filters
 from django.db.models import Q
 

@@ -1,4 +1,5 @@
 """RQ jobs of lead intake: take ids, call one service, safe to run twice."""
+
 from __future__ import annotations
 
 from leadops.services.imports import import_run_execute

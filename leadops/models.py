@@ -1,4 +1,5 @@
 """Lead intake: leads, their outcome events, integrations that post them, accounts that own domains."""
+
 import hashlib
 import secrets
 
@@ -81,7 +82,11 @@ class Lead(models.Model):
     status = models.CharField(max_length=12, choices=LeadStatus.choices, default=LeadStatus.PENDING, db_index=True)
     owner = models.ForeignKey("reps.Rep", null=True, blank=True, on_delete=models.PROTECT, related_name="leads")
     pool_rule = models.ForeignKey(
-        "routing.Rule", null=True, blank=True, on_delete=models.SET_NULL, related_name="pooled_leads",
+        "routing.Rule",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="pooled_leads",
         help_text="The rule whose pool holds this lead while it is pooled.",
     )
     routing_error = models.TextField(blank=True, help_text="Why the last routing attempt failed, if it did.")
@@ -98,7 +103,8 @@ class Lead(models.Model):
         ordering = ["-created_at", "-id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["source", "external_id"], condition=Q(external_id__isnull=False),
+                fields=["source", "external_id"],
+                condition=Q(external_id__isnull=False),
                 name="lead_source_external_id_unique",
             ),
             models.CheckConstraint(condition=Q(status__in=LeadStatus.values), name="lead_status_known"),
@@ -116,7 +122,9 @@ class Lead(models.Model):
             models.Index(fields=["email"]),
             models.Index(fields=["email_domain"]),
             # Reports: "did the rep convert this lead?" read from the index alone (a few MB), not the lead rows.
-            models.Index(fields=["id", "owner"], condition=Q(status=LeadStatus.CONVERTED), name="lead_converted_owner_idx"),
+            models.Index(
+                fields=["id", "owner"], condition=Q(status=LeadStatus.CONVERTED), name="lead_converted_owner_idx"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -145,10 +153,16 @@ class LeadEvent(models.Model):
     lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="events")
     type = models.CharField(max_length=12, choices=LeadEventType.choices)
     rep = models.ForeignKey(
-        "reps.Rep", null=True, blank=True, on_delete=models.SET_NULL, related_name="lead_events",
+        "reps.Rep",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="lead_events",
         help_text="The lead's owner when the event happened.",
     )
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     integration = models.ForeignKey(Integration, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     at = models.DateTimeField(default=timezone.now)
     note = models.TextField(blank=True)
@@ -167,7 +181,9 @@ class LeadEvent(models.Model):
             # Reports: a period's contacts read from the index alone, to hash-join with its assignments
             # (INCLUDE is Postgres only; elsewhere Django creates the plain partial index).
             models.Index(
-                fields=["at"], include=["lead", "rep"], condition=Q(type=LeadEventType.CONTACTED),
+                fields=["at"],
+                include=["lead", "rep"],
+                condition=Q(type=LeadEventType.CONTACTED),
                 name="leadevent_contacted_at_idx",
             ),
         ]
@@ -213,9 +229,13 @@ class ImportRun(models.Model):
     created = models.PositiveIntegerField(default=0)
     duplicates = models.PositiveIntegerField(default=0)
     errors = models.PositiveIntegerField(default=0)
-    error_lines = models.TextField(blank=True, help_text="The first bad rows, one per line, with their line number and value.")
+    error_lines = models.TextField(
+        blank=True, help_text="The first bad rows, one per line, with their line number and value."
+    )
     failure = models.TextField(blank=True)
-    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(default=timezone.now)
     finished_at = models.DateTimeField(null=True, blank=True)
 

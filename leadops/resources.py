@@ -8,6 +8,7 @@ so re-importing a file creates nothing; new rows are written in batches through
 `leads_store` (one lookup and one bulk insert per batch, routing enqueued on commit; a dry
 run's transaction is rolled back, so nothing is routed).
 """
+
 from __future__ import annotations
 
 import json
@@ -69,7 +70,7 @@ class LeadImportResource(resources.ModelResource):
         headers = dataset.headers
         facts_at: dict[int, dict] = {}
         for number, values in enumerate(dataset, 1):
-            row = dict(zip(headers, values))
+            row = dict(zip(headers, values, strict=False))
             facts, errors = lead_input_clean(row, default_source=self.default_source, strict=False)
             self._clean[number] = (facts, errors)
             if facts:
@@ -97,7 +98,10 @@ class LeadImportResource(resources.ModelResource):
         facts, errors = self._clean[number]
         if errors:
             raise ValidationError(
-                {e.field: e.message + (f" Value: “{e.value}”." if e.value else "") for e in row_errors(number, row, errors)}
+                {
+                    e.field: e.message + (f" Value: “{e.value}”." if e.value else "")
+                    for e in row_errors(number, row, errors)
+                }
             )
         row.clear()
         row.update({name: value for name, value in facts.items() if name in INPUT_FIELDS})
@@ -139,8 +143,17 @@ class LeadExportResource(resources.ModelResource):
 
     class Meta:
         model = Lead
-        fields = ("id", *INPUT_FIELDS, "status", "owner", "owner_name", "created_at", "assigned_at",
-                  "first_contacted_at", "closed_at")
+        fields = (
+            "id",
+            *INPUT_FIELDS,
+            "status",
+            "owner",
+            "owner_name",
+            "created_at",
+            "assigned_at",
+            "first_contacted_at",
+            "closed_at",
+        )
         export_order = fields
 
     def get_queryset(self):

@@ -1,4 +1,5 @@
 """Reads of leads that the API, the admin and the import share."""
+
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -47,7 +48,7 @@ def lead_keys_stored(keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], t
     keys = list(keys)
     found: dict[tuple[str, str], tuple[int, int | None]] = {}
     for start in range(0, len(keys), KEY_LOOKUP_CHUNK):
-        chunk = keys[start:start + KEY_LOOKUP_CHUNK]
+        chunk = keys[start : start + KEY_LOOKUP_CHUNK]
         external_ids = {ext for _, ext in chunk}
         sources = {source for source, _ in chunk}
         rows = Lead.objects.filter(source__in=sources, external_id__in=external_ids).values_list(

@@ -4,6 +4,7 @@ With nothing set the app runs embedded: SQLite in the project folder and RQ jobs
 in the web process. DATABASE_URL=postgres://… and REDIS_URL=redis://… switch to the real
 deployment: Postgres and RQ workers.
 """
+
 import os
 from pathlib import Path
 
@@ -114,7 +115,8 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
-        if DEBUG else "whitenoise.storage.CompressedStaticFilesStorage"
+        if DEBUG
+        else "whitenoise.storage.CompressedStaticFilesStorage"
     },
 }
 LOGIN_URL = "/admin/login/"

@@ -1,4 +1,5 @@
 """GET /healthz: 200 when the database (and Redis, where configured) answer; 503 naming what is down."""
+
 from django.conf import settings
 from django.db import connection
 from django.http import JsonResponse
@@ -10,7 +11,7 @@ def _database_ok() -> bool:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
         return True
-    except Exception:  # noqa: BLE001 - any failure means "down"
+    except Exception:
         return False
 
 
@@ -19,7 +20,7 @@ def _redis_ok() -> bool:
         import django_rq
 
         return bool(django_rq.get_connection("default").ping())
-    except Exception:  # noqa: BLE001
+    except Exception:
         return False
 
 

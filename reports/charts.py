@@ -3,6 +3,7 @@
 The page embeds each figure with json_script and draws it with the plotly.min.js that ships
 inside the installed `plotly` package (served by reports.views.plotly_js): no CDN, no network.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -34,15 +35,19 @@ def rate_per_rep(rows: list[RepRow], attr: str, name: str) -> dict | None:
     if not shown:
         return None
     return {
-        "data": [{
-            "type": "bar",
-            "name": name,
-            "x": [r.name for r in shown],
-            "y": [round(getattr(r, attr), 4) for r in shown],
-            "marker": {"color": "#2f6fb0"},
-            "hovertemplate": "%{x}: %{y:.1%}<extra></extra>",
-        }],
-        "layout": _layout(yaxis={"tickformat": ".0%", "range": [0, 1], "title": {"text": name}}, xaxis={"automargin": True}),
+        "data": [
+            {
+                "type": "bar",
+                "name": name,
+                "x": [r.name for r in shown],
+                "y": [round(getattr(r, attr), 4) for r in shown],
+                "marker": {"color": "#2f6fb0"},
+                "hovertemplate": "%{x}: %{y:.1%}<extra></extra>",
+            }
+        ],
+        "layout": _layout(
+            yaxis={"tickformat": ".0%", "range": [0, 1], "title": {"text": name}}, xaxis={"automargin": True}
+        ),
     }
 
 
@@ -54,14 +59,17 @@ def leads_per_day(points: list[dict], start: dt.date, end: dt.date) -> tuple[dic
     teams = sorted({p["team_name"] for p in points})
     counts = {(p["day"], p["team_name"]): p["leads"] for p in points}
     traces = [
-        {"type": "bar", "name": team, "x": [d.isoformat() for d in days],
-         "y": [counts.get((d, team), 0) for d in days]}
+        {"type": "bar", "name": team, "x": [d.isoformat() for d in days], "y": [counts.get((d, team), 0) for d in days]}
         for team in teams
     ]
     figure = {
         "data": traces,
-        "layout": _layout(barmode="stack", xaxis={"type": "date"}, yaxis={"title": {"text": "Leads"}},
-                          legend={"orientation": "h", "y": -0.3}),
+        "layout": _layout(
+            barmode="stack",
+            xaxis={"type": "date"},
+            yaxis={"title": {"text": "Leads"}},
+            legend={"orientation": "h", "y": -0.3},
+        ),
     }
     table = [{"day": p["day"], "team": p["team_name"], "leads": p["leads"]} for p in points]
     return figure, table
@@ -72,12 +80,19 @@ def speed_distribution(total: RepRow) -> tuple[dict | None, list[dict]]:
     labels = [label for label, _ in SPEED_BUCKETS] + ["Not contacted"]
     not_contacted = total.assignments - sum(total.buckets)
     values = [*total.buckets, not_contacted]
-    table = [{"bucket": label, "assignments": value} for label, value in zip(labels, values)]
+    table = [{"bucket": label, "assignments": value} for label, value in zip(labels, values, strict=False)]
     if not total.assignments:
         return None, table
     figure = {
-        "data": [{"type": "bar", "x": labels, "y": values, "marker": {"color": "#4f9a6b"},
-                  "hovertemplate": "%{x}: %{y}<extra></extra>"}],
+        "data": [
+            {
+                "type": "bar",
+                "x": labels,
+                "y": values,
+                "marker": {"color": "#4f9a6b"},
+                "hovertemplate": "%{x}: %{y}<extra></extra>",
+            }
+        ],
         "layout": _layout(yaxis={"title": {"text": "Assignments"}}),
     }
     return figure, table

@@ -1,4 +1,5 @@
 """The per-rep table as CSV: the rows and totals the page shows, fractions 0–1, durations in seconds."""
+
 from __future__ import annotations
 
 import csv

@@ -3,6 +3,7 @@
 One FilterSet reads the query string for the page and the CSV alike; it filters the
 assignments the metrics are computed from, and hands out the matching reps and leads.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -61,16 +62,26 @@ def reps_in_territory(territory: Territory) -> QuerySet:
 
 class ReportFilter(django_filters.FilterSet):
     start = django_filters.DateFilter(
-        label="From", method="filter_start", widget=forms.DateInput(attrs={"type": "date"}),
+        label="From",
+        method="filter_start",
+        widget=forms.DateInput(attrs={"type": "date"}),
     )
     end = django_filters.DateFilter(
-        label="To", method="filter_end", widget=forms.DateInput(attrs={"type": "date"}),
+        label="To",
+        method="filter_end",
+        widget=forms.DateInput(attrs={"type": "date"}),
     )
     team = django_filters.ModelChoiceFilter(
-        queryset=Team.objects.all(), field_name="rep__team", label="Team", empty_label="All teams",
+        queryset=Team.objects.all(),
+        field_name="rep__team",
+        label="Team",
+        empty_label="All teams",
     )
     territory = django_filters.ModelChoiceFilter(
-        queryset=Territory.objects.all(), method="filter_territory", label="Territory", empty_label="All territories",
+        queryset=Territory.objects.all(),
+        method="filter_territory",
+        label="Territory",
+        empty_label="All territories",
     )
     source = django_filters.CharFilter(field_name="lead__source", label="Source")
 

@@ -43,6 +43,7 @@ Definitions (PRODUCT.md "Metrics", made precise here; tests in reports/tests/tes
 
 The number of queries does not depend on the number of reps or leads.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -55,7 +56,19 @@ from typing import TypeVar
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import (
-    Case, Count, F, FloatField, IntegerField, Min, OuterRef, Q, QuerySet, Subquery, Sum, Value, When,
+    Case,
+    Count,
+    F,
+    FloatField,
+    IntegerField,
+    Min,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
     Window,
 )
 from django.db.models.functions import Cast, Coalesce, TruncDate
@@ -76,7 +89,7 @@ SPEED_BUCKETS = [
     ("> 1 day", None),
 ]
 TOTAL_KEY = -1
-_FAR_FUTURE = dt.datetime(9999, 1, 1, tzinfo=dt.timezone.utc)
+_FAR_FUTURE = dt.datetime(9999, 1, 1, tzinfo=dt.UTC)
 
 
 @contextmanager
@@ -133,6 +146,7 @@ def _on_own_connection(work: Callable[[], SideResult]) -> tuple[SideResult, list
 
 # ----------------------------------------------------------------------------- per-rep table
 
+
 def _seconds_between_sql(end: str, start: str) -> str:
     """SQL for the seconds from `start` to `end` (two datetime columns) as a number, on Postgres and SQLite."""
     if connection.vendor == "postgresql":
@@ -169,7 +183,8 @@ def assignment_facts_ctes(assignments: QuerySet[Assignment]) -> tuple[str, tuple
     sql = (
         f"a AS ({period_sql}), "
         "contact AS (SELECT a.id, MIN(e.at) AS first_at FROM a"
-        f" JOIN {event_t} e ON e.lead_id = a.lead_id AND e.rep_id = a.rep_id AND e.at >= a.created_at AND e.at <= a.window_end"
+        f" JOIN {event_t} e ON e.lead_id = a.lead_id AND e.rep_id = a.rep_id"
+        f" AND e.at >= a.created_at AND e.at <= a.window_end"
         " WHERE e.type = %s AND e.at >= (SELECT MIN(created_at) FROM a) GROUP BY a.id), "
         f"converted AS (SELECT id, owner_id FROM {lead_t} WHERE status = %s AND id >= (SELECT MIN(lead_id) FROM a)), "
         "facts AS (SELECT a.rep_id AS r, a.lead_id AS l, cv.id IS NOT NULL AS conv,"
@@ -200,7 +215,13 @@ def _window_median_sql() -> str:
 
 
 _AGG_COLUMNS = [
-    "assigned", "converted", "contacted", "assignments", "misrouted", "reassigned", "within_5_min",
+    "assigned",
+    "converted",
+    "contacted",
+    "assignments",
+    "misrouted",
+    "reassigned",
+    "within_5_min",
     *[f"bucket_{i}" for i in range(len(SPEED_BUCKETS))],
 ]
 
@@ -236,7 +257,10 @@ def assignment_metrics(assignments: QuerySet[Assignment]) -> dict[int, dict]:
     if connection.vendor == "postgresql":
         # Per rep and in total in one sorted pass (ROLLUP), the median with them.
         aggregates = _aggregates_sql("PERCENTILE_CONT(0.5) WITHIN GROUP (ORDER BY speed)")
-        agg = f"SELECT CASE WHEN GROUPING(r) = 1 THEN {TOTAL_KEY} ELSE r END AS k, {aggregates} FROM facts GROUP BY ROLLUP(r)"
+        agg = (
+            f"SELECT CASE WHEN GROUPING(r) = 1 THEN {TOTAL_KEY} ELSE r END AS k, {aggregates} "
+            "FROM facts GROUP BY ROLLUP(r)"
+        )
         med_cte, med_join, median_col = "", "", "agg.m"
     else:
         aggregates = _aggregates_sql("NULL")
@@ -256,7 +280,7 @@ def assignment_metrics(assignments: QuerySet[Assignment]) -> dict[int, dict]:
     out = {}
     names = ["key", *_AGG_COLUMNS, "median_speed", "conversion_rate", "assignment_accuracy", "within_5_min_share"]
     for row in rows:
-        item = dict(zip(names, row))
+        item = dict(zip(names, row, strict=False))
         for name in _AGG_COLUMNS:
             item[name] = int(item[name] or 0)
         for name in ("median_speed", "conversion_rate", "assignment_accuracy", "within_5_min_share"):
@@ -267,8 +291,11 @@ def assignment_metrics(assignments: QuerySet[Assignment]) -> dict[int, dict]:
 
 def _empty_metrics() -> dict:
     return {
-        **{name: 0 for name in _AGG_COLUMNS},
-        "median_speed": None, "conversion_rate": None, "assignment_accuracy": None, "within_5_min_share": None,
+        **dict.fromkeys(_AGG_COLUMNS, 0),
+        "median_speed": None,
+        "conversion_rate": None,
+        "assignment_accuracy": None,
+        "within_5_min_share": None,
     }
 
 
@@ -280,7 +307,10 @@ def reps_with_load(reps: QuerySet[Rep]) -> QuerySet[Rep]:
     """
     open_now = (
         Lead.objects.filter(owner=OuterRef("pk"), status=LeadStatus.ASSIGNED)
-        .order_by().values("owner").annotate(n=Count("*")).values("n")
+        .order_by()
+        .values("owner")
+        .annotate(n=Count("*"))
+        .values("n")
     )
     return (
         reps.select_related("team")
@@ -338,23 +368,50 @@ def rep_report(*, assignments: QuerySet[Assignment], reps: QuerySet[Rep]) -> Rep
     reps = reps_with_load(reps.filter(Q(active=True) | Q(pk__in=assignments.values("rep_id"))))
     rows, total_open, total_capacity = [], 0, 0
     for rep in reps.order_by("name", "pk"):
-        rows.append(_row(
-            {"rep_id": rep.pk, "name": rep.name, "email": rep.email, "team": rep.team.name if rep.team else "",
-             "open": rep.open_now, "capacity": rep.capacity, "load": rep.load},
-            dict(metrics.get(rep.pk) or _empty_metrics()),
-        ))
+        rows.append(
+            _row(
+                {
+                    "rep_id": rep.pk,
+                    "name": rep.name,
+                    "email": rep.email,
+                    "team": rep.team.name if rep.team else "",
+                    "open": rep.open_now,
+                    "capacity": rep.capacity,
+                    "load": rep.load,
+                },
+                dict(metrics.get(rep.pk) or _empty_metrics()),
+            )
+        )
         total_open, total_capacity = int(rep.total_open), int(rep.total_capacity)
     total = _row(
-        {"rep_id": None, "name": "All reps", "email": "", "team": "", "open": total_open, "capacity": total_capacity,
-         "load": total_open / total_capacity if total_capacity else None},
+        {
+            "rep_id": None,
+            "name": "All reps",
+            "email": "",
+            "team": "",
+            "open": total_open,
+            "capacity": total_capacity,
+            "load": total_open / total_capacity if total_capacity else None,
+        },
         dict(metrics.get(TOTAL_KEY) or _empty_metrics()),
     )
     return RepReport(rows=rows, total=total)
 
 
 SORTABLE = {
-    "name", "team", "assigned", "open", "contacted", "converted", "conversion_rate", "median_speed",
-    "within_5_min_share", "assignment_accuracy", "misrouted", "reassigned", "load",
+    "name",
+    "team",
+    "assigned",
+    "open",
+    "contacted",
+    "converted",
+    "conversion_rate",
+    "median_speed",
+    "within_5_min_share",
+    "assignment_accuracy",
+    "misrouted",
+    "reassigned",
+    "load",
 }
 
 
@@ -374,6 +431,7 @@ def sort_rows(rows: list[RepRow], sort: str) -> list[RepRow]:
 
 # ----------------------------------------------------------------------------- charts
 
+
 def leads_per_day_by_team(assignments: QuerySet[Assignment]) -> list[dict]:
     """Distinct leads assigned per day (server zone) and team: [{day, team, leads}]."""
     return list(
@@ -389,11 +447,14 @@ def sources_seen(*, since: dt.datetime, until: dt.datetime) -> list[str]:
     """Lead sources seen in the period, for the source filter's suggestions."""
     return list(
         Lead.objects.filter(created_at__gte=since, created_at__lt=until)
-        .order_by("source").values_list("source", flat=True).distinct()
+        .order_by("source")
+        .values_list("source", flat=True)
+        .distinct()
     )
 
 
 # ----------------------------------------------------------------------------- routing health
+
 
 @dataclass
 class Coverage:
@@ -434,7 +495,8 @@ def rule_coverage(leads: QuerySet[Lead], *, since: dt.datetime) -> Coverage:
     """
     candidates = (
         Assignment.objects.filter(created_at__gte=since, lead__in=leads.order_by().values("pk"))
-        .order_by().values("lead_id", "created_at", "id", *_DECISION_COLUMNS.split(", "))
+        .order_by()
+        .values("lead_id", "created_at", "id", *_DECISION_COLUMNS.split(", "))
     )
     candidates_sql, params = candidates.query.sql_with_params()
     cols = _DECISION_COLUMNS
@@ -483,7 +545,9 @@ def waiting_now(leads: QuerySet[Lead]) -> dict:
 def pool_fairness(*, assignments: QuerySet[Assignment], reps: QuerySet[Rep]) -> list[dict]:
     """Per rule that assigned leads in the period: weight-adjusted most/least per pool member and the spread."""
     got = (
-        assignments.filter(outcome=Assignment.Outcome.ASSIGNED, decided_by=Assignment.DecidedBy.ENGINE, rule__isnull=False)
+        assignments.filter(
+            outcome=Assignment.Outcome.ASSIGNED, decided_by=Assignment.DecidedBy.ENGINE, rule__isnull=False
+        )
         .order_by()
         .values("rule_id", "rep_id")
         .annotate(ru=F("rule_id"), re=F("rep_id"), n=Count("id"))
@@ -491,8 +555,11 @@ def pool_fairness(*, assignments: QuerySet[Assignment], reps: QuerySet[Rep]) -> 
     )
     listed = RulePoolRep.objects.order_by().annotate(ru=F("rule_id"), re=F("rep_id")).values("ru", "re")
     team = (
-        Rule.objects.filter(pool_team__isnull=False).order_by()
-        .annotate(ru=F("pk"), re=F("pool_team__reps__pk")).filter(re__isnull=False).values("ru", "re")
+        Rule.objects.filter(pool_team__isnull=False)
+        .order_by()
+        .annotate(ru=F("pk"), re=F("pool_team__reps__pk"))
+        .filter(re__isnull=False)
+        .values("ru", "re")
     )
     in_scope = reps.order_by().values("pk")
     parts = [q.query.sql_with_params() for q in (got, listed, team, in_scope)]
@@ -515,6 +582,11 @@ def pool_fairness(*, assignments: QuerySet[Assignment], reps: QuerySet[Rep]) -> 
         cursor.execute(sql, (*got_p, *listed_p, *team_p, *scope_p))
         names = ["rule_id", "rule", "strategy", "reps", "leads", "most", "least", "spread"]
         return [
-            {**dict(zip(names, row)), "most": float(row[5]), "least": float(row[6]), "spread": float(row[7])}
+            {
+                **dict(zip(names, row, strict=False)),
+                "most": float(row[5]),
+                "least": float(row[6]),
+                "spread": float(row[7]),
+            }
             for row in cursor.fetchall()
         ]

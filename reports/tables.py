@@ -5,6 +5,7 @@ Every cell goes through `html.escape` (what Django's `escape` calls, without its
 wrapper, which doubled the cost of ~15,000 cells on the 500-rep page); `format_html` per cell
 cost ~0.1 s there. No value here is already-safe HTML.
 """
+
 from __future__ import annotations
 
 from html import escape
@@ -35,16 +36,22 @@ def _figure_cells(row: RepRow) -> str:
         ("reassigned", row.reassigned),
     ]
     html = "".join(f'<td class="num" data-col="{col}">{_e(value)}</td>' for col, value in cells)
-    return html + f'<td class="num" data-col="load">{_e(pct(row.load, 0))} <span class="muted">of {_e(row.capacity)}</span></td>'
+    return (
+        html
+        + f'<td class="num" data-col="load">{_e(pct(row.load, 0))} '
+        + f'<span class="muted">of {_e(row.capacity)}</span></td>'
+    )
 
 
 def rep_rows(rows: list[RepRow]) -> SafeString:
     """<tr> per rep: name (linking to the rep's leads in the admin), team and the figures."""
-    return mark_safe("".join(
-        f'<tr data-rep-id="{_e(row.rep_id)}"><th scope="row"><a href="{_e(LEADS_ADMIN_URL.format(row.rep_id))}"'
-        f' title="{_e(row.email)}">{_e(row.name)}</a></th><td>{_e(row.team or "—")}</td>{_figure_cells(row)}</tr>'
-        for row in rows
-    ))
+    return mark_safe(
+        "".join(
+            f'<tr data-rep-id="{_e(row.rep_id)}"><th scope="row"><a href="{_e(LEADS_ADMIN_URL.format(row.rep_id))}"'
+            f' title="{_e(row.email)}">{_e(row.name)}</a></th><td>{_e(row.team or "—")}</td>{_figure_cells(row)}</tr>'
+            for row in rows
+        )
+    )
 
 
 def total_row(total: RepRow) -> SafeString:

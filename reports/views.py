@@ -1,4 +1,5 @@
 """Manager report pages: the per-rep table with charts and routing health, its CSV, and plotly's JS."""
+
 from __future__ import annotations
 
 import io
@@ -81,12 +82,18 @@ class RepReportView(ReportAccessMixin, TemplateView):
                 "reps": tables.rep_rows(report.rows),
                 "total": tables.total_row(report.total),
                 "conversion": tables.simple_rows(
-                    [[r.name, r.assigned, r.converted, pct(r.conversion_rate)] for r in report.rows if r.assigned]),
+                    [[r.name, r.assigned, r.converted, pct(r.conversion_rate)] for r in report.rows if r.assigned]
+                ),
                 "accuracy": tables.simple_rows(
-                    [[r.name, r.assignments, r.misrouted, r.reassigned, pct(r.assignment_accuracy)]
-                     for r in report.rows if r.assignments]),
+                    [
+                        [r.name, r.assignments, r.misrouted, r.reassigned, pct(r.assignment_accuracy)]
+                        for r in report.rows
+                        if r.assignments
+                    ]
+                ),
                 "per_day": tables.simple_rows(
-                    [[p["day"].isoformat(), p["team"], p["leads"]] for p in per_day_table], numeric_from=2),
+                    [[p["day"].isoformat(), p["team"], p["leads"]] for p in per_day_table], numeric_from=2
+                ),
                 "speed": tables.simple_rows([[b["bucket"], b["assignments"]] for b in speed_table]),
             },
             coverage=health["coverage"],
@@ -105,11 +112,15 @@ def _columns(filters: ReportFilter, sort: str) -> list[dict]:
         current = sort.lstrip("-") == key
         descending = sort.startswith("-")
         next_sort = ("" if descending else "-") + key if current else key
-        out.append({
-            "key": key, "label": label, "numeric": numeric,
-            "url": "?" + filters.query_string(sort=next_sort),
-            "aria_sort": ("descending" if descending else "ascending") if current else "none",
-        })
+        out.append(
+            {
+                "key": key,
+                "label": label,
+                "numeric": numeric,
+                "url": "?" + filters.query_string(sort=next_sort),
+                "aria_sort": ("descending" if descending else "ascending") if current else "none",
+            }
+        )
     return out
 
 

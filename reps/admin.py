@@ -1,4 +1,5 @@
 """Ops admin for teams, skill tags and reps (capacity, skills, time off, current load)."""
+
 from django import forms
 from django.contrib import admin
 from django.db.models import Count, Exists, OuterRef, Q
@@ -66,7 +67,19 @@ class TimeOffInline(admin.TabularInline):
 class RepForm(forms.ModelForm):
     class Meta:
         model = Rep
-        fields = "__all__"
+        fields = [
+            "name",
+            "email",
+            "user",
+            "team",
+            "territories",
+            "active",
+            "timezone",
+            "capacity",
+            "daily_cap",
+            "weight",
+            "working_hours",
+        ]
 
     def clean_weight(self):
         weight = self.cleaned_data["weight"]
@@ -78,7 +91,19 @@ class RepForm(forms.ModelForm):
 @admin.register(Rep)
 class RepAdmin(ChangeHistoryMixin, admin.ModelAdmin):
     form = RepForm
-    list_display = ["name", "email", "team", "active", "away_now", "open_leads", "capacity", "load", "daily_cap", "weight", "timezone"]
+    list_display = [
+        "name",
+        "email",
+        "team",
+        "active",
+        "away_now",
+        "open_leads",
+        "capacity",
+        "load",
+        "daily_cap",
+        "weight",
+        "timezone",
+    ]
     list_filter = ["active", "team", "territories", "skills"]
     list_select_related = ["team"]
     search_fields = ["name", "email", "team__name"]
@@ -103,9 +128,13 @@ class RepAdmin(ChangeHistoryMixin, admin.ModelAdmin):
     def get_queryset(self, request):
         # Open = the rep owns it and it is still `assigned` (PRODUCT.md, "Precise readings").
         now = timezone.now()
-        return super().get_queryset(request).annotate(
-            open_leads=Count("leads", filter=Q(leads__status="assigned")),
-            away_now=Exists(TimeOff.objects.filter(rep=OuterRef("pk"), start__lte=now, end__gt=now)),
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                open_leads=Count("leads", filter=Q(leads__status="assigned")),
+                away_now=Exists(TimeOff.objects.filter(rep=OuterRef("pk"), start__lte=now, end__gt=now)),
+            )
         )
 
     @admin.display(description="on time off", boolean=True, ordering="away_now")

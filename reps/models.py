@@ -1,4 +1,5 @@
 """Reps, teams, skill tags, capacity and time off."""
+
 import zoneinfo
 
 from django.conf import settings
@@ -13,8 +14,10 @@ WEEKDAYS = {1: "Mon", 2: "Tue", 3: "Wed", 4: "Thu", 5: "Fri", 6: "Sat", 7: "Sun"
 def validate_timezone(value: str) -> None:
     try:
         zoneinfo.ZoneInfo(value)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        raise ValidationError(f"“{value}” is not a time zone name; use one like Europe/Berlin or America/New_York.")
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValidationError(
+            f"“{value}” is not a time zone name; use one like Europe/Berlin or America/New_York."
+        ) from exc
 
 
 def validate_working_hours(value) -> None:
@@ -22,15 +25,17 @@ def validate_working_hours(value) -> None:
     if not value:
         return
     if not isinstance(value, dict) or set(value) - {"start", "end", "days"}:
-        raise ValidationError('Working hours must look like {"start": "08:00", "end": "18:00", "days": [1, 2, 3, 4, 5]}.')
+        raise ValidationError(
+            'Working hours must look like {"start": "08:00", "end": "18:00", "days": [1, 2, 3, 4, 5]}.'
+        )
     for key in ("start", "end"):
         text = value.get(key)
         try:
             hours, minutes = str(text).split(":")
             if not (0 <= int(hours) <= 24 and 0 <= int(minutes) < 60):
                 raise ValueError
-        except ValueError:
-            raise ValidationError(f"Working hours {key} “{text}” is not a time like 08:00.")
+        except ValueError as exc:
+            raise ValidationError(f"Working hours {key} “{text}” is not a time like 08:00.") from exc
     if value["start"] >= value["end"]:
         raise ValidationError("Working hours must end after they start.")
     days = value.get("days", [1, 2, 3, 4, 5])
@@ -78,12 +83,19 @@ class Rep(models.Model):
     active = models.BooleanField(default=True, help_text="Inactive reps receive no leads and leave every pool.")
     timezone = models.CharField(max_length=64, default="UTC", validators=[validate_timezone])
     capacity = models.PositiveIntegerField(default=100, help_text="Most open leads this rep may hold at once.")
-    daily_cap = models.PositiveIntegerField(default=50, help_text="Most leads the engine may assign per day (rep's time zone).")
+    daily_cap = models.PositiveIntegerField(
+        default=50, help_text="Most leads the engine may assign per day (rep's time zone)."
+    )
     weight = models.DecimalField(
-        max_digits=5, decimal_places=2, default=1, help_text="Share in weighted rotation; a ramping rep at 0.5 gets half."
+        max_digits=5,
+        decimal_places=2,
+        default=1,
+        help_text="Share in weighted rotation; a ramping rep at 0.5 gets half.",
     )
     working_hours = models.JSONField(
-        default=dict, blank=True, validators=[validate_working_hours],
+        default=dict,
+        blank=True,
+        validators=[validate_working_hours],
         help_text='Empty for no restriction, or {"start": "08:00", "end": "18:00", "days": [1, 2, 3, 4, 5]}.',
     )
     last_assigned_at = models.DateTimeField(null=True, blank=True, editable=False)
@@ -117,7 +129,9 @@ class RepSkill(models.Model):
         ordering = ["rep", "skill"]
         constraints = [
             models.UniqueConstraint(fields=["rep", "skill"], name="rep_skill_once_per_rep"),
-            models.CheckConstraint(condition=Q(proficiency__gte=1, proficiency__lte=5), name="rep_skill_proficiency_1_to_5"),
+            models.CheckConstraint(
+                condition=Q(proficiency__gte=1, proficiency__lte=5), name="rep_skill_proficiency_1_to_5"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -3,6 +3,7 @@
 Every saved change to a rule, its conditions or its pool bumps the rule-set version
 (routing.services.rule_set), so each later assignment records which set-up decided it.
 """
+
 from django import forms
 from django.contrib import admin, messages
 from django.db.models import Count, QuerySet
@@ -10,7 +11,14 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
 from routing.models import (
-    Assignment, RepDailyCount, RotationCursor, Rule, RuleCondition, RulePoolRep, RuleSet, Territory,
+    Assignment,
+    RepDailyCount,
+    RotationCursor,
+    Rule,
+    RuleCondition,
+    RulePoolRep,
+    RuleSet,
+    Territory,
 )
 from routing.rule_health import rule_health_findings
 from routing.services.rule_set import rule_set_bump_version
@@ -56,7 +64,9 @@ def _rule_entry(entry) -> str:
         parts.append(f"territory {entry['territory']}")
     for key in ("territories", "widened_from"):
         for level in entry.get(key) or []:
-            parts.append(f"{_words(key)} {level.get('territory') or 'none'}: {_skipped(level.get('skipped')) or 'no reps'}")
+            parts.append(
+                f"{_words(key)} {level.get('territory') or 'none'}: {_skipped(level.get('skipped')) or 'no reps'}"
+            )
     if entry.get("skipped"):
         parts.append(_skipped(entry["skipped"]))
     parts += [f"{_words(k)}: {_plain(v)}" for k, v in entry.items() if k not in TRACE_SHOWN and not k.endswith("_id")]
@@ -71,18 +81,29 @@ def reason_trace_html(reason) -> str:
         return format_html("{}", _plain(reason))
     rows, shown = [], set()
     if reason.get("manual"):
-        rows.append(format_html("<li>Reassigned by hand by {} from {} to {}</li>", reason.get("by") or "—",
-                                reason.get("from") or "nobody", reason.get("rep") or "—"))
+        rows.append(
+            format_html(
+                "<li>Reassigned by hand by {} from {} to {}</li>",
+                reason.get("by") or "—",
+                reason.get("from") or "nobody",
+                reason.get("rep") or "—",
+            )
+        )
         shown = {"manual", "by", "from", "rep", "from_status"}
     elif reason.get("claimed"):
-        rows.append(format_html("<li>Claimed by {} from the pool of rule “{}”</li>", reason.get("rep") or "—",
-                                reason.get("rule") or "—"))
+        rows.append(
+            format_html(
+                "<li>Claimed by {} from the pool of rule “{}”</li>", reason.get("rep") or "—", reason.get("rule") or "—"
+            )
+        )
         shown = {"claimed", "by", "rep", "rule"}
     for key, value in reason.items():
         if key in shown or key.endswith("_id"):
             continue
         if key == "rules":
-            items = format_html_join("", "<li>{}</li>", ((_rule_entry(e),) for e in value)) or mark_safe("<li>none</li>")
+            items = format_html_join("", "<li>{}</li>", ((_rule_entry(e),) for e in value)) or mark_safe(
+                "<li>none</li>"
+            )
             rows.append(format_html("<li>Rules tried, in order:<ol>{}</ol></li>", items))
         else:
             rows.append(format_html("<li>{}: {}</li>", _words(key).capitalize(), _plain(value)))
@@ -168,7 +189,15 @@ class RuleVersionBumpMixin:
 
 @admin.register(Territory)
 class TerritoryAdmin(ChangeHistoryMixin, RuleVersionBumpMixin, admin.ModelAdmin):
-    list_display = ["name", "parent", "inside_it", "countries_shown", "regions_shown", "postal_prefixes_shown", "rep_count"]
+    list_display = [
+        "name",
+        "parent",
+        "inside_it",
+        "countries_shown",
+        "regions_shown",
+        "postal_prefixes_shown",
+        "rep_count",
+    ]
     list_select_related = ["parent"]
     list_filter = [("parent", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["name"]
@@ -227,7 +256,16 @@ class RulePoolRepInline(SharedChoicesInlineMixin, admin.TabularInline):
 
 @admin.register(Rule)
 class RuleAdmin(ChangeHistoryMixin, RuleVersionBumpMixin, admin.ModelAdmin):
-    list_display = ["priority", "name", "active", "strategy", "when_none_eligible", "pool", "condition_count", "sla_minutes"]
+    list_display = [
+        "priority",
+        "name",
+        "active",
+        "strategy",
+        "when_none_eligible",
+        "pool",
+        "condition_count",
+        "sla_minutes",
+    ]
     list_display_links = ["name"]
     list_editable = ["priority", "active"]
     list_filter = ["active", "strategy", "when_none_eligible", "requires_working_hours"]
@@ -239,10 +277,29 @@ class RuleAdmin(ChangeHistoryMixin, RuleVersionBumpMixin, admin.ModelAdmin):
     inlines = [RuleConditionInline, RulePoolRepInline]
     fieldsets = [
         (None, {"fields": ["name", "priority", "active"]}),
-        ("Pool", {"fields": ["pool_team", "pool_territory", "pool_matched_territory"],
-                  "description": "The pool is the union of the listed reps (below), the team's members and the territory's reps."}),
-        ("Decision", {"fields": ["strategy", "when_none_eligible", "required_skills", "preferred_skills",
-                                 "requires_working_hours", "sla_minutes", "claim_limit"]}),
+        (
+            "Pool",
+            {
+                "fields": ["pool_team", "pool_territory", "pool_matched_territory"],
+                "description": (
+                    "The pool is the union of the listed reps (below), the team's members and the territory's reps."
+                ),
+            },
+        ),
+        (
+            "Decision",
+            {
+                "fields": [
+                    "strategy",
+                    "when_none_eligible",
+                    "required_skills",
+                    "preferred_skills",
+                    "requires_working_hours",
+                    "sla_minutes",
+                    "claim_limit",
+                ]
+            },
+        ),
     ]
 
     def changelist_view(self, request, extra_context=None):
@@ -252,12 +309,18 @@ class RuleAdmin(ChangeHistoryMixin, RuleVersionBumpMixin, admin.ModelAdmin):
             for finding in findings[:HEALTH_SHOWN]:
                 messages.warning(request, str(finding))
             if len(findings) > HEALTH_SHOWN:
-                messages.warning(request, f"… and {len(findings) - HEALTH_SHOWN} more: run `manage.py check_rules` for all.")
+                messages.warning(
+                    request, f"… and {len(findings) - HEALTH_SHOWN} more: run `manage.py check_rules` for all."
+                )
         return super().changelist_view(request, extra_context)
 
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(
-            condition_count=Count("conditions", distinct=True), listed_reps=Count("pool_entries", distinct=True)
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                condition_count=Count("conditions", distinct=True), listed_reps=Count("pool_entries", distinct=True)
+            )
         )
 
     @admin.display(description="conditions", ordering="condition_count")
@@ -303,8 +366,21 @@ class AssignmentAdmin(ReadOnlyAdmin):
     search_fields = ["lead__email", "lead__company", "rep__email", "rep__name", "rule_name"]
     date_hierarchy = "created_at"
     show_full_result_count = False
-    fields = ["lead", "outcome", "rep", "rule", "rule_name", "strategy", "decided_by", "decided_by_user",
-              "rule_set_version", "created_at", "ended_at", "end_reason", "reason_trace"]
+    fields = [
+        "lead",
+        "outcome",
+        "rep",
+        "rule",
+        "rule_name",
+        "strategy",
+        "decided_by",
+        "decided_by_user",
+        "rule_set_version",
+        "created_at",
+        "ended_at",
+        "end_reason",
+        "reason_trace",
+    ]
     readonly_fields = fields
 
     @admin.display(description="decided by")

@@ -3,6 +3,7 @@
 Thin: each one reads the selection, calls a routing service and reports with message_user.
 The two that need a rep first (reassign, claim for a rep) show a small form page.
 """
+
 from __future__ import annotations
 
 from django import forms
@@ -12,8 +13,14 @@ from django.template.response import TemplateResponse
 
 from reps.models import Rep
 from routing.services import (
-    RoutingError, lead_claim, leads_enqueue_routing, leads_reassign, leads_release, leads_route,
-    rep_deactivate, rep_redistribute_open_leads,
+    RoutingError,
+    lead_claim,
+    leads_enqueue_routing,
+    leads_reassign,
+    leads_release,
+    leads_route,
+    rep_deactivate,
+    rep_redistribute_open_leads,
 )
 
 # Above this many leads "route now" hands them to the workers instead of routing in the request.
@@ -21,8 +28,7 @@ ROUTE_NOW_IN_REQUEST = 2000
 
 
 class RepChoiceForm(forms.Form):
-    rep = forms.ModelChoiceField(queryset=Rep.objects.filter(active=True).order_by("name"),
-                                 label="Rep")
+    rep = forms.ModelChoiceField(queryset=Rep.objects.filter(active=True).order_by("name"), label="Rep")
 
 
 def _choose_rep(modeladmin, request, queryset, *, action: str, title: str, button: str):
@@ -32,8 +38,13 @@ def _choose_rep(modeladmin, request, queryset, *, action: str, title: str, butto
         return form.cleaned_data["rep"], None
     context = {
         **modeladmin.admin_site.each_context(request),
-        "title": title, "button": button, "form": form, "queryset": queryset, "action": action,
-        "opts": modeladmin.model._meta, "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+        "title": title,
+        "button": button,
+        "form": form,
+        "queryset": queryset,
+        "action": action,
+        "opts": modeladmin.model._meta,
+        "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
     }
     return None, TemplateResponse(request, "routing/admin/choose_rep.html", context)
 
@@ -54,13 +65,13 @@ def route_now(modeladmin, request, queryset):
 
 @admin.action(description="Reassign selected leads to a rep…", permissions=["change"])
 def reassign_to_rep(modeladmin, request, queryset):
-    rep, page = _choose_rep(modeladmin, request, queryset, action="reassign_to_rep",
-                            title="Reassign leads", button="Reassign")
+    rep, page = _choose_rep(
+        modeladmin, request, queryset, action="reassign_to_rep", title="Reassign leads", button="Reassign"
+    )
     if page is not None:
         return page
     try:
-        moved = leads_reassign(lead_ids=queryset.values_list("id", flat=True), rep_id=rep.id,
-                               user=request.user)
+        moved = leads_reassign(lead_ids=queryset.values_list("id", flat=True), rep_id=rep.id, user=request.user)
     except RoutingError as exc:
         modeladmin.message_user(request, str(exc.errors.get("rep", exc)[0]), messages.ERROR)
         return
@@ -69,8 +80,9 @@ def reassign_to_rep(modeladmin, request, queryset):
 
 @admin.action(description="Claim selected pooled leads for a rep…", permissions=["change"])
 def claim_for_rep(modeladmin, request, queryset):
-    rep, page = _choose_rep(modeladmin, request, queryset, action="claim_for_rep",
-                            title="Claim pooled leads for a rep", button="Claim")
+    rep, page = _choose_rep(
+        modeladmin, request, queryset, action="claim_for_rep", title="Claim pooled leads for a rep", button="Claim"
+    )
     if page is not None:
         return page
     claimed, refused = 0, []
@@ -80,8 +92,9 @@ def claim_for_rep(modeladmin, request, queryset):
             claimed += 1
         except RoutingError as exc:
             refused.append(f"lead {lead_id}: {' '.join(m for ms in exc.errors.values() for m in ms)}")
-    modeladmin.message_user(request, f"{claimed} leads claimed for {rep.name}.",
-                            messages.SUCCESS if claimed else messages.WARNING)
+    modeladmin.message_user(
+        request, f"{claimed} leads claimed for {rep.name}.", messages.SUCCESS if claimed else messages.WARNING
+    )
     for line in refused[:10]:
         modeladmin.message_user(request, line, messages.WARNING)
 
@@ -96,8 +109,7 @@ def release_to_routing(modeladmin, request, queryset):
 
 @admin.action(description="Send their open leads to other reps", permissions=["change"])
 def redistribute_open_leads(modeladmin, request, queryset):
-    total = sum(len(rep_redistribute_open_leads(rep_id=rep_id))
-                for rep_id in queryset.values_list("id", flat=True))
+    total = sum(len(rep_redistribute_open_leads(rep_id=rep_id)) for rep_id in queryset.values_list("id", flat=True))
     modeladmin.message_user(request, f"{total} open leads sent back to routing.")
 
 

@@ -3,6 +3,7 @@
 route_pending every minute is the safety net for leads whose job was lost; running it more
 often than it takes is harmless (two sweeps never overlap).
 """
+
 from rq import cron
 
 from routing.jobs import route_pending_job

@@ -1,11 +1,18 @@
 """RQ jobs: take ids, call one service, safe to run twice (the services check state first)."""
+
 from __future__ import annotations
 
 import time
 
 from django.conf import settings
 
-from routing.services import RouteResult, leads_enqueue_routing, leads_route, leads_route_pending, rep_redistribute_open_leads
+from routing.services import (
+    RouteResult,
+    leads_enqueue_routing,
+    leads_route,
+    leads_route_pending,
+    rep_redistribute_open_leads,
+)
 
 # A backlog job hands over to a fresh job after this long (well inside its job timeout).
 BACKLOG_JOB_SECONDS = 120

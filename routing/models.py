@@ -1,4 +1,5 @@
 """Territories, routing rules, the assignment audit trail and the state strategies need."""
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -14,7 +15,7 @@ class Territory(models.Model):
 
     name = models.CharField(max_length=120, unique=True)
     parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children")
-    countries = models.JSONField(default=list, blank=True, help_text="ISO 3166-1 alpha-2 codes, e.g. [\"DE\", \"AT\"].")
+    countries = models.JSONField(default=list, blank=True, help_text='ISO 3166-1 alpha-2 codes, e.g. ["DE", "AT"].')
     regions = models.JSONField(default=list, blank=True, help_text="State / province codes; empty = any.")
     postal_prefixes = models.JSONField(default=list, blank=True, help_text="Postal-code prefixes; empty = any.")
 
@@ -35,7 +36,7 @@ class Territory(models.Model):
         for field in ("countries", "regions", "postal_prefixes"):
             value = getattr(self, field)
             if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
-                raise ValidationError({field: "Give a list of codes, e.g. [\"DE\", \"AT\"]."})
+                raise ValidationError({field: 'Give a list of codes, e.g. ["DE", "AT"].'})
         self.countries = [c.strip().upper() for c in self.countries]
         bad = [c for c in self.countries if len(c) != 2 or not c.isalpha()]
         if bad:
@@ -48,7 +49,10 @@ class RuleSet(models.Model):
     version = models.PositiveIntegerField(default=1)
     existing_owner_first = models.BooleanField(
         default=True,
-        help_text="Send a lead to the owner of its account (email domain) or of an earlier lead with the same email, when eligible.",
+        help_text=(
+            "Send a lead to the owner of its account (email domain) or of an earlier lead with the same email, "
+            "when eligible."
+        ),
     )
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -94,12 +98,18 @@ class Rule(models.Model):
     pool_team = models.ForeignKey("reps.Team", null=True, blank=True, on_delete=models.PROTECT, related_name="rules")
     pool_reps = models.ManyToManyField("reps.Rep", through="RulePoolRep", blank=True, related_name="pool_rules")
     pool_territory = models.ForeignKey(
-        Territory, null=True, blank=True, on_delete=models.PROTECT, related_name="pool_rules",
+        Territory,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="pool_rules",
         help_text="Reps attached to this territory or any territory inside it.",
     )
     pool_matched_territory = models.BooleanField(
         default=False,
-        help_text="Reps of the most specific territory containing the lead, widening to its parents while none is eligible.",
+        help_text=(
+            "Reps of the most specific territory containing the lead, widening to its parents while none is eligible."
+        ),
     )
     required_skills = models.ManyToManyField("reps.SkillTag", blank=True, related_name="required_by_rules")
     preferred_skills = models.ManyToManyField("reps.SkillTag", blank=True, related_name="preferred_by_rules")
@@ -108,9 +118,13 @@ class Rule(models.Model):
         max_length=12, choices=WhenNoneEligible.choices, default=WhenNoneEligible.NEXT_RULE
     )
     requires_working_hours = models.BooleanField(default=False)
-    sla_minutes = models.PositiveIntegerField(null=True, blank=True, help_text="Minutes to first contact; empty = no SLA.")
+    sla_minutes = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Minutes to first contact; empty = no SLA."
+    )
     claim_limit = models.PositiveIntegerField(
-        null=True, blank=True, help_text="Pool strategy: most unworked claimed leads a rep may hold; empty = capacity only."
+        null=True,
+        blank=True,
+        help_text="Pool strategy: most unworked claimed leads a rep may hold; empty = capacity only.",
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -120,9 +134,7 @@ class Rule(models.Model):
     class Meta:
         ordering = ["priority", "id"]
         constraints = [
-            models.CheckConstraint(
-                condition=Q(strategy__in=[s.value for s in Strategy]), name="rule_strategy_known"
-            ),
+            models.CheckConstraint(condition=Q(strategy__in=[s.value for s in Strategy]), name="rule_strategy_known"),
             models.CheckConstraint(
                 condition=Q(when_none_eligible__in=[w.value for w in WhenNoneEligible]),
                 name="rule_when_none_eligible_known",
@@ -168,8 +180,23 @@ class Operator(models.TextChoices):
 
 
 LEAD_FACT_FIELDS = [
-    "email", "email_domain", "first_name", "last_name", "phone", "company", "industry", "company_size",
-    "annual_revenue", "country", "region", "city", "postal_code", "product_interest", "source", "score", "language",
+    "email",
+    "email_domain",
+    "first_name",
+    "last_name",
+    "phone",
+    "company",
+    "industry",
+    "company_size",
+    "annual_revenue",
+    "country",
+    "region",
+    "city",
+    "postal_code",
+    "product_interest",
+    "source",
+    "score",
+    "language",
 ]
 LIST_OPERATORS = {Operator.IN, Operator.NOT_IN, Operator.EMAIL_DOMAIN_IN}
 
@@ -177,11 +204,13 @@ LIST_OPERATORS = {Operator.IN, Operator.NOT_IN, Operator.EMAIL_DOMAIN_IN}
 def validate_condition(field: str, op: str, value) -> None:
     """Raise ValidationError in ops language when a condition cannot be evaluated."""
     if field not in LEAD_FACT_FIELDS and not (field.startswith("extra.") and len(field) > 6):
-        raise ValidationError({"field": f"“{field}” is not a lead fact; use one of {', '.join(LEAD_FACT_FIELDS)} or extra.<key>."})
+        raise ValidationError(
+            {"field": f"“{field}” is not a lead fact; use one of {', '.join(LEAD_FACT_FIELDS)} or extra.<key>."}
+        )
     if op not in Operator.values:
         raise ValidationError({"op": f"“{op}” is not an operator; use one of {', '.join(Operator.values)}."})
     if op in LIST_OPERATORS and not isinstance(value, list):
-        raise ValidationError({"value": f"“{op}” needs a list of values, e.g. [\"DE\", \"AT\"]."})
+        raise ValidationError({"value": f'“{op}” needs a list of values, e.g. ["DE", "AT"].'})
     if op == Operator.BETWEEN and not (isinstance(value, list) and len(value) == 2):
         raise ValidationError({"value": "“between” needs [low, high]."})
     if op in {Operator.GTE, Operator.LTE} and not isinstance(value, (int, float)):
@@ -232,7 +261,9 @@ class Assignment(models.Model):
     outcome = models.CharField(max_length=12, choices=Outcome.choices, default=Outcome.ASSIGNED)
     rep = models.ForeignKey("reps.Rep", null=True, blank=True, on_delete=models.PROTECT, related_name="assignments")
     rule = models.ForeignKey(Rule, null=True, blank=True, on_delete=models.SET_NULL, related_name="assignments")
-    rule_name = models.CharField(max_length=120, blank=True, help_text="Kept so the audit reads right after a rule is renamed or deleted.")
+    rule_name = models.CharField(
+        max_length=120, blank=True, help_text="Kept so the audit reads right after a rule is renamed or deleted."
+    )
     strategy = models.CharField(max_length=20, blank=True)
     decided_by = models.CharField(max_length=8, choices=DecidedBy.choices, default=DecidedBy.ENGINE)
     decided_by_user = models.ForeignKey(
@@ -248,7 +279,9 @@ class Assignment(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         constraints = [
-            models.CheckConstraint(condition=Q(outcome__in=["assigned", "pooled", "unroutable"]), name="assignment_outcome_known"),
+            models.CheckConstraint(
+                condition=Q(outcome__in=["assigned", "pooled", "unroutable"]), name="assignment_outcome_known"
+            ),
             models.CheckConstraint(
                 condition=~Q(outcome="assigned") | Q(rep__isnull=False), name="assignment_assigned_has_rep"
             ),
@@ -261,8 +294,10 @@ class Assignment(models.Model):
             # Reports: a period's assignments to reps read from the index alone (INCLUDE is Postgres only;
             # elsewhere Django creates the plain partial index).
             models.Index(
-                fields=["created_at"], include=["id", "lead", "rep", "ended_at", "rule", "decided_by"],
-                condition=Q(outcome="assigned"), name="assignment_assigned_period_idx",
+                fields=["created_at"],
+                include=["id", "lead", "rep", "ended_at", "rule", "decided_by"],
+                condition=Q(outcome="assigned"),
+                name="assignment_assigned_period_idx",
             ),
         ]
 
@@ -280,7 +315,9 @@ class RotationCursor(models.Model):
 
     pool_key = models.CharField(max_length=200, unique=True)
     last_rep_id = models.BigIntegerField(null=True, blank=True)
-    current_weights = models.JSONField(default=dict, blank=True, help_text="Smooth weighted round robin: rep id → current weight.")
+    current_weights = models.JSONField(
+        default=dict, blank=True, help_text="Smooth weighted round robin: rep id → current weight."
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     def __str__(self) -> str:
@@ -296,3 +333,6 @@ class RepDailyCount(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["rep", "day"], name="rep_daily_count_once_per_day")]
+
+    def __str__(self) -> str:
+        return f"{self.rep_id} on {self.day}: {self.assigned}"

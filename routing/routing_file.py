@@ -15,6 +15,7 @@ no "time_off" ends up with no time off; a rule with no "conditions" matches ever
 Dump lists everything (inactive rules included) sorted by natural key (rules by priority,
 then name), so dump → load changes nothing and dump → load → dump is byte-identical.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -26,19 +27,47 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
 
+from leadops.errors import RoutingError
 from reps.models import Rep, RepSkill, SkillTag, Team, TimeOff, validate_timezone, validate_working_hours
-from routing.models import Operator, Rule, RuleCondition, RulePoolRep, Strategy, Territory, WhenNoneEligible, validate_condition
-from routing.services.errors import RoutingError
+from routing.models import (
+    Operator,
+    Rule,
+    RuleCondition,
+    RulePoolRep,
+    Strategy,
+    Territory,
+    WhenNoneEligible,
+    validate_condition,
+)
 from routing.services.rule_set import rule_set_bump_version
 
 MATCHED = "matched"
 DEFAULT_DAYS = [1, 2, 3, 4, 5]
 DEFAULTS = {
-    "rep": {"capacity": 100, "daily_cap": 50, "weight": 1.0, "timezone": "UTC", "working_hours": None,
-            "active": True, "team": None, "territories": [], "skills": {}, "time_off": []},
-    "rule": {"priority": 100, "active": True, "conditions": [], "required_skills": [], "preferred_skills": [],
-             "strategy": Strategy.ROUND_ROBIN.value, "when_none_eligible": WhenNoneEligible.NEXT_RULE.value,
-             "requires_working_hours": False, "sla_minutes": None, "claim_limit": None},
+    "rep": {
+        "capacity": 100,
+        "daily_cap": 50,
+        "weight": 1.0,
+        "timezone": "UTC",
+        "working_hours": None,
+        "active": True,
+        "team": None,
+        "territories": [],
+        "skills": {},
+        "time_off": [],
+    },
+    "rule": {
+        "priority": 100,
+        "active": True,
+        "conditions": [],
+        "required_skills": [],
+        "preferred_skills": [],
+        "strategy": Strategy.ROUND_ROBIN.value,
+        "when_none_eligible": WhenNoneEligible.NEXT_RULE.value,
+        "requires_working_hours": False,
+        "sla_minutes": None,
+        "claim_limit": None,
+    },
     "territory": {"parent": None, "countries": [], "regions": [], "postal_prefixes": []},
 }
 SECTIONS = ("skills", "teams", "territories", "reps", "rules")
@@ -78,7 +107,7 @@ class LoadSummary:
 
 
 def _iso(moment: dt.datetime) -> str:
-    return moment.astimezone(dt.timezone.utc).isoformat().replace("+00:00", "Z")
+    return moment.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
 
 
 def _hours(value) -> dict | None:
@@ -101,32 +130,55 @@ def _territories_parents_first(territories: list[Territory]) -> list[Territory]:
 
 
 def _dump_territory(t: Territory, names: dict[int, str]) -> dict:
-    return {"name": t.name, "parent": names.get(t.parent_id), "countries": list(t.countries),
-            "regions": list(t.regions), "postal_prefixes": list(t.postal_prefixes)}
+    return {
+        "name": t.name,
+        "parent": names.get(t.parent_id),
+        "countries": list(t.countries),
+        "regions": list(t.regions),
+        "postal_prefixes": list(t.postal_prefixes),
+    }
 
 
 def _dump_rep(rep: Rep) -> dict:
     return {
-        "email": rep.email, "name": rep.name, "team": rep.team.name if rep.team_id else None,
+        "email": rep.email,
+        "name": rep.name,
+        "team": rep.team.name if rep.team_id else None,
         "territories": sorted(t.name for t in rep.territories.all()),
         "skills": {rs.skill.name: rs.proficiency for rs in sorted(rep.rep_skills.all(), key=lambda rs: rs.skill.name)},
-        "capacity": rep.capacity, "daily_cap": rep.daily_cap, "weight": float(rep.weight),
-        "timezone": rep.timezone, "working_hours": _hours(rep.working_hours), "active": rep.active,
-        "time_off": [{"start": _iso(t.start), "end": _iso(t.end)} for t in sorted(rep.time_off.all(), key=lambda t: (t.start, t.end))],
+        "capacity": rep.capacity,
+        "daily_cap": rep.daily_cap,
+        "weight": float(rep.weight),
+        "timezone": rep.timezone,
+        "working_hours": _hours(rep.working_hours),
+        "active": rep.active,
+        "time_off": [
+            {"start": _iso(t.start), "end": _iso(t.end)}
+            for t in sorted(rep.time_off.all(), key=lambda t: (t.start, t.end))
+        ],
     }
 
 
 def _dump_rule(rule: Rule) -> dict:
-    territory = MATCHED if rule.pool_matched_territory else (rule.pool_territory.name if rule.pool_territory_id else None)
+    territory = (
+        MATCHED if rule.pool_matched_territory else (rule.pool_territory.name if rule.pool_territory_id else None)
+    )
     return {
-        "name": rule.name, "priority": rule.priority, "active": rule.active,
+        "name": rule.name,
+        "priority": rule.priority,
+        "active": rule.active,
         "conditions": [{"field": c.field, "op": c.op, "value": c.value} for c in rule.conditions.all()],
-        "pool": {"team": rule.pool_team.name if rule.pool_team_id else None,
-                 "reps": [entry.rep.email for entry in rule.pool_entries.all()], "territory": territory},
+        "pool": {
+            "team": rule.pool_team.name if rule.pool_team_id else None,
+            "reps": [entry.rep.email for entry in rule.pool_entries.all()],
+            "territory": territory,
+        },
         "required_skills": sorted(s.name for s in rule.required_skills.all()),
         "preferred_skills": sorted(s.name for s in rule.preferred_skills.all()),
-        "strategy": rule.strategy, "when_none_eligible": rule.when_none_eligible,
-        "requires_working_hours": rule.requires_working_hours, "sla_minutes": rule.sla_minutes,
+        "strategy": rule.strategy,
+        "when_none_eligible": rule.when_none_eligible,
+        "requires_working_hours": rule.requires_working_hours,
+        "sla_minutes": rule.sla_minutes,
         "claim_limit": rule.claim_limit,
     }
 
@@ -135,7 +187,11 @@ def routing_config_dump() -> dict:
     """The whole routing set-up as a document in the routing-file format (a few queries, no per-row ones)."""
     territories = _territories_parents_first(list(Territory.objects.all()))
     names = {t.pk: t.name for t in territories}
-    reps = Rep.objects.select_related("team").prefetch_related("territories", "rep_skills__skill", "time_off").order_by("email")
+    reps = (
+        Rep.objects.select_related("team")
+        .prefetch_related("territories", "rep_skills__skill", "time_off")
+        .order_by("email")
+    )
     rules = (
         Rule.objects.select_related("pool_team", "pool_territory")
         .prefetch_related("conditions", "pool_entries__rep", "required_skills", "preferred_skills")
@@ -212,7 +268,9 @@ class _Checker:
 
     def known(self, where: str, name, known: set[str], what: str) -> None:
         if name not in known:
-            self.error(where, f'{_q(name)} is not a known {what}; list it under "{SECTION_OF[what]}" or create it first')
+            self.error(
+                where, f'{_q(name)} is not a known {what}; list it under "{SECTION_OF[what]}" or create it first'
+            )
 
 
 def _check(data) -> dict:
@@ -241,7 +299,7 @@ def _check(data) -> dict:
 
     skills = out["skills"].keys() | set(SkillTag.objects.values_list("name", flat=True))
     teams = out["teams"].keys() | set(Team.objects.values_list("name", flat=True))
-    stored_parents = {name: parent for name, parent in Territory.objects.values_list("name", "parent__name")}
+    stored_parents = dict(Territory.objects.values_list("name", "parent__name"))
 
     for i, raw in enumerate(check.section("territories")):
         where, entry = check.entry("territories", i, raw, "name", ["name", *DEFAULTS["territory"]])
@@ -260,7 +318,7 @@ def _check(data) -> dict:
         out["territories"][entry["name"]] = t
     territories = out["territories"].keys() | stored_parents.keys()
     parents = {**stored_parents, **{n: t["parent"] for n, t in out["territories"].items()}}
-    for i, (name, t) in enumerate(out["territories"].items()):
+    for name, t in out["territories"].items():
         if t["parent"] is not None:
             check.known(f'territories "{name}": parent', t["parent"], territories, "territory")
         seen, ancestor = {name}, t["parent"]
@@ -286,8 +344,9 @@ def _check(data) -> dict:
         if entry is not None:
             if entry["name"] in out["rules"]:
                 check.error(where, "is listed twice")
-            out["rules"][entry["name"]] = _check_rule(check, where, entry, skills=skills, teams=teams,
-                                                      territories=territories, reps=reps)
+            out["rules"][entry["name"]] = _check_rule(
+                check, where, entry, skills=skills, teams=teams, territories=territories, reps=reps
+            )
     if check.errors:
         raise RoutingFileError(check.errors)
     return out
@@ -358,7 +417,9 @@ def _check_time_off(check: _Checker, where: str, periods) -> list[dict]:
                     raise ValueError
                 moments[key] = moment
             except ValueError:
-                check.error(f"{at}.{key}", f"{_q(period[key])} is not a date-time with a zone, like 2026-12-24T00:00:00Z")
+                check.error(
+                    f"{at}.{key}", f"{_q(period[key])} is not a date-time with a zone, like 2026-12-24T00:00:00Z"
+                )
         if len(moments) == 2:
             if moments["end"] <= moments["start"]:
                 check.error(f"{at}.end", "time off must end after it starts")
@@ -377,10 +438,14 @@ def _check_rule(check: _Checker, where: str, entry: dict, *, skills, teams, terr
     rule["sla_minutes"] = check.whole(f"{where}: sla_minutes", rule["sla_minutes"], minimum=1, nullable=True)
     rule["claim_limit"] = check.whole(f"{where}: claim_limit", rule["claim_limit"], minimum=1, nullable=True)
     if rule["strategy"] not in Strategy.values:
-        check.error(f"{where}: strategy", f'{_q(rule["strategy"])} is not a strategy; use one of {", ".join(Strategy.values)}')
+        check.error(
+            f"{where}: strategy", f"{_q(rule['strategy'])} is not a strategy; use one of {', '.join(Strategy.values)}"
+        )
     if rule["when_none_eligible"] not in WhenNoneEligible.values:
-        check.error(f"{where}: when_none_eligible",
-                    f'{_q(rule["when_none_eligible"])} is not allowed; use {" or ".join(WhenNoneEligible.values)}')
+        check.error(
+            f"{where}: when_none_eligible",
+            f"{_q(rule['when_none_eligible'])} is not allowed; use {' or '.join(WhenNoneEligible.values)}",
+        )
     for key in ("required_skills", "preferred_skills"):
         rule[key] = sorted(check.text_list(f"{where}: {key}", rule[key]))
         for name in rule[key]:
@@ -402,7 +467,7 @@ def _check_conditions(check: _Checker, where: str, conditions, territories) -> l
             continue
         field_name, op, value = cond["field"], cond["op"], cond.get("value")
         if op not in Operator.values:  # the first thing to name; the value cannot be judged without it
-            check.error(f"{at}.op", f'{_q(op)} is not an operator; use one of {", ".join(Operator.values)}')
+            check.error(f"{at}.op", f"{_q(op)} is not an operator; use one of {', '.join(Operator.values)}")
             continue
         try:
             validate_condition(str(field_name), op, value)
@@ -418,7 +483,9 @@ def _check_conditions(check: _Checker, where: str, conditions, territories) -> l
 
 def _check_pool(check: _Checker, where: str, pool, *, teams, territories, reps) -> dict:
     if not isinstance(pool, dict) or set(pool) - {"team", "reps", "territory"}:
-        check.error(f"{where}: pool", 'must be {"team": name or null, "reps": [emails], "territory": name, "matched" or null}')
+        check.error(
+            f"{where}: pool", 'must be {"team": name or null, "reps": [emails], "territory": name, "matched" or null}'
+        )
         return {"team": None, "reps": [], "territory": None}
     out = {"team": pool.get("team"), "reps": [], "territory": pool.get("territory")}
     if out["team"] is not None:
@@ -496,29 +563,44 @@ def _upsert_reps(changed: dict[str, dict]) -> None:
     skills = dict(SkillTag.objects.values_list("name", "pk"))
     territories = dict(Territory.objects.values_list("name", "pk"))
     existing = {r.email: r for r in Rep.objects.filter(email__in=list(changed))}
-    Rep.objects.bulk_create([Rep(email=email, name=spec["name"]) for email, spec in changed.items() if email not in existing])
+    Rep.objects.bulk_create(
+        [Rep(email=email, name=spec["name"]) for email, spec in changed.items() if email not in existing]
+    )
     reps = {r.email: r for r in Rep.objects.filter(email__in=list(changed))}
     for email, spec in changed.items():
         rep = reps[email]
         rep.name, rep.team_id = spec["name"], teams.get(spec["team"])
         rep.capacity, rep.daily_cap, rep.weight = spec["capacity"], spec["daily_cap"], Decimal(str(spec["weight"]))
         rep.timezone, rep.working_hours, rep.active = spec["timezone"], spec["working_hours"] or {}, spec["active"]
-    Rep.objects.bulk_update(list(reps.values()), ["name", "team", "capacity", "daily_cap", "weight", "timezone", "working_hours", "active"])
+    Rep.objects.bulk_update(
+        list(reps.values()), ["name", "team", "capacity", "daily_cap", "weight", "timezone", "working_hours", "active"]
+    )
     rep_ids = [r.pk for r in reps.values()]
     # Skills, territories and time off of a changed rep are replaced by what the file lists.
     RepSkill.objects.filter(rep_id__in=rep_ids).delete()
     TimeOff.objects.filter(rep_id__in=rep_ids).delete()
     Rep.territories.through.objects.filter(rep_id__in=rep_ids).delete()
-    RepSkill.objects.bulk_create([
-        RepSkill(rep=reps[e], skill_id=skills[name], proficiency=level) for e, s in changed.items() for name, level in s["skills"].items()
-    ])
-    TimeOff.objects.bulk_create([
-        TimeOff(rep=reps[e], start=dt.datetime.fromisoformat(p["start"]), end=dt.datetime.fromisoformat(p["end"]))
-        for e, s in changed.items() for p in s["time_off"]
-    ])
-    Rep.territories.through.objects.bulk_create([
-        Rep.territories.through(rep_id=reps[e].pk, territory_id=territories[name]) for e, s in changed.items() for name in s["territories"]
-    ])
+    RepSkill.objects.bulk_create(
+        [
+            RepSkill(rep=reps[e], skill_id=skills[name], proficiency=level)
+            for e, s in changed.items()
+            for name, level in s["skills"].items()
+        ]
+    )
+    TimeOff.objects.bulk_create(
+        [
+            TimeOff(rep=reps[e], start=dt.datetime.fromisoformat(p["start"]), end=dt.datetime.fromisoformat(p["end"]))
+            for e, s in changed.items()
+            for p in s["time_off"]
+        ]
+    )
+    Rep.territories.through.objects.bulk_create(
+        [
+            Rep.territories.through(rep_id=reps[e].pk, territory_id=territories[name])
+            for e, s in changed.items()
+            for name in s["territories"]
+        ]
+    )
 
 
 def _upsert_rules(changed: dict[str, dict]) -> None:
@@ -533,30 +615,56 @@ def _upsert_rules(changed: dict[str, dict]) -> None:
     rules = {r.name: r for r in Rule.objects.filter(name__in=list(changed))}
     for name, spec in changed.items():
         rule, pool = rules[name], spec["pool"]
-        for key in ("priority", "active", "strategy", "when_none_eligible", "requires_working_hours", "sla_minutes", "claim_limit"):
+        for key in (
+            "priority",
+            "active",
+            "strategy",
+            "when_none_eligible",
+            "requires_working_hours",
+            "sla_minutes",
+            "claim_limit",
+        ):
             setattr(rule, key, spec[key])
         rule.pool_team_id = teams.get(pool["team"])
         rule.pool_matched_territory = pool["territory"] == MATCHED
         rule.pool_territory_id = territories.get(pool["territory"]) if pool["territory"] != MATCHED else None
-    Rule.objects.bulk_update(list(rules.values()), [
-        "priority", "active", "strategy", "when_none_eligible", "requires_working_hours", "sla_minutes", "claim_limit",
-        "pool_team", "pool_matched_territory", "pool_territory",
-    ])
+    Rule.objects.bulk_update(
+        list(rules.values()),
+        [
+            "priority",
+            "active",
+            "strategy",
+            "when_none_eligible",
+            "requires_working_hours",
+            "sla_minutes",
+            "claim_limit",
+            "pool_team",
+            "pool_matched_territory",
+            "pool_territory",
+        ],
+    )
     rule_ids = [r.pk for r in rules.values()]
     # Conditions, listed reps and skills of a changed rule are replaced by what the file lists.
     RuleCondition.objects.filter(rule_id__in=rule_ids).delete()
     RulePoolRep.objects.filter(rule_id__in=rule_ids).delete()
     Rule.required_skills.through.objects.filter(rule_id__in=rule_ids).delete()
     Rule.preferred_skills.through.objects.filter(rule_id__in=rule_ids).delete()
-    RuleCondition.objects.bulk_create([
-        RuleCondition(rule=rules[n], field=c["field"], op=c["op"], value=c["value"], position=i)
-        for n, s in changed.items() for i, c in enumerate(s["conditions"])
-    ])
-    RulePoolRep.objects.bulk_create([
-        RulePoolRep(rule=rules[n], rep_id=reps[email], position=i) for n, s in changed.items() for i, email in enumerate(s["pool"]["reps"])
-    ])
+    RuleCondition.objects.bulk_create(
+        [
+            RuleCondition(rule=rules[n], field=c["field"], op=c["op"], value=c["value"], position=i)
+            for n, s in changed.items()
+            for i, c in enumerate(s["conditions"])
+        ]
+    )
+    RulePoolRep.objects.bulk_create(
+        [
+            RulePoolRep(rule=rules[n], rep_id=reps[email], position=i)
+            for n, s in changed.items()
+            for i, email in enumerate(s["pool"]["reps"])
+        ]
+    )
     for key in ("required_skills", "preferred_skills"):
         through = getattr(Rule, key).through
-        through.objects.bulk_create([
-            through(rule_id=rules[n].pk, skilltag_id=skills[name]) for n, s in changed.items() for name in s[key]
-        ])
+        through.objects.bulk_create(
+            [through(rule_id=rules[n].pk, skilltag_id=skills[name]) for n, s in changed.items() for name in s[key]]
+        )

@@ -8,6 +8,7 @@ Reads only. Each finding names the rule or territory and says what is wrong in o
 - two territories, neither inside the other, that cover the same place;
 - countries leads came from in the last 90 days that no territory covers.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -62,13 +63,20 @@ def _shadowing(rules: list[Rule]) -> list[Finding]:
                     reach = "no lead can reach it"
                 else:
                     reach = f"it only gets leads when nobody in “{higher.name}”'s pool is eligible"
-                findings.append(Finding("shadowed", f"rule “{rule.name}”",
-                                        f"higher rule “{higher.name}” (priority {higher.priority}) {why}; {reach}"))
+                findings.append(
+                    Finding(
+                        "shadowed",
+                        f"rule “{rule.name}”",
+                        f"higher rule “{higher.name}” (priority {higher.priority}) {why}; {reach}",
+                    )
+                )
                 break
     return findings
 
 
-def _pools(rules: list[Rule], reps: dict[int, Rep], territory_reps: dict[int, set[int]], below: dict[int, set[int]]) -> list[Finding]:
+def _pools(
+    rules: list[Rule], reps: dict[int, Rep], territory_reps: dict[int, set[int]], below: dict[int, set[int]]
+) -> list[Finding]:
     open_leads = rep_open_lead_counts()
     findings = []
     for rule in rules:
@@ -91,7 +99,9 @@ def _pools(rules: list[Rule], reps: dict[int, Rep], territory_reps: dict[int, se
             findings.append(Finding("pool", subject, "every active rep in its pool is at capacity"))
         elif required and not any(required <= {rs.skill_id for rs in rep.rep_skills.all()} for rep in active):
             names = ", ".join(sorted(s.name for s in rule.required_skills.all()))
-            findings.append(Finding("pool", subject, f"no active rep in its pool has all the required skills ({names})"))
+            findings.append(
+                Finding("pool", subject, f"no active rep in its pool has all the required skills ({names})")
+            )
     return findings
 
 
@@ -102,8 +112,10 @@ def _covers(a: Territory, b: Territory) -> set[str]:
         return set()
     if a.regions and b.regions and not set(a.regions) & set(b.regions):
         return set()
-    if a.postal_prefixes and b.postal_prefixes and not any(
-        p.startswith(q) or q.startswith(p) for p in a.postal_prefixes for q in b.postal_prefixes
+    if (
+        a.postal_prefixes
+        and b.postal_prefixes
+        and not any(p.startswith(q) or q.startswith(p) for p in a.postal_prefixes for q in b.postal_prefixes)
     ):
         return set()
     return shared
@@ -112,13 +124,18 @@ def _covers(a: Territory, b: Territory) -> set[str]:
 def _overlaps(territories: list[Territory], below: dict[int, set[int]]) -> list[Finding]:
     findings = []
     for i, a in enumerate(territories):
-        for b in territories[i + 1:]:
+        for b in territories[i + 1 :]:
             if b.pk in below[a.pk] or a.pk in below[b.pk]:
                 continue  # nesting is how territories are meant to overlap
             shared = _covers(a, b)
             if shared:
-                findings.append(Finding("overlap", f"territories “{a.name}” and “{b.name}”",
-                                        f"both cover {', '.join(sorted(shared))}; neither sits inside the other"))
+                findings.append(
+                    Finding(
+                        "overlap",
+                        f"territories “{a.name}” and “{b.name}”",
+                        f"both cover {', '.join(sorted(shared))}; neither sits inside the other",
+                    )
+                )
     return findings
 
 
@@ -140,14 +157,23 @@ def rule_health_findings(*, now: dt.datetime | None = None) -> list[Finding]:
     for rule in rules:
         for cond in rule.conditions.all():
             if cond.op == Operator.IN_TERRITORY and cond.value not in names:
-                findings.append(Finding("unknown_territory", f"rule “{rule.name}”",
-                                        f"condition “{cond.field} is in territory {cond.value}” names no territory"))
+                findings.append(
+                    Finding(
+                        "unknown_territory",
+                        f"rule “{rule.name}”",
+                        f"condition “{cond.field} is in territory {cond.value}” names no territory",
+                    )
+                )
     findings += _overlaps(territories, below)
     covered = {c for t in territories for c in t.countries}
     seen = set(
-        Lead.objects.filter(created_at__gte=now - LEAD_COUNTRY_WINDOW).exclude(country="")
-        .values_list("country", flat=True).distinct()
+        Lead.objects.filter(created_at__gte=now - LEAD_COUNTRY_WINDOW)
+        .exclude(country="")
+        .values_list("country", flat=True)
+        .distinct()
     )
     for country in sorted(seen - covered):
-        findings.append(Finding("uncovered", f"country {country}", "leads came from it in the last 90 days; no territory covers it"))
+        findings.append(
+            Finding("uncovered", f"country {country}", "leads came from it in the last 90 days; no territory covers it")
+        )
     return findings

@@ -1,4 +1,5 @@
 """Reads the routing services, jobs, admin and reports share. Nothing here writes."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -30,9 +31,9 @@ def rep_assigned_today_counts(*, rep_days: dict[int, dt.date]) -> dict[int, int]
     """Engine assignments per rep on the given local day of each rep (the daily-cap counter)."""
     if not rep_days:
         return {}
-    rows = RepDailyCount.objects.filter(
-        rep_id__in=list(rep_days), day__in=set(rep_days.values())
-    ).values_list("rep_id", "day", "assigned")
+    rows = RepDailyCount.objects.filter(rep_id__in=list(rep_days), day__in=set(rep_days.values())).values_list(
+        "rep_id", "day", "assigned"
+    )
     return {rep_id: n for rep_id, day, n in rows if rep_days[rep_id] == day}
 
 
@@ -53,9 +54,9 @@ def rep_conversion_rates(*, since: dt.datetime) -> dict[int, float]:
 def lead_excluded_rep_ids(*, lead_ids: Iterable[int]) -> dict[int, set[int]]:
     """Reps each lead was sent back from (flagged misrouted or released): never routed there again."""
     out: dict[int, set[int]] = {}
-    rows = LeadEvent.objects.filter(
-        lead_id__in=list(lead_ids), type__in=SENT_BACK, rep_id__isnull=False
-    ).values_list("lead_id", "rep_id")
+    rows = LeadEvent.objects.filter(lead_id__in=list(lead_ids), type__in=SENT_BACK, rep_id__isnull=False).values_list(
+        "lead_id", "rep_id"
+    )
     for lead_id, rep_id in rows:
         out.setdefault(lead_id, set()).add(rep_id)
     return out
@@ -78,11 +79,18 @@ def leads_awaiting_routing(*, older_than: dt.datetime | None) -> QuerySet:
 
 def rep_claimed_open_count(*, rep_id: int, rule_id: int) -> int:
     """Leads the rep claimed from the rule's pool and has not contacted yet (the claim limit)."""
-    return Lead.objects.filter(
-        owner_id=rep_id, status=LeadStatus.ASSIGNED, first_contacted_at__isnull=True,
-        assignments__ended_at__isnull=True, assignments__rule_id=rule_id,
-        assignments__strategy="pool_claim",
-    ).distinct().count()
+    return (
+        Lead.objects.filter(
+            owner_id=rep_id,
+            status=LeadStatus.ASSIGNED,
+            first_contacted_at__isnull=True,
+            assignments__ended_at__isnull=True,
+            assignments__rule_id=rule_id,
+            assignments__strategy="pool_claim",
+        )
+        .distinct()
+        .count()
+    )
 
 
 def unroutable_leads() -> QuerySet:

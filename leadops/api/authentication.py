@@ -40,8 +40,8 @@ class IntegrationTokenAuthentication(authentication.BaseAuthentication):
             raise exceptions.AuthenticationFailed("Send the key as: Authorization: Token <key>.")
         try:
             key = header[1].decode()
-        except UnicodeError:
-            raise exceptions.AuthenticationFailed("The key contains characters a key never has.")
+        except UnicodeError as exc:
+            raise exceptions.AuthenticationFailed("The key contains characters a key never has.") from exc
         integration = _active_integration(Integration.hash_key(key))
         if integration is None:
             raise exceptions.AuthenticationFailed("Unknown or revoked integration key.")
@@ -67,8 +67,10 @@ def _active_integration(key_hash: str) -> Integration | None:
         return Integration.objects.filter(key_hash=key_hash, active=True).first()
     if _lookup_sql is None:
         quote = connection.ops.quote_name
-        _lookup_sql = (f"SELECT {', '.join(quote(f.column) for f in Integration._meta.concrete_fields)} "
-                       f"FROM {quote(Integration._meta.db_table)} WHERE key_hash = %s AND active")
+        _lookup_sql = (
+            f"SELECT {', '.join(quote(f.column) for f in Integration._meta.concrete_fields)} "
+            f"FROM {quote(Integration._meta.db_table)} WHERE key_hash = %s AND active"
+        )
     with connection.cursor() as cursor:
         cursor.execute(_lookup_sql, [key_hash])
         row = cursor.fetchone()
@@ -81,6 +83,8 @@ class IntegrationTokenScheme(OpenApiAuthenticationExtension):
 
     def get_security_definition(self, auto_schema):
         return {
-            "type": "apiKey", "in": "header", "name": "Authorization",
+            "type": "apiKey",
+            "in": "header",
+            "name": "Authorization",
             "description": "`Token <key>`: a key made in the admin or by `manage.py create_integration NAME`.",
         }

@@ -1,4 +1,5 @@
 """One mapping of errors to HTTP: domain errors 400/409, too-large bodies 413, the rest DRF's."""
+
 from django.core.exceptions import ObjectDoesNotExist, RequestDataTooBig
 from rest_framework import status
 from rest_framework.exceptions import NotFound
@@ -6,7 +7,7 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
 from leadops.api.exceptions import PayloadTooLarge
-from leadops.services.errors import DomainError
+from leadops.errors import DomainError
 from leadops.services.normalise import printable
 
 

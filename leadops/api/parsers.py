@@ -1,5 +1,6 @@
 """JSON bodies with a size limit: DRF reads the request stream itself, so Django's
 DATA_UPLOAD_MAX_MEMORY_SIZE never sees a JSON body; this parser enforces it (413)."""
+
 import json
 
 from django.conf import settings
@@ -33,6 +34,6 @@ class LimitedJSONParser(JSONParser):
             text = raw.decode(encoding)
             return json.loads(text, parse_constant=_reject_constant if api_settings.STRICT_JSON else None)
         except (ValueError, UnicodeDecodeError, LookupError) as exc:
-            raise ParseError(f"JSON parse error - {exc}")
-        except RecursionError:
-            raise ParseError("JSON parse error - nested too deeply.")
+            raise ParseError(f"JSON parse error - {exc}") from exc
+        except RecursionError as exc:
+            raise ParseError("JSON parse error - nested too deeply.") from exc

@@ -1,5 +1,6 @@
 """API shapes (PRODUCT.md "REST API"). Lead input is cleaned by services.lead_input_clean, the
 one normalisation the import shares; LeadInputSerializer only documents it in the schema."""
+
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -15,24 +16,42 @@ def _text(name: str, **kwargs):
 class LeadInputSerializer(serializers.Serializer):
     """A lead as an integration posts it. Unknown fields are rejected (400): put custom values in `extra`."""
 
-    external_id = _text("external_id", allow_null=True, help_text="Your id for the lead; with `source` it makes a repeat post return the stored lead (200).")
+    external_id = _text(
+        "external_id",
+        allow_null=True,
+        help_text="Your id for the lead; with `source` it makes a repeat post return the stored lead (200).",
+    )
     source = _text("source", help_text="Where the lead comes from; default: the integration's name.")
-    email = serializers.EmailField(max_length=rules.EMAIL_MAX, required=False, allow_blank=True, help_text="Lower-cased. A lead needs an email or a phone.")
+    email = serializers.EmailField(
+        max_length=rules.EMAIL_MAX,
+        required=False,
+        allow_blank=True,
+        help_text="Lower-cased. A lead needs an email or a phone.",
+    )
     first_name = _text("first_name")
     last_name = _text("last_name")
     phone = _text("phone")
     company = _text("company")
     industry = _text("industry")
-    company_size = serializers.IntegerField(min_value=0, max_value=rules.COMPANY_SIZE_MAX, required=False, allow_null=True, help_text="Employees.")
-    annual_revenue = serializers.DecimalField(max_digits=16, decimal_places=2, min_value=0, required=False, allow_null=True, coerce_to_string=False)
-    country = serializers.CharField(max_length=2, min_length=2, required=False, allow_blank=True, help_text="ISO 3166-1 alpha-2; upper-cased.")
+    company_size = serializers.IntegerField(
+        min_value=0, max_value=rules.COMPANY_SIZE_MAX, required=False, allow_null=True, help_text="Employees."
+    )
+    annual_revenue = serializers.DecimalField(
+        max_digits=16, decimal_places=2, min_value=0, required=False, allow_null=True, coerce_to_string=False
+    )
+    country = serializers.CharField(
+        max_length=2, min_length=2, required=False, allow_blank=True, help_text="ISO 3166-1 alpha-2; upper-cased."
+    )
     region = _text("region", help_text="State / province code; upper-cased.")
     city = _text("city")
     postal_code = _text("postal_code")
     product_interest = _text("product_interest")
     score = serializers.IntegerField(min_value=0, max_value=100, required=False, allow_null=True)
     language = _text("language")
-    extra = serializers.DictField(required=False, help_text="Up to 50 custom keys; values are text (≤ 1,000 characters), numbers, true/false or null.")
+    extra = serializers.DictField(
+        required=False,
+        help_text="Up to 50 custom keys; values are text (≤ 1,000 characters), numbers, true/false or null.",
+    )
 
 
 class OwnerSerializer(serializers.Serializer):
@@ -42,7 +61,9 @@ class OwnerSerializer(serializers.Serializer):
 
 
 class AssignmentSerializer(serializers.Serializer):
-    rule = serializers.CharField(source="rule_name", allow_null=True, help_text="The deciding rule's name; null when no rule decided.")
+    rule = serializers.CharField(
+        source="rule_name", allow_null=True, help_text="The deciding rule's name; null when no rule decided."
+    )
     strategy = serializers.CharField(allow_null=True)
     decided_by = serializers.CharField(help_text="engine or user")
     assigned_at = serializers.DateTimeField(source="created_at")
@@ -93,7 +114,9 @@ class LeadSerializer(serializers.Serializer):
         """The declared fields above, written out: DRF deep-copies 27 field objects per lead otherwise,
         a tenth of a POST's CPU. The schema still comes from the declarations."""
         data = {name: getattr(lead, name) for name in _PLAIN}
-        data["owner"] = {"id": lead.owner.pk, "email": lead.owner.email, "name": lead.owner.name} if lead.owner_id else None
+        data["owner"] = (
+            {"id": lead.owner.pk, "email": lead.owner.email, "name": lead.owner.name} if lead.owner_id else None
+        )
         data["assignment"] = self.get_assignment(lead)
         for name in _TIMES:
             value = getattr(lead, name)
@@ -119,14 +142,18 @@ class BulkResultSerializer(serializers.Serializer):
 def _valid_unicode(value: str) -> None:
     try:
         value.encode("utf-8")
-    except UnicodeEncodeError:
-        raise serializers.ValidationError("Is not valid Unicode text.")
+    except UnicodeEncodeError as exc:
+        raise serializers.ValidationError("Is not valid Unicode text.") from exc
 
 
 class EventInputSerializer(serializers.Serializer):
     type = serializers.ChoiceField(choices=LeadEventType.choices)
-    at = serializers.DateTimeField(required=False, allow_null=True, help_text="When it happened; default now; not in the future.")
-    note = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="", validators=[_valid_unicode])
+    at = serializers.DateTimeField(
+        required=False, allow_null=True, help_text="When it happened; default now; not in the future."
+    )
+    note = serializers.CharField(
+        required=False, allow_blank=True, max_length=2000, default="", validators=[_valid_unicode]
+    )
 
     def validate(self, attrs):
         unknown = sorted(set(self.initial_data) - set(self.fields)) if isinstance(self.initial_data, dict) else []
@@ -141,6 +168,6 @@ class EventSerializer(serializers.Serializer):
     type = serializers.CharField()
     at = serializers.DateTimeField()
     note = serializers.CharField()
-    rep = serializers.IntegerField(source="rep_id", allow_null=True, help_text="The lead's owner when the event happened.")
-
-
+    rep = serializers.IntegerField(
+        source="rep_id", allow_null=True, help_text="The lead's owner when the event happened."
+    )

@@ -6,6 +6,7 @@ worker counts into the same window). A window allows at most the limit; a burst 
 two windows may see up to twice the limit in 60 s. If the cache does not answer, the
 request is let through (leads are never refused because Redis is down).
 """
+
 import logging
 import time
 
@@ -31,7 +32,7 @@ class IntegrationRateThrottle(BaseThrottle):
         key = f"leadops:throttle:{integration.pk}:{integration.key_hash[:12]}:{window}"
         try:
             count = _count(key, self.window_seconds + 5)
-        except Exception:  # noqa: BLE001 - a cache outage must not refuse leads
+        except Exception:
             logger.warning("rate-limit cache unavailable; letting the request through", exc_info=True)
             return True
         return count <= limit

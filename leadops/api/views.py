@@ -1,4 +1,5 @@
 """Thin API views: translate the request, call one service or selector, translate the result."""
+
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import NotFound, PermissionDenied
@@ -15,14 +16,14 @@ from leadops.api.serializers import (
     LeadSerializer,
 )
 from leadops.api.throttling import IntegrationRateThrottle
+from leadops.errors import IntakeError
 from leadops.filters import LeadFilter
 from leadops.models import Lead
 from leadops.selectors import lead_get, lead_list
 from leadops.services import BULK_MAX_ITEMS, integration_source, lead_create, lead_event_record, leads_create_bulk
-from leadops.services.errors import IntakeError
 
 STAFF_SOURCE = "manual"
-ERRORS = OpenApiResponse(description="Each bad field and why: {\"email\": [\"…\"]}.")
+ERRORS = OpenApiResponse(description='Each bad field and why: {"email": ["…"]}.')
 
 
 class IntakeAPIView(GenericAPIView):
@@ -68,7 +69,9 @@ class LeadListCreateView(IntakeAPIView):
         responses={201: LeadSerializer, 200: LeadSerializer, 400: ERRORS, 409: ERRORS, 413: None, 429: None},
     )
     def post(self, request):
-        lead, created = lead_create(data=request.data, integration=self.integration, default_source=self.default_source())
+        lead, created = lead_create(
+            data=request.data, integration=self.integration, default_source=self.default_source()
+        )
         return Response(LeadSerializer(lead).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
 
@@ -82,12 +85,16 @@ class LeadBulkCreateView(IntakeAPIView):
     def post(self, request):
         if not isinstance(request.data, list):
             raise IntakeError({"non_field_errors": ["Expected a JSON list of leads."]})
-        results = leads_create_bulk(items=request.data, integration=self.integration, default_source=self.default_source())
+        results = leads_create_bulk(
+            items=request.data, integration=self.integration, default_source=self.default_source()
+        )
         return Response([result.as_dict() for result in results], status=status.HTTP_200_OK)
 
 
 class LeadDetailView(IntakeAPIView):
-    @extend_schema(summary="A lead with its owner and current assignment (rule, strategy, reason)", responses=LeadSerializer)
+    @extend_schema(
+        summary="A lead with its owner and current assignment (rule, strategy, reason)", responses=LeadSerializer
+    )
     def get(self, request, pk: int):
         return Response(LeadSerializer(self.lead_in_scope(pk)).data)
 
@@ -104,11 +111,9 @@ class LeadEventCreateView(IntakeAPIView):
     def post(self, request, pk: int):
         lead = self.lead_in_scope(pk)
         if not isinstance(request.data, dict):
-            raise IntakeError({"non_field_errors": ["Expected a JSON object: {\"type\": \"contacted\"}."]})
+            raise IntakeError({"non_field_errors": ['Expected a JSON object: {"type": "contacted"}.']})
         serializer = EventInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         user = request.user if getattr(request.user, "is_staff", False) and self.integration is None else None
         event = lead_event_record(lead_id=lead.pk, integration=self.integration, user=user, **serializer.validated_data)
         return Response(EventSerializer(event).data, status=status.HTTP_201_CREATED)
-
-

@@ -6,103 +6,163 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('leadops', '0001_initial'),
-        ('reps', '0001_initial'),
-        ('routing', '0001_initial'),
+        ("leadops", "0001_initial"),
+        ("reps", "0001_initial"),
+        ("routing", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='account',
-            name='owner',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='accounts', to='reps.rep'),
+            model_name="account",
+            name="owner",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT, related_name="accounts", to="reps.rep"
+            ),
         ),
         migrations.AddField(
-            model_name='lead',
-            name='integration',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='leads', to='leadops.integration'),
+            model_name="lead",
+            name="integration",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="leads",
+                to="leadops.integration",
+            ),
         ),
         migrations.AddField(
-            model_name='lead',
-            name='owner',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='leads', to='reps.rep'),
+            model_name="lead",
+            name="owner",
+            field=models.ForeignKey(
+                blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name="leads", to="reps.rep"
+            ),
         ),
         migrations.AddField(
-            model_name='lead',
-            name='pool_rule',
-            field=models.ForeignKey(blank=True, help_text='The rule whose pool holds this lead while it is pooled.', null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='pooled_leads', to='routing.rule'),
+            model_name="lead",
+            name="pool_rule",
+            field=models.ForeignKey(
+                blank=True,
+                help_text="The rule whose pool holds this lead while it is pooled.",
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="pooled_leads",
+                to="routing.rule",
+            ),
         ),
         migrations.AddField(
-            model_name='leadevent',
-            name='integration',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='leadops.integration'),
+            model_name="leadevent",
+            name="integration",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to="leadops.integration",
+            ),
         ),
         migrations.AddField(
-            model_name='leadevent',
-            name='lead',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='events', to='leadops.lead'),
+            model_name="leadevent",
+            name="lead",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="events", to="leadops.lead"
+            ),
         ),
         migrations.AddField(
-            model_name='leadevent',
-            name='rep',
-            field=models.ForeignKey(blank=True, help_text="The lead's owner when the event happened.", null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='lead_events', to='reps.rep'),
+            model_name="leadevent",
+            name="rep",
+            field=models.ForeignKey(
+                blank=True,
+                help_text="The lead's owner when the event happened.",
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="lead_events",
+                to="reps.rep",
+            ),
         ),
         migrations.AddField(
-            model_name='leadevent',
-            name='user',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="leadevent",
+            name="user",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddIndex(
-            model_name='lead',
-            index=models.Index(fields=['status', 'created_at'], name='leadops_lea_status_ff3cd4_idx'),
+            model_name="lead",
+            index=models.Index(fields=["status", "created_at"], name="leadops_lea_status_ff3cd4_idx"),
         ),
         migrations.AddIndex(
-            model_name='lead',
-            index=models.Index(fields=['owner', 'status'], name='leadops_lea_owner_i_d95723_idx'),
+            model_name="lead",
+            index=models.Index(fields=["owner", "status"], name="leadops_lea_owner_i_d95723_idx"),
         ),
         migrations.AddIndex(
-            model_name='lead',
-            index=models.Index(fields=['email'], name='leadops_lea_email_334910_idx'),
+            model_name="lead",
+            index=models.Index(fields=["email"], name="leadops_lea_email_334910_idx"),
         ),
         migrations.AddIndex(
-            model_name='lead',
-            index=models.Index(fields=['email_domain'], name='leadops_lea_email_d_e5c201_idx'),
+            model_name="lead",
+            index=models.Index(fields=["email_domain"], name="leadops_lea_email_d_e5c201_idx"),
         ),
         migrations.AddConstraint(
-            model_name='lead',
-            constraint=models.UniqueConstraint(condition=models.Q(('external_id__isnull', False)), fields=('source', 'external_id'), name='lead_source_external_id_unique'),
+            model_name="lead",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("external_id__isnull", False)),
+                fields=("source", "external_id"),
+                name="lead_source_external_id_unique",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='lead',
-            constraint=models.CheckConstraint(condition=models.Q(('status__in', ['pending', 'assigned', 'pooled', 'unroutable', 'converted', 'lost'])), name='lead_status_known'),
+            model_name="lead",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("status__in", ["pending", "assigned", "pooled", "unroutable", "converted", "lost"])
+                ),
+                name="lead_status_known",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='lead',
-            constraint=models.CheckConstraint(condition=models.Q(('score__isnull', True), ('score__lte', 100), _connector='OR'), name='lead_score_0_to_100'),
+            model_name="lead",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("score__isnull", True), ("score__lte", 100), _connector="OR"),
+                name="lead_score_0_to_100",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='lead',
-            constraint=models.CheckConstraint(condition=models.Q(('annual_revenue__isnull', True), ('annual_revenue__gte', 0), _connector='OR'), name='lead_revenue_not_negative'),
+            model_name="lead",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("annual_revenue__isnull", True), ("annual_revenue__gte", 0), _connector="OR"),
+                name="lead_revenue_not_negative",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='lead',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('status', 'assigned'), _negated=True), ('owner__isnull', False), _connector='OR'), name='lead_assigned_has_owner'),
+            model_name="lead",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("status", "assigned"), _negated=True), ("owner__isnull", False), _connector="OR"
+                ),
+                name="lead_assigned_has_owner",
+            ),
         ),
         migrations.AddIndex(
-            model_name='leadevent',
-            index=models.Index(fields=['lead', 'type', 'at'], name='leadops_lea_lead_id_0ec1c8_idx'),
+            model_name="leadevent",
+            index=models.Index(fields=["lead", "type", "at"], name="leadops_lea_lead_id_0ec1c8_idx"),
         ),
         migrations.AddIndex(
-            model_name='leadevent',
-            index=models.Index(fields=['rep', 'type', 'at'], name='leadops_lea_rep_id_214116_idx'),
+            model_name="leadevent",
+            index=models.Index(fields=["rep", "type", "at"], name="leadops_lea_rep_id_214116_idx"),
         ),
         migrations.AddConstraint(
-            model_name='leadevent',
-            constraint=models.CheckConstraint(condition=models.Q(('type__in', ['contacted', 'converted', 'lost', 'misrouted', 'released'])), name='lead_event_type_known'),
+            model_name="leadevent",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("type__in", ["contacted", "converted", "lost", "misrouted", "released"])),
+                name="lead_event_type_known",
+            ),
         ),
     ]

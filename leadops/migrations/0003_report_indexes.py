@@ -5,21 +5,22 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('leadops', '0002_initial'),
-        ('reps', '0002_initial'),
-        ('routing', '0001_initial'),
+        ("leadops", "0002_initial"),
+        ("reps", "0002_initial"),
+        ("routing", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='lead',
-            index=models.Index(condition=models.Q(('status', 'converted')), fields=['id', 'owner'], name='lead_converted_owner_idx'),
+            model_name="lead",
+            index=models.Index(
+                condition=models.Q(("status", "converted")), fields=["id", "owner"], name="lead_converted_owner_idx"
+            ),
         ),
         migrations.AddIndex(
-            model_name='leadevent',
-            index=models.Index(fields=['lead', 'rep', 'type', 'at'], name='leadevent_lead_rep_type_at_idx'),
+            model_name="leadevent",
+            index=models.Index(fields=["lead", "rep", "type", "at"], name="leadevent_lead_rep_type_at_idx"),
         ),
     ]

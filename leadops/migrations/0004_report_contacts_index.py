@@ -5,16 +5,20 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('leadops', '0003_report_indexes'),
-        ('reps', '0002_initial'),
+        ("leadops", "0003_report_indexes"),
+        ("reps", "0002_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='leadevent',
-            index=models.Index(condition=models.Q(('type', 'contacted')), fields=['at'], include=('lead', 'rep'), name='leadevent_contacted_at_idx'),
+            model_name="leadevent",
+            index=models.Index(
+                condition=models.Q(("type", "contacted")),
+                fields=["at"],
+                include=("lead", "rep"),
+                name="leadevent_contacted_at_idx",
+            ),
         ),
     ]

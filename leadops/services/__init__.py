@@ -1,5 +1,6 @@
 """Lead intake workflows: everything that writes leads, events and integrations goes through here."""
-from leadops.services.errors import DomainError, IntakeConflict, IntakeError
+
+from leadops.errors import DomainError, IntakeConflict, IntakeError
 from leadops.services.events import lead_event_record
 from leadops.services.integrations import integration_create, integration_key_rotate, integrations_revoke
 from leadops.services.leads import (
@@ -17,7 +18,22 @@ from leadops.services.leads import (
 from leadops.services.normalise import lead_input_clean
 
 __all__ = [
-    "BULK_MAX_ITEMS", "CREATED", "DUPLICATE", "ERROR", "DomainError", "IntakeConflict", "IntakeError", "ItemResult",
-    "integration_create", "integration_key_rotate", "integration_source", "integrations_revoke", "lead_create",
-    "lead_event_record", "lead_facts_update", "lead_input_clean", "leads_create_bulk", "leads_store",
+    "BULK_MAX_ITEMS",
+    "CREATED",
+    "DUPLICATE",
+    "ERROR",
+    "DomainError",
+    "IntakeConflict",
+    "IntakeError",
+    "ItemResult",
+    "integration_create",
+    "integration_key_rotate",
+    "integration_source",
+    "integrations_revoke",
+    "lead_create",
+    "lead_event_record",
+    "lead_facts_update",
+    "lead_input_clean",
+    "leads_create_bulk",
+    "leads_store",
 ]

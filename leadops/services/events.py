@@ -1,18 +1,19 @@
 """Outcome events on a lead: they update the lead's timestamps and status, and can send it back to routing."""
+
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone as dt_timezone
+from datetime import UTC, datetime, timedelta
 
 from django.db import transaction
 from django.utils import timezone
 
+from leadops.errors import IntakeConflict, IntakeError
 from leadops.models import Integration, Lead, LeadEvent, LeadEventType, LeadStatus
-from leadops.services.errors import IntakeConflict, IntakeError
 from routing.services import leads_enqueue_routing
 
 # An event may be stamped this far in the future (the sender's clock runs ahead).
 CLOCK_SKEW = timedelta(minutes=5)
-EARLIEST = datetime(2000, 1, 1, tzinfo=dt_timezone.utc)
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 CLOSED = {LeadStatus.CONVERTED, LeadStatus.LOST}
 NEED_OWNER = {LeadEventType.CONTACTED, LeadEventType.MISROUTED, LeadEventType.RELEASED}
 BACK_TO_ROUTING = {LeadEventType.MISROUTED, LeadEventType.RELEASED}

@@ -5,12 +5,13 @@ error keeps its line number and bad value), store valid rows in batches through 
 Header names are matched loosely ("First Name" → first_name, "zip" → postal_code);
 `extra.<key>` columns go into `extra`; other unknown columns are ignored.
 """
+
 from __future__ import annotations
 
 import csv
 import tempfile
-from contextlib import nullcontext
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from leadops.services.errors import IntakeError
+from leadops.errors import IntakeError
 from leadops.services.leads import CREATED, DUPLICATE, leads_store
 from leadops.services.normalise import lead_input_clean
 
@@ -26,14 +27,31 @@ IMPORT_SOURCE = "import"
 BATCH_SIZE = 1000
 ERROR_SAMPLES = 200
 COLUMN_ALIASES = {
-    "e-mail": "email", "email_address": "email", "mail": "email",
-    "firstname": "first_name", "first": "first_name", "given_name": "first_name",
-    "lastname": "last_name", "last": "last_name", "surname": "last_name", "family_name": "last_name",
-    "phone_number": "phone", "telephone": "phone", "mobile": "phone",
-    "company_name": "company", "organisation": "company", "organization": "company",
-    "employees": "company_size", "revenue": "annual_revenue",
-    "state": "region", "province": "region", "zip": "postal_code", "zip_code": "postal_code", "postcode": "postal_code",
-    "product": "product_interest", "lead_score": "score",
+    "e-mail": "email",
+    "email_address": "email",
+    "mail": "email",
+    "firstname": "first_name",
+    "first": "first_name",
+    "given_name": "first_name",
+    "lastname": "last_name",
+    "last": "last_name",
+    "surname": "last_name",
+    "family_name": "last_name",
+    "phone_number": "phone",
+    "telephone": "phone",
+    "mobile": "phone",
+    "company_name": "company",
+    "organisation": "company",
+    "organization": "company",
+    "employees": "company_size",
+    "revenue": "annual_revenue",
+    "state": "region",
+    "province": "region",
+    "zip": "postal_code",
+    "zip_code": "postal_code",
+    "postcode": "postal_code",
+    "product": "product_interest",
+    "lead_score": "score",
 }
 
 
@@ -74,7 +92,9 @@ class ImportSummary:
     def error_lines(self) -> list[str]:
         """The sampled bad rows, one line each, and how many more there were."""
         more = self.errors - len(self.error_samples)
-        return [str(error) for error in self.error_samples] + ([f"… and {more} more rows with errors"] if more > 0 else [])
+        return [str(error) for error in self.error_samples] + (
+            [f"… and {more} more rows with errors"] if more > 0 else []
+        )
 
 
 def row_errors(line: int, row: Mapping, errors: Mapping[str, list[str]]) -> list[RowError]:
@@ -167,11 +187,13 @@ def _csv_rows(path: Path, encoding: str) -> Iterator[tuple[int, dict[str, Any]]]
             for values in reader:
                 if not any(v.strip() for v in values):
                     continue
-                yield reader.line_num, dict(zip(headers, values))
+                yield reader.line_num, dict(zip(headers, values, strict=False))
         except UnicodeDecodeError as exc:
-            raise IntakeError({"file": [f"Line {reader.line_num + 1} is not {encoding} text ({exc.reason}); save the file as UTF-8."]})
+            raise IntakeError(
+                {"file": [f"Line {reader.line_num + 1} is not {encoding} text ({exc.reason}); save the file as UTF-8."]}
+            ) from exc
         except csv.Error as exc:
-            raise IntakeError({"file": [f"Line {reader.line_num}: {exc}."]})
+            raise IntakeError({"file": [f"Line {reader.line_num}: {exc}."]}) from exc
 
 
 def _xlsx_rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
@@ -179,8 +201,8 @@ def _xlsx_rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
 
     try:
         workbook = load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # noqa: BLE001 - openpyxl raises many types for a bad file
-        raise IntakeError({"file": [f"Not a readable .xlsx file ({exc.__class__.__name__})."]})
+    except Exception as exc:
+        raise IntakeError({"file": [f"Not a readable .xlsx file ({exc.__class__.__name__})."]}) from exc
     try:
         sheet = workbook.worksheets[0]
         rows = sheet.iter_rows(values_only=True)
@@ -188,7 +210,7 @@ def _xlsx_rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
         for line, values in enumerate(rows, 2):
             if not any(v not in (None, "") for v in values):
                 continue
-            yield line, dict(zip(headers, values))
+            yield line, dict(zip(headers, values, strict=False))
     finally:
         workbook.close()
 
@@ -222,8 +244,9 @@ def import_run_start(*, file_name: str, content: bytes, source: str, user=None):
     from leadops.models import ImportRun
 
     import_file_name_check(file_name)
-    run = ImportRun.objects.create(file_name=file_name[:255], content=content, source=source or IMPORT_SOURCE,
-                                   uploaded_by=user)
+    run = ImportRun.objects.create(
+        file_name=file_name[:255], content=content, source=source or IMPORT_SOURCE, uploaded_by=user
+    )
     transaction.on_commit(lambda: _enqueue_import_run(run.pk))
     return run
 
@@ -235,9 +258,10 @@ def _enqueue_import_run(run_id: int) -> None:
 
     try:
         django_rq.get_queue("default").enqueue("leadops.jobs.import_run_job", run_id, job_timeout=3600)
-    except Exception as exc:  # noqa: BLE001 — Redis down: say so on the run rather than leave it queued forever
+    except Exception as exc:
         ImportRun.objects.filter(pk=run_id, status=ImportRun.Status.QUEUED).update(
-            status=ImportRun.Status.FAILED, failure=f"Could not queue the import ({exc.__class__.__name__}); upload the file again.",
+            status=ImportRun.Status.FAILED,
+            failure=f"Could not queue the import ({exc.__class__.__name__}); upload the file again.",
             finished_at=timezone.now(),
         )
 
@@ -250,7 +274,9 @@ def import_run_execute(run_id: int) -> None:
     """
     from leadops.models import ImportRun
 
-    claimed = ImportRun.objects.filter(pk=run_id, status=ImportRun.Status.QUEUED).update(status=ImportRun.Status.RUNNING)
+    claimed = ImportRun.objects.filter(pk=run_id, status=ImportRun.Status.QUEUED).update(
+        status=ImportRun.Status.RUNNING
+    )
     if not claimed:  # a retried or duplicated job: the run is under way or finished
         return
     run = ImportRun.objects.only("file_name", "source").get(pk=run_id)
@@ -269,12 +295,22 @@ def import_run_execute(run_id: int) -> None:
         except IntakeError as exc:
             message = " ".join(" ".join(messages) for messages in exc.errors.values())
             ImportRun.objects.filter(pk=run_id).update(
-                status=ImportRun.Status.FAILED, failure=message, rows=done, content=b"", finished_at=timezone.now(),
+                status=ImportRun.Status.FAILED,
+                failure=message,
+                rows=done,
+                content=b"",
+                finished_at=timezone.now(),
             )
             return
     ImportRun.objects.filter(pk=run_id).update(
-        status=ImportRun.Status.DONE, rows=summary.rows, created=summary.created, duplicates=summary.duplicates,
-        errors=summary.errors, error_lines="\n".join(summary.error_lines()), content=b"", finished_at=timezone.now(),
+        status=ImportRun.Status.DONE,
+        rows=summary.rows,
+        created=summary.created,
+        duplicates=summary.duplicates,
+        errors=summary.errors,
+        error_lines="\n".join(summary.error_lines()),
+        content=b"",
+        finished_at=timezone.now(),
     )
 
 
@@ -286,9 +322,14 @@ def _copy_content(run_id: int, handle, chunk_size: int = 1 << 20) -> None:
 
     offset = 1  # SQL SUBSTR counts from 1
     while True:
-        chunk = ImportRun.objects.filter(pk=run_id).annotate(
-            part=Func("content", Value(offset), Value(chunk_size), function="SUBSTR", output_field=BinaryField()),
-        ).values_list("part", flat=True).get()
+        chunk = (
+            ImportRun.objects.filter(pk=run_id)
+            .annotate(
+                part=Func("content", Value(offset), Value(chunk_size), function="SUBSTR", output_field=BinaryField()),
+            )
+            .values_list("part", flat=True)
+            .get()
+        )
         if not chunk:
             break
         handle.write(chunk)

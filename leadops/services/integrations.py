@@ -1,12 +1,13 @@
 """Integrations and their keys: a key is shown once, only its hash is stored."""
+
 from __future__ import annotations
 
 from collections.abc import Iterable
 
 from django.db import transaction
 
+from leadops.errors import IntakeError
 from leadops.models import Integration
-from leadops.services.errors import IntakeError
 
 
 @transaction.atomic

@@ -7,6 +7,7 @@ the rest in one `bulk_create` inside a savepoint and, if a concurrent writer got
 Two identical posts racing therefore give one lead: one `created`, one `duplicate` of it.
 A single lead skips the look-up: it is inserted at once and a taken key is read back.
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -16,9 +17,9 @@ from typing import Any
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
+from leadops.errors import IntakeConflict, IntakeError
 from leadops.models import Integration, Lead
 from leadops.selectors import lead_get, lead_keys_stored
-from leadops.services.errors import IntakeConflict, IntakeError
 from leadops.services.normalise import lead_input_clean
 from routing.services import leads_enqueue_routing
 
@@ -48,12 +49,20 @@ class ItemResult:
 
 def _other_integrations_key(index: int) -> ItemResult:
     return ItemResult(
-        index, ERROR, conflict=True,
-        errors={"external_id": ["This source and external_id belong to a lead another integration sent; use your own source."]},
+        index,
+        ERROR,
+        conflict=True,
+        errors={
+            "external_id": [
+                "This source and external_id belong to a lead another integration sent; use your own source."
+            ]
+        },
     )
 
 
-def _resolved(index: int, lead_id: int, owner_integration_id: int | None, integration: Integration | None, status: str) -> ItemResult:
+def _resolved(
+    index: int, lead_id: int, owner_integration_id: int | None, integration: Integration | None, status: str
+) -> ItemResult:
     if integration is not None and owner_integration_id != integration.pk:
         return _other_integrations_key(index)
     return ItemResult(index, status, lead_id=lead_id)
@@ -91,9 +100,11 @@ def _insert_one(index: int, facts: dict, integration: Integration | None) -> Ite
 
 def _stored_instead(index: int, facts: dict, integration: Integration | None) -> ItemResult:
     """The lead stored under this key already (by an earlier post or a racing one)."""
-    row = Lead.objects.filter(source=facts["source"], external_id=facts["external_id"]).values_list(
-        "id", "integration_id"
-    ).first()
+    row = (
+        Lead.objects.filter(source=facts["source"], external_id=facts["external_id"])
+        .values_list("id", "integration_id")
+        .first()
+    )
     if row is None:  # cannot happen: the key was taken by a committed row
         raise IntegrityError(f"lead {facts['source']!r}/{facts['external_id']!r} conflicted but is not stored")
     return _resolved(index, row[0], row[1], integration, DUPLICATE)
@@ -105,8 +116,9 @@ class _LeadRow:
     def __init__(self):
         fields = [f for f in Lead._meta.concrete_fields if not f.primary_key]
         self.names = [f.attname for f in fields]
-        self.defaults = [None if f.attname in ("integration_id", "created_at", "updated_at") else f.get_default()
-                         for f in fields]
+        self.defaults = [
+            None if f.attname in ("integration_id", "created_at", "updated_at") else f.get_default() for f in fields
+        ]
         table = connection.ops.quote_name(Lead._meta.db_table)
         columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
         self.insert_sql = (
@@ -126,7 +138,7 @@ def _insert_returning(facts: dict, integration: Integration | None) -> Lead | No
     global _lead_row
     plan = _lead_row = _lead_row or _LeadRow()
     now = timezone.now()
-    values = [facts.get(name, default) for name, default in zip(plan.names, plan.defaults)]
+    values = [facts.get(name, default) for name, default in zip(plan.names, plan.defaults, strict=False)]
     values[plan.at["integration_id"]] = integration.pk if integration is not None else None
     values[plan.at["created_at"]] = values[plan.at["updated_at"]] = now
     extra_at = plan.at["extra"]
@@ -155,10 +167,12 @@ def _copy_rows(entries: list[tuple[int, dict]], integration: Integration | None)
     id_at, extra_at = (next(i for i, f in enumerate(fields) if f.attname == name) for name in ("id", "extra"))
     table, columns = Lead._meta.db_table, ", ".join(f'"{f.column}"' for f in fields)
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT nextval(pg_get_serial_sequence('{table}', 'id')) FROM generate_series(1, %s)", [len(entries)])
+        cursor.execute(
+            f"SELECT nextval(pg_get_serial_sequence('{table}', 'id')) FROM generate_series(1, %s)", [len(entries)]
+        )
         ids = [row[0] for row in cursor.fetchall()]
         with cursor.cursor.copy(f'COPY "{table}" ({columns}) FROM STDIN') as copy:
-            for lead_id, (_, facts) in zip(ids, entries):
+            for lead_id, (_, facts) in zip(ids, entries, strict=False):
                 row = [value if name is None else facts.get(name, value) for name, value in plan]
                 row[id_at], row[extra_at] = lead_id, Jsonb(row[extra_at])
                 copy.write_row(row)
@@ -175,10 +189,16 @@ def _insert(entries: list[tuple[int, dict]], integration: Integration | None) ->
         with transaction.atomic():
             if len(entries) >= COPY_FROM and connection.vendor == "postgresql":
                 ids = _copy_rows(entries, integration)
-                results = [ItemResult(index, CREATED, lead_id=lead_id) for (index, _), lead_id in zip(entries, ids)]
+                results = [
+                    ItemResult(index, CREATED, lead_id=lead_id)
+                    for (index, _), lead_id in zip(entries, ids, strict=False)
+                ]
             else:
                 leads = Lead.objects.bulk_create([Lead(integration=integration, **facts) for _, facts in entries])
-                results = [ItemResult(index, CREATED, lead_id=lead.pk, lead=lead) for (index, _), lead in zip(entries, leads)]
+                results = [
+                    ItemResult(index, CREATED, lead_id=lead.pk, lead=lead)
+                    for (index, _), lead in zip(entries, leads, strict=False)
+                ]
             leads_enqueue_routing([r.lead_id for r in results], coalesce=True)
         return results
     except (IntegrityError, *_copy_conflicts()):
@@ -230,8 +250,13 @@ def leads_store(*, entries: Sequence[tuple[int, dict]], integration: Integration
         results[result.index] = result
     for index, key in repeats:
         first = results[first_index[key]]
-        results[index] = ItemResult(index, first.status if first.status == ERROR else DUPLICATE,
-                                    lead_id=first.lead_id, errors=first.errors, conflict=first.conflict)
+        results[index] = ItemResult(
+            index,
+            first.status if first.status == ERROR else DUPLICATE,
+            lead_id=first.lead_id,
+            errors=first.errors,
+            conflict=first.conflict,
+        )
     return [results[index] for index, _ in entries]
 
 
@@ -274,7 +299,6 @@ def lead_create(*, data: Any, integration: Integration | None = None, default_so
 def integration_source(integration: Integration) -> str:
     """The `source` of an integration's lead when the client sends none: the integration's name."""
     return integration.name
-
 
 
 def lead_facts_update(*, lead: Lead, facts: dict[str, Any]) -> Lead:

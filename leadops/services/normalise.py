@@ -19,6 +19,7 @@ Rules (the API documentation repeats them):
 - `extra` is an object of at most 50 keys (≤ 60 characters) whose values are text (≤ 1,000
   characters), numbers, true/false or null.
 """
+
 from __future__ import annotations
 
 import json
@@ -67,13 +68,41 @@ EXTRA_KEY_MAX = 60
 EXTRA_VALUE_MAX = 1000
 
 INPUT_FIELDS = (
-    "external_id", "source", "email", "first_name", "last_name", "phone", "company", "industry",
-    "company_size", "annual_revenue", "country", "region", "city", "postal_code", "product_interest",
-    "score", "language", "extra",
+    "external_id",
+    "source",
+    "email",
+    "first_name",
+    "last_name",
+    "phone",
+    "company",
+    "industry",
+    "company_size",
+    "annual_revenue",
+    "country",
+    "region",
+    "city",
+    "postal_code",
+    "product_interest",
+    "score",
+    "language",
+    "extra",
 )
 READ_ONLY_FIELDS = frozenset(
-    {"id", "status", "owner", "assignment", "email_domain", "created_at", "updated_at", "assigned_at",
-     "first_contacted_at", "closed_at", "integration", "pool_rule", "routing_error"}
+    {
+        "id",
+        "status",
+        "owner",
+        "assignment",
+        "email_domain",
+        "created_at",
+        "updated_at",
+        "assigned_at",
+        "first_contacted_at",
+        "closed_at",
+        "integration",
+        "pool_rule",
+        "routing_error",
+    }
 )
 UNKNOWN_FIELD = 'Unknown field. Send custom values inside "extra", e.g. {"extra": {"campaign": "spring"}}.'
 READ_ONLY_FIELD = "Read-only field: set by LeadOps, not by the client."
@@ -112,8 +141,8 @@ def _text(value: Any, max_length: int) -> str:
     if not value.isascii():
         try:
             value.encode("utf-8")
-        except UnicodeEncodeError:
-            raise _Bad("Is not valid Unicode text.")
+        except UnicodeEncodeError as exc:
+            raise _Bad("Is not valid Unicode text.") from exc
     if len(value) > max_length:
         raise _Bad(f"At most {max_length} characters (got {len(value)}).")
     return value
@@ -154,8 +183,8 @@ def _money(value: Any) -> Decimal | None:
         raise _Bad("Must be a number.")
     try:
         number = Decimal(text)
-    except InvalidOperation:
-        raise _Bad(f"Must be a number (got “{text[:40]}”).")
+    except InvalidOperation as exc:
+        raise _Bad(f"Must be a number (got “{text[:40]}”).") from exc
     if not number.is_finite():
         raise _Bad("Must be a number.")
     if number < 0:
@@ -180,8 +209,8 @@ def _email(value: Any) -> str:
     if email and not _PLAIN_EMAIL.match(email):  # unusual addresses: Django's validator decides
         try:
             _validate_email(email)
-        except ValidationError:
-            raise _Bad(f"“{email[:80]}” is not a valid email address.")
+        except ValidationError as exc:
+            raise _Bad(f"“{email[:80]}” is not a valid email address.") from exc
     return email
 
 
@@ -197,14 +226,14 @@ def _extra(value: Any) -> dict:
         try:
             key = _text(key, EXTRA_KEY_MAX)
         except _Bad as bad:
-            raise _Bad(f"Key “{str(key)[:EXTRA_KEY_MAX]}”: {bad}")
+            raise _Bad(f"Key “{str(key)[:EXTRA_KEY_MAX]}”: {bad}") from bad
         if not key:
             raise _Bad("Keys must not be empty.")
         if isinstance(item, str):
             try:
                 item = _text(item, EXTRA_VALUE_MAX)
             except _Bad as bad:
-                raise _Bad(f"“{key}”: {bad}")
+                raise _Bad(f"“{key}”: {bad}") from bad
         elif isinstance(item, float) and not math.isfinite(item):
             raise _Bad(f"“{key}”: must be a finite number.")
         elif isinstance(item, int) and not isinstance(item, bool) and abs(item) >= 10**15:

@@ -1,4 +1,5 @@
 """Fixtures for the intake tests: an integration and an API client that sends its key."""
+
 import pytest
 from rest_framework.test import APIClient
 
@@ -25,6 +26,8 @@ def api(integration) -> APIClient:
 def routing_calls(monkeypatch):
     """The lead ids intake handed to routing, in calls; routing itself is not run."""
     calls: list[list[int]] = []
-    monkeypatch.setattr("leadops.services.leads.leads_enqueue_routing", lambda ids, **kw: calls.append(list(ids)) if ids else None)
+    monkeypatch.setattr(
+        "leadops.services.leads.leads_enqueue_routing", lambda ids, **kw: calls.append(list(ids)) if ids else None
+    )
     monkeypatch.setattr("leadops.services.events.leads_enqueue_routing", lambda ids, **kw: calls.append(list(ids)))
     return calls

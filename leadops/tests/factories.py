@@ -1,4 +1,5 @@
 """Factories for leads, their events, integrations and accounts."""
+
 from decimal import Decimal
 
 import factory
@@ -8,7 +9,16 @@ from factory.django import DjangoModelFactory
 from leadops.models import Account, Integration, Lead, LeadEvent
 from reps.tests.factories import RepFactory
 
-INDUSTRIES = ["software", "airline", "logistics", "manufacturing", "healthcare", "retail", "financial services", "education"]
+INDUSTRIES = [
+    "software",
+    "airline",
+    "logistics",
+    "manufacturing",
+    "healthcare",
+    "retail",
+    "financial services",
+    "education",
+]
 PRODUCTS = ["Fleet Analytics", "Routing Suite", "Data Platform", "Support Desk"]
 SOURCES = ["web_form", "webinar", "marketo", "partner", "trade_show"]
 

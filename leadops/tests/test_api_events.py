@@ -1,4 +1,5 @@
 """POST /api/leads/{id}/events/: outcome events update the lead and can send it back to routing."""
+
 from datetime import timedelta
 
 import pytest
@@ -27,7 +28,9 @@ def post_event(api, lead, body):
 
 def test_contacted_answers_201_and_sets_first_contacted_at_only_once(api, owned_lead):
     first_at = timezone.now() - timedelta(minutes=30)
-    response = post_event(api, owned_lead, {"type": "contacted", "at": first_at.isoformat(), "note": "left a voicemail"})
+    response = post_event(
+        api, owned_lead, {"type": "contacted", "at": first_at.isoformat(), "note": "left a voicemail"}
+    )
     assert response.status_code == 201
     body = response.json()
     assert set(body) == {"id", "lead", "type", "at", "note", "rep"}

@@ -1,4 +1,5 @@
 """POST/GET /api/leads/ as an integration developer sees them (PRODUCT.md "REST API")."""
+
 import json
 from datetime import timedelta
 
@@ -15,9 +16,33 @@ from routing.tests.factories import AssignmentFactory
 pytestmark = pytest.mark.django_db
 
 LEAD_KEYS = {
-    "id", "external_id", "source", "status", "owner", "assignment", "email", "email_domain", "first_name", "last_name",
-    "phone", "company", "industry", "company_size", "annual_revenue", "country", "region", "city", "postal_code",
-    "product_interest", "score", "language", "extra", "created_at", "assigned_at", "first_contacted_at", "closed_at",
+    "id",
+    "external_id",
+    "source",
+    "status",
+    "owner",
+    "assignment",
+    "email",
+    "email_domain",
+    "first_name",
+    "last_name",
+    "phone",
+    "company",
+    "industry",
+    "company_size",
+    "annual_revenue",
+    "country",
+    "region",
+    "city",
+    "postal_code",
+    "product_interest",
+    "score",
+    "language",
+    "extra",
+    "created_at",
+    "assigned_at",
+    "first_contacted_at",
+    "closed_at",
 }
 
 
@@ -26,8 +51,19 @@ def post(api, body, path="/api/leads/"):
 
 
 def test_a_new_lead_is_stored_pending_and_answered_201_with_the_lead(api, routing_calls):
-    response = post(api, {"external_id": "F-1", "email": " Ana.Ruiz@Example.COM ", "country": "de", "region": "by",
-                          "company_size": "250", "annual_revenue": 1200000, "score": 80, "extra": {"campaign": "spring"}})
+    response = post(
+        api,
+        {
+            "external_id": "F-1",
+            "email": " Ana.Ruiz@Example.COM ",
+            "country": "de",
+            "region": "by",
+            "company_size": "250",
+            "annual_revenue": 1200000,
+            "score": 80,
+            "extra": {"campaign": "spring"},
+        },
+    )
     assert response.status_code == 201
     body = response.json()
     assert set(body) == LEAD_KEYS
@@ -57,11 +93,31 @@ def test_leads_without_external_id_are_never_deduplicated(api):
 
 
 def test_bad_input_gets_400_naming_each_bad_field(api):
-    response = post(api, {"email": "not-an-email", "country": "Germany", "score": 101, "company_size": -3,
-                          "annual_revenue": "lots", "first_name": "x" * 81, "campaign": "spring", "status": "assigned"})
+    response = post(
+        api,
+        {
+            "email": "not-an-email",
+            "country": "Germany",
+            "score": 101,
+            "company_size": -3,
+            "annual_revenue": "lots",
+            "first_name": "x" * 81,
+            "campaign": "spring",
+            "status": "assigned",
+        },
+    )
     assert response.status_code == 400
     errors = response.json()
-    assert set(errors) == {"email", "country", "score", "company_size", "annual_revenue", "first_name", "campaign", "status"}
+    assert set(errors) == {
+        "email",
+        "country",
+        "score",
+        "company_size",
+        "annual_revenue",
+        "first_name",
+        "campaign",
+        "status",
+    }
     assert "extra" in errors["campaign"][0]
     assert "Read-only" in errors["status"][0]
     assert Lead.objects.count() == 0
@@ -109,8 +165,13 @@ def test_an_external_id_another_integration_used_for_the_same_source_gets_409(ap
 def test_get_shows_the_owner_and_the_current_assignment_with_rule_name_and_reason(api, integration):
     rep = RepFactory(name="Ana Ruiz", email="ana@example.com")
     lead = LeadFactory(integration=integration, status="assigned", owner=rep)
-    AssignmentFactory(lead=lead, rep=rep, rule__name="DACH airlines", strategy="round_robin",
-                      reason={"rules": [{"rule": "DACH airlines", "result": "decided"}]})
+    AssignmentFactory(
+        lead=lead,
+        rep=rep,
+        rule__name="DACH airlines",
+        strategy="round_robin",
+        reason={"rules": [{"rule": "DACH airlines", "result": "decided"}]},
+    )
     body = api.get(f"/api/leads/{lead.pk}/").json()
     assert body["owner"] == {"id": rep.pk, "email": "ana@example.com", "name": "Ana Ruiz"}
     assignment = body["assignment"]
@@ -122,8 +183,15 @@ def test_get_shows_the_owner_and_the_current_assignment_with_rule_name_and_reaso
 
 def test_an_unroutable_lead_shows_its_trace_with_rule_null(api, integration):
     lead = LeadFactory(integration=integration, status="unroutable")
-    AssignmentFactory(lead=lead, outcome="unroutable", rep=None, rule=None, rule_name="", strategy="",
-                      reason={"rules": [{"rule": "R1", "result": "no eligible rep"}]})
+    AssignmentFactory(
+        lead=lead,
+        outcome="unroutable",
+        rep=None,
+        rule=None,
+        rule_name="",
+        strategy="",
+        reason={"rules": [{"rule": "R1", "result": "no eligible rep"}]},
+    )
     assignment = api.get(f"/api/leads/{lead.pk}/").json()["assignment"]
     assert assignment["rule"] is None and assignment["reason"]["rules"][0]["rule"] == "R1"
 
@@ -167,7 +235,9 @@ def test_the_list_costs_the_same_queries_for_many_leads(api, integration, django
 
 def test_staff_may_use_the_browsable_api_but_other_users_may_not(admin_client, django_user_model):
     assert admin_client.get("/api/leads/", HTTP_ACCEPT="text/html").status_code == 200
-    assert admin_client.post("/api/leads/", {"email": "a@example.com"}, content_type="application/json").status_code == 201
+    assert (
+        admin_client.post("/api/leads/", {"email": "a@example.com"}, content_type="application/json").status_code == 201
+    )
     assert Lead.objects.get().source == "manual"
     user = django_user_model.objects.create_user("rep", password="pw-12345-long")
     client = APIClient()
@@ -199,15 +269,34 @@ def test_bulk_answers_per_item_results_in_order_and_stores_the_valid_ones(api, i
 
 
 def test_a_large_batch_stores_every_fact_of_every_lead(api, integration, routing_calls):
-    items = [{"external_id": f"L-{i}", "email": f"Lead{i}@Firm.example", "country": "at", "company_size": i,
-              "annual_revenue": "10.5", "extra": {"i": i}} for i in range(150)]
+    items = [
+        {
+            "external_id": f"L-{i}",
+            "email": f"Lead{i}@Firm.example",
+            "country": "at",
+            "company_size": i,
+            "annual_revenue": "10.5",
+            "extra": {"i": i},
+        }
+        for i in range(150)
+    ]
     results = post(api, items, path="/api/leads/bulk/").json()
     assert [r["status"] for r in results] == ["created"] * 150
     lead = Lead.objects.get(pk=results[7]["id"])
     assert (lead.external_id, lead.email, lead.email_domain, lead.country, lead.company_size) == (
-        "L-7", "lead7@firm.example", "firm.example", "AT", 7)
+        "L-7",
+        "lead7@firm.example",
+        "firm.example",
+        "AT",
+        7,
+    )
     assert (str(lead.annual_revenue), lead.extra, lead.status, lead.integration_id, lead.source) == (
-        "10.50", {"i": 7}, "pending", integration.pk, "Web form")
+        "10.50",
+        {"i": 7},
+        "pending",
+        integration.pk,
+        "Web form",
+    )
     assert lead.created_at is not None and lead.owner_id is None and lead.phone == ""
     assert sorted(sum(routing_calls, [])) == sorted(r["id"] for r in results)
 

@@ -1,4 +1,5 @@
 """Importing leads from files: the admin (django-import-export) and `manage.py import_leads`."""
+
 import io
 import re
 
@@ -47,7 +48,13 @@ def test_import_leads_stores_good_rows_and_reports_bad_ones_by_line_field_and_va
     assert "line 5: score: Must be 100 or less. (value: “101”)" in err
     ana = Lead.objects.get(external_id="R-1")
     assert (ana.source, ana.email, ana.email_domain, ana.country, ana.company_size, ana.postal_code) == (
-        "tradeshow", "ana@example.com", "example.com", "DE", 250, "80331")
+        "tradeshow",
+        "ana@example.com",
+        "example.com",
+        "DE",
+        250,
+        "80331",
+    )
     assert ana.extra == {"campaign": "spring"}
     assert Lead.objects.get(external_id="R-5").country == "GB"
     assert sorted(sum(routing_calls, [])) == sorted(Lead.objects.values_list("id", flat=True))
@@ -129,7 +136,9 @@ def test_the_admin_import_page_previews_bad_rows_and_still_offers_the_import(adm
     assert 'name="confirm"' in html and "3 rows have errors" in html
     assert Lead.objects.count() == 0
     confirm = dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)"', html))
-    done = admin_client.post(reverse("admin:leadops_lead_process_import"), {**confirm, "confirm": "Confirm import"}, follow=True)
+    done = admin_client.post(
+        reverse("admin:leadops_lead_process_import"), {**confirm, "confirm": "Confirm import"}, follow=True
+    )
     assert done.status_code == 200
     assert set(Lead.objects.values_list("external_id", flat=True)) == {"R-1", "R-5"}
     assert "3 rows had errors and were not imported (rows 2, 3, 4)" in done.content.decode()
@@ -148,7 +157,11 @@ def test_export_has_each_lead_with_owner_and_status():
     data = LeadExportResource().export()
     rows = {row["external_id"]: row for row in data.dict}
     assert {"owner", "owner_name", "status", "email", "country"} <= set(data.headers)
-    assert (rows["E-1"]["owner"], rows["E-1"]["owner_name"], rows["E-1"]["status"]) == ("ana@example.com", "Ana Ruiz", "assigned")
+    assert (rows["E-1"]["owner"], rows["E-1"]["owner_name"], rows["E-1"]["status"]) == (
+        "ana@example.com",
+        "Ana Ruiz",
+        "assigned",
+    )
     assert (rows["E-2"]["owner"], rows["E-2"]["status"]) in {("", "pending"), (None, "pending")}
 
 

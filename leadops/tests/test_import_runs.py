@@ -1,4 +1,5 @@
 """Background file imports from the admin (ImportRun): upload, a job streams the file, the run reports."""
+
 import io
 
 import django_rq
@@ -26,7 +27,9 @@ def imported(run_id):
     return ImportRun.objects.get(pk=run_id)
 
 
-def test_an_uploaded_file_is_imported_by_a_job_and_the_run_lists_the_bad_rows(admin_client, django_capture_on_commit_callbacks):
+def test_an_uploaded_file_is_imported_by_a_job_and_the_run_lists_the_bad_rows(
+    admin_client, django_capture_on_commit_callbacks
+):
     form = admin_client.get(reverse("admin:leadops_importrun_add")).content.decode()
     assert 'enctype="multipart/form-data"' in form and 'type="file" name="file"' in form
     assert 'name="source" value="import"' in form
@@ -59,7 +62,9 @@ def test_a_file_of_another_kind_is_refused_on_the_form_and_nothing_is_stored(adm
     assert not ImportRun.objects.exists()
 
 
-def test_a_file_without_an_email_or_phone_column_fails_with_the_reason_on_the_run(admin_client, django_capture_on_commit_callbacks):
+def test_a_file_without_an_email_or_phone_column_fails_with_the_reason_on_the_run(
+    admin_client, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):
         upload(admin_client, "Name,Company\nAna,Acme\n")
     run = imported(ImportRun.objects.get().pk)
@@ -114,8 +119,9 @@ def test_the_stored_file_is_copied_out_chunk_by_chunk_byte_for_byte(tmp_path):
     assert (tmp_path / "out.csv").read_bytes() == content
 
 
-def test_when_redis_refuses_the_job_the_run_says_so_instead_of_waiting_forever(admin_client, monkeypatch,
-                                                                              django_capture_on_commit_callbacks):
+def test_when_redis_refuses_the_job_the_run_says_so_instead_of_waiting_forever(
+    admin_client, monkeypatch, django_capture_on_commit_callbacks
+):
     import redis
     from rq import Queue
 
@@ -124,5 +130,7 @@ def test_when_redis_refuses_the_job_the_run_says_so_instead_of_waiting_forever(a
     with django_capture_on_commit_callbacks(execute=True):
         upload(admin_client, MESSY_CSV)
     run = ImportRun.objects.get()
-    assert run.status == "failed" and "Could not queue the import (ConnectionError); upload the file again." == run.failure
+    assert (
+        run.status == "failed" and "Could not queue the import (ConnectionError); upload the file again." == run.failure
+    )
     assert Lead.objects.count() == 0

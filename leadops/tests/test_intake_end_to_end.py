@@ -1,4 +1,5 @@
 """End to end on Postgres and Redis: post a lead, a real `rqworker` process assigns it, GET shows owner and reason."""
+
 import os
 import subprocess
 import sys
@@ -20,8 +21,12 @@ def run_worker_burst(*queues: str) -> subprocess.CompletedProcess:
     """`manage.py rqworker QUEUES --burst` (default: routing) in its own process, on this test's database."""
     env = {**os.environ, "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{connection.settings_dict['NAME']}"}
     return subprocess.run(
-        [sys.executable, "manage.py", "rqworker", *(queues or ("routing",)), "--burst"], cwd=ROOT, env=env,
-        capture_output=True, text=True, timeout=120,
+        [sys.executable, "manage.py", "rqworker", *(queues or ("routing",)), "--burst"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
 
@@ -35,7 +40,9 @@ def test_a_posted_lead_is_assigned_by_a_worker_and_get_shows_the_owner_and_the_r
     RuleFactory(name="Inbound round robin", pool_team=team)
     api = client_for(IntegrationFactory())
 
-    posted = api.post("/api/leads/", {"external_id": "E2E-1", "email": "buyer@example.com", "country": "DE"}, format="json")
+    posted = api.post(
+        "/api/leads/", {"external_id": "E2E-1", "email": "buyer@example.com", "country": "DE"}, format="json"
+    )
     assert posted.status_code == 201 and posted.json()["status"] == "pending"
     assert django_rq.get_queue("routing").count >= 1
 

@@ -3,6 +3,7 @@
 A lead committed while a routing job waits in the queue is routed by that job; a job that a
 worker has taken, or that was lost, no longer counts, so the next lead enqueues a new one.
 """
+
 import django_rq
 import pytest
 from django.core.management import call_command

@@ -1,4 +1,5 @@
 """The database itself refuses bad leads, events, accounts and integrations."""
+
 from contextlib import contextmanager
 
 import pytest
@@ -35,12 +36,15 @@ def test_leads_without_external_id_never_collide():
     assert Lead.objects.filter(source="manual", external_id__isnull=True).count() == 2
 
 
-@pytest.mark.parametrize("fields", [
-    {"status": "won"},
-    {"score": 101},
-    {"annual_revenue": -1},
-    {"status": "assigned", "owner": None},
-])
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"status": "won"},
+        {"score": 101},
+        {"annual_revenue": -1},
+        {"status": "assigned", "owner": None},
+    ],
+)
 def test_lead_with_unknown_status_bad_score_negative_revenue_or_ownerless_assignment_is_refused(fields):
     with rejected():
         Lead.objects.create(source="manual", email="a@acme.example", **fields)

@@ -1,4 +1,5 @@
 """seed_demo builds a believable company once; running it again creates nothing new."""
+
 import datetime as dt
 import io
 
@@ -14,8 +15,21 @@ from reps.models import Rep, RepSkill, Team, TimeOff
 from routing.models import Assignment, Operator, RepDailyCount, Rule, RuleCondition, Strategy, Territory
 
 pytestmark = pytest.mark.django_db
-MODELS = [Team, Rep, RepSkill, TimeOff, Territory, Rule, RuleCondition, Lead, Assignment, LeadEvent, Account,
-          Integration, RepDailyCount]
+MODELS = [
+    Team,
+    Rep,
+    RepSkill,
+    TimeOff,
+    Territory,
+    Rule,
+    RuleCondition,
+    Lead,
+    Assignment,
+    LeadEvent,
+    Account,
+    Integration,
+    RepDailyCount,
+]
 
 
 def seed() -> str:
@@ -64,14 +78,18 @@ def test_demo_meets_the_minimums_and_its_history_holds_together():
     assert leads.count() >= 5000
     oldest = leads.aggregate(first=Min("created_at"))["first"]
     assert now - dt.timedelta(days=91) < oldest < now - dt.timedelta(days=85)
-    assert leads.filter(status="pending").exists() and not leads.filter(status="pending", created_at__lt=now - dt.timedelta(hours=3)).exists()
+    assert (
+        leads.filter(status="pending").exists()
+        and not leads.filter(status="pending", created_at__lt=now - dt.timedelta(hours=3)).exists()
+    )
     statuses = set(leads.values_list("status", flat=True))
     assert {"assigned", "converted", "lost", "pending"} <= statuses
     assert set(LeadEvent.objects.values_list("type", flat=True)) >= {"contacted", "converted", "lost", "misrouted"}
     assert Assignment.objects.filter(decided_by="user", decided_by_user__isnull=False).exists()  # manual reassignments
     assert Account.objects.exists()
 
-    # The history is consistent with itself. Each owned lead's owner is the rep of its latest assignment, and nobody holds more open leads than capacity.
+    # The history is consistent with itself. Each owned lead's owner is the rep of its latest assignment,
+    # and nobody holds more open leads than capacity.
     for lead in Lead.objects.filter(owner__isnull=False).prefetch_related("assignments")[:500]:
         assert lead.assignments.all()[0].rep_id == lead.owner_id
     open_by_rep = dict(Lead.objects.open().values_list("owner").annotate(n=Count("id")))
@@ -86,7 +104,8 @@ def test_demo_meets_the_minimums_and_its_history_holds_together():
     assert all(row["n"] >= 2 for row in later)
     contacted = Lead.objects.exclude(first_contacted_at=None).count()
     fast = sum(
-        1 for lead in Lead.objects.exclude(first_contacted_at=None).only("assigned_at", "first_contacted_at")
+        1
+        for lead in Lead.objects.exclude(first_contacted_at=None).only("assigned_at", "first_contacted_at")
         if lead.first_contacted_at - lead.assigned_at <= dt.timedelta(minutes=5)
     )
     assert 0.05 < fast / contacted < 0.5  # speed-to-lead varies: some within 5 minutes, most not
@@ -96,10 +115,21 @@ def test_same_moment_gives_the_same_company():
     from leadops.demo import demo_seed
 
     def snapshot() -> list:
-        return list(Lead.objects.order_by("external_id").values_list(
-            "external_id", "email", "company", "country", "city", "status", "owner__email", "created_at", "closed_at"))
+        return list(
+            Lead.objects.order_by("external_id").values_list(
+                "external_id",
+                "email",
+                "company",
+                "country",
+                "city",
+                "status",
+                "owner__email",
+                "created_at",
+                "closed_at",
+            )
+        )
 
-    moment = dt.datetime(2026, 11, 23, 15, 0, tzinfo=dt.timezone.utc)
+    moment = dt.datetime(2026, 11, 23, 15, 0, tzinfo=dt.UTC)
     demo_seed(now=moment, lead_count=600)
     first = snapshot()
     Lead.objects.all().delete()

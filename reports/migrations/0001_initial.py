@@ -4,22 +4,20 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='ReportAccess',
+            name="ReportAccess",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
             ],
             options={
-                'permissions': [('view_reports', 'Can view manager reports')],
-                'managed': False,
-                'default_permissions': (),
+                "permissions": [("view_reports", "Can view manager reports")],
+                "managed": False,
+                "default_permissions": (),
             },
         ),
     ]

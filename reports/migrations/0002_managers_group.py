@@ -1,4 +1,5 @@
 """The Managers group, holding reports.view_reports (PRODUCT.md "Pages")."""
+
 from django.db import migrations
 
 
@@ -9,7 +10,9 @@ def create_managers_group(apps, schema_editor):
     # Permissions are normally created after migrate; make sure this one exists now.
     content_type, _ = ContentType.objects.get_or_create(app_label="reports", model="reportaccess")
     permission, _ = Permission.objects.get_or_create(
-        codename="view_reports", content_type=content_type, defaults={"name": "Can view manager reports"},
+        codename="view_reports",
+        content_type=content_type,
+        defaults={"name": "Can view manager reports"},
     )
     group, _ = Group.objects.get_or_create(name="Managers")
     group.permissions.add(permission)

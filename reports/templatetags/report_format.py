@@ -1,4 +1,5 @@
 """Display helpers for the report tables: percentages and durations."""
+
 from django import template
 
 register = template.Library()

@@ -1,4 +1,5 @@
 """Small builders for report fixtures: assignments, contacts, conversions and flags at exact times."""
+
 import datetime as dt
 
 from django.contrib.auth.models import Group, Permission, User
@@ -8,7 +9,7 @@ from leadops.tests.factories import LeadEventFactory, LeadFactory
 from reports.filters import ReportFilter
 from routing.tests.factories import AssignmentFactory
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 
 
 def at(day: int, hour: int = 10, minute: int = 0, second: int = 0, month: int = 3) -> dt.datetime:

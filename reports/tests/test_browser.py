@@ -3,6 +3,7 @@
 Runs Debian's /usr/bin/chromium through Playwright (never `playwright install`); skipped by
 conftest.py when it is not installed. The screenshot lands in test-results/ (gitignored).
 """
+
 import datetime as dt
 import re
 from pathlib import Path
@@ -33,7 +34,7 @@ def march_data():
     for name, team, assigned, converted, speeds in REPS:
         rep = RepFactory(name=name, team=teams.setdefault(team, TeamFactory(name=team)))
         mine = [assign(rep, at(2 + i * 3, 9 + i), rule=rule) for i in range(assigned)]
-        for a, seconds in zip(mine, speeds):
+        for a, seconds in zip(mine, speeds, strict=False):
             event(a, "contacted", a.created_at + dt.timedelta(seconds=seconds))
         for a in mine[:converted]:
             convert(a, a.created_at + dt.timedelta(days=2))
@@ -48,7 +49,6 @@ def march_data():
 def page():
     from playwright.sync_api import sync_playwright
 
-
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=CHROMIUM,
@@ -57,7 +57,12 @@ def page():
         context = browser.new_context(viewport={"width": 1400, "height": 1000})
         page = context.new_page()
         outside = []
-        page.on("request", lambda request: outside.append(request.url) if not re.match(r"https?://(localhost|127\.0\.0\.1)", request.url) else None)
+        page.on(
+            "request",
+            lambda request: (
+                outside.append(request.url) if not re.match(r"https?://(localhost|127\.0\.0\.1)", request.url) else None
+            ),
+        )
         yield page
         browser.close()
         # Playwright's sync API runs the test in a greenlet with its own context, hence its own
@@ -119,5 +124,9 @@ def test_manager_sees_charts_and_table_for_the_chosen_period(live_server, march_
     page.click("#rep-table th[data-key=conversion_rate] a")
     page.click("#rep-table th[data-key=conversion_rate] a")
     page.wait_for_url(re.compile(r"sort=-conversion_rate"))
-    assert page.locator("#rep-table tbody th").all_inner_texts() == ["Ana Ruiz", "Chloé Martin", "Ben Okafor", "Dev Patel"]
-
+    assert page.locator("#rep-table tbody th").all_inner_texts() == [
+        "Ana Ruiz",
+        "Chloé Martin",
+        "Ben Okafor",
+        "Dev Patel",
+    ]

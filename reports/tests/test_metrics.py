@@ -1,4 +1,5 @@
 """The metric definitions (PRODUCT.md "Metrics") against small hand-computed fixtures."""
+
 import datetime as dt
 
 import pytest
@@ -33,7 +34,7 @@ def ana_and_ben():
     ana = RepFactory(name="Ana", team=team, capacity=20)
     ben = RepFactory(name="Ben", team=team, capacity=10)
     mine = [assign(ana, at(2 + i)) for i in range(10)]
-    for a, seconds in zip(mine, [60, 120, 240, 400, 600, 3600]):
+    for a, seconds in zip(mine, [60, 120, 240, 400, 600, 3600], strict=False):
         event(a, "contacted", a.created_at + dt.timedelta(seconds=seconds))
     for a in mine[:3]:
         convert(a, a.created_at + dt.timedelta(days=1))
@@ -133,9 +134,9 @@ def test_a_reassignment_after_the_period_still_counts_against_an_assignment_in_i
 
 def test_period_dates_are_inclusive():
     ana = RepFactory(name="Ana")
-    assign(ana, dt.datetime(2026, 2, 28, 23, 59, 59, 999999, tzinfo=dt.timezone.utc))
+    assign(ana, dt.datetime(2026, 2, 28, 23, 59, 59, 999999, tzinfo=dt.UTC))
     assign(ana, at(1, 0, 0))
-    assign(ana, dt.datetime(2026, 3, 31, 23, 59, 59, 999999, tzinfo=dt.timezone.utc))
+    assign(ana, dt.datetime(2026, 3, 31, 23, 59, 59, 999999, tzinfo=dt.UTC))
     assign(ana, at(1, 0, 0, month=4))
     assert row_of(report(), ana).assigned == 2
     assert row_of(report(start="2026-03-31", end="2026-03-31"), ana).assigned == 1
@@ -144,8 +145,8 @@ def test_period_dates_are_inclusive():
 def test_period_dates_are_days_in_the_server_time_zone(settings):
     settings.TIME_ZONE = "Europe/Berlin"  # UTC+1 in March before the 29th
     ana = RepFactory(name="Ana")
-    assign(ana, dt.datetime(2026, 2, 28, 23, 30, tzinfo=dt.timezone.utc))  # 1 March 00:30 in Berlin
-    assign(ana, dt.datetime(2026, 2, 28, 22, 30, tzinfo=dt.timezone.utc))  # still February in Berlin
+    assign(ana, dt.datetime(2026, 2, 28, 23, 30, tzinfo=dt.UTC))  # 1 March 00:30 in Berlin
+    assign(ana, dt.datetime(2026, 2, 28, 22, 30, tzinfo=dt.UTC))  # still February in Berlin
     assert row_of(report(start="2026-03-01", end="2026-03-01"), ana).assigned == 1
 
 
@@ -209,7 +210,10 @@ def test_rule_coverage_reads_each_leads_first_decision():
     assert coverage.rule_share == pytest.approx(0.5)
     assert coverage.unroutable_share == pytest.approx(0.25)
     assert {r["label"]: r["leads"] for r in coverage.by_rule} == {
-        "DACH airlines": 4, "Everyone else": 1, "Manual (by a user)": 1, "Unroutable": 2,
+        "DACH airlines": 4,
+        "Everyone else": 1,
+        "Manual (by a user)": 1,
+        "Unroutable": 2,
     }
     assert selectors.waiting_now(report_filter(**MARCH).leads(whole_history=True))["unroutable"] == 1
 

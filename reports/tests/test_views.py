@@ -1,4 +1,5 @@
 """Who may see the reports, what the page and the CSV show, and that queries do not grow with data."""
+
 import csv
 import datetime as dt
 import io
@@ -76,7 +77,9 @@ def test_staff_see_the_reports_without_being_managers(client, data):
 
 def test_a_manager_can_log_in_on_the_reports_login_page(client, data):
     manager(username="mia", password="pass-Word-123")
-    response = client.post("/reports/login/?next=/reports/", {"username": "mia", "password": "pass-Word-123", "next": "/reports/"})
+    response = client.post(
+        "/reports/login/?next=/reports/", {"username": "mia", "password": "pass-Word-123", "next": "/reports/"}
+    )
     assert response.status_code == 302 and response["Location"] == "/reports/"
     assert client.get("/reports/").status_code == 200
 
@@ -94,8 +97,18 @@ def test_csv_has_the_columns_and_figures_of_the_table(manager_client, data):
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/csv")
     rows = csv_of(response)
-    for column in ["rep_email", "assigned", "converted", "conversion_rate", "misrouted", "reassigned",
-                   "assignment_accuracy", "median_speed_to_lead_seconds", "open", "capacity"]:
+    for column in [
+        "rep_email",
+        "assigned",
+        "converted",
+        "conversion_rate",
+        "misrouted",
+        "reassigned",
+        "assignment_accuracy",
+        "median_speed_to_lead_seconds",
+        "open",
+        "capacity",
+    ]:
         assert column in rows[0]
     ana, bob, total = rows
     assert ana["rep_email"] == "ana@example.com"
@@ -188,7 +201,10 @@ def test_page_and_csv_queries_do_not_grow_with_reps_and_leads(manager_client):
 def test_each_chart_has_a_data_table_with_its_figures(manager_client, data):
     page = manager_client.get("/reports/" + MARCH).content.decode()
     assert page.count("<summary>Data table</summary>") == 4
-    assert '<tr><th scope="row">Ana Ruiz</th><td class="num">2</td><td class="num">1</td><td class="num">50.0 %</td></tr>' in page
+    assert (
+        '<tr><th scope="row">Ana Ruiz</th><td class="num">2</td><td class="num">1</td><td class="num">50.0 %</td></tr>'
+        in page
+    )
     assert '<tr><th scope="row">2026-03-06</th><td>US</td><td class="num">1</td></tr>' in page
     assert '<tr><th scope="row">≤ 5 min</th><td class="num">1</td></tr>' in page
 
@@ -206,10 +222,13 @@ def test_existing_owner_decisions_count_as_specific_routing(manager_client):
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_on_postgres_the_health_panel_runs_beside_the_table_on_a_second_connection_with_the_same_figures(
-    client, data, settings,
+    client,
+    data,
+    settings,
 ):
-    from django.db.backends.signals import connection_created
     import threading
+
+    from django.db.backends.signals import connection_created
 
     client.force_login(manager())
     opened_by = []

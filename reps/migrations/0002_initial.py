@@ -6,82 +6,110 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('reps', '0001_initial'),
-        ('routing', '0001_initial'),
+        ("reps", "0001_initial"),
+        ("routing", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='rep',
-            name='territories',
-            field=models.ManyToManyField(blank=True, related_name='reps', to='routing.territory'),
+            model_name="rep",
+            name="territories",
+            field=models.ManyToManyField(blank=True, related_name="reps", to="routing.territory"),
         ),
         migrations.AddField(
-            model_name='rep',
-            name='user',
-            field=models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='rep', to=settings.AUTH_USER_MODEL),
+            model_name="rep",
+            name="user",
+            field=models.OneToOneField(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="rep",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='repskill',
-            name='rep',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='rep_skills', to='reps.rep'),
+            model_name="repskill",
+            name="rep",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="rep_skills", to="reps.rep"
+            ),
         ),
         migrations.AddField(
-            model_name='repskill',
-            name='skill',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='rep_skills', to='reps.skilltag'),
+            model_name="repskill",
+            name="skill",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="rep_skills", to="reps.skilltag"
+            ),
         ),
         migrations.AddField(
-            model_name='rep',
-            name='skills',
-            field=models.ManyToManyField(blank=True, related_name='reps', through='reps.RepSkill', to='reps.skilltag'),
+            model_name="rep",
+            name="skills",
+            field=models.ManyToManyField(blank=True, related_name="reps", through="reps.RepSkill", to="reps.skilltag"),
         ),
         migrations.AddField(
-            model_name='team',
-            name='manager',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='managed_teams', to=settings.AUTH_USER_MODEL),
+            model_name="team",
+            name="manager",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="managed_teams",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='rep',
-            name='team',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='reps', to='reps.team'),
+            model_name="rep",
+            name="team",
+            field=models.ForeignKey(
+                blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name="reps", to="reps.team"
+            ),
         ),
         migrations.AddField(
-            model_name='timeoff',
-            name='rep',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='time_off', to='reps.rep'),
+            model_name="timeoff",
+            name="rep",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="time_off", to="reps.rep"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='repskill',
-            constraint=models.UniqueConstraint(fields=('rep', 'skill'), name='rep_skill_once_per_rep'),
+            model_name="repskill",
+            constraint=models.UniqueConstraint(fields=("rep", "skill"), name="rep_skill_once_per_rep"),
         ),
         migrations.AddConstraint(
-            model_name='repskill',
-            constraint=models.CheckConstraint(condition=models.Q(('proficiency__gte', 1), ('proficiency__lte', 5)), name='rep_skill_proficiency_1_to_5'),
+            model_name="repskill",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("proficiency__gte", 1), ("proficiency__lte", 5)),
+                name="rep_skill_proficiency_1_to_5",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='rep',
-            constraint=models.CheckConstraint(condition=models.Q(('capacity__gte', 0)), name='rep_capacity_not_negative'),
+            model_name="rep",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("capacity__gte", 0)), name="rep_capacity_not_negative"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='rep',
-            constraint=models.CheckConstraint(condition=models.Q(('daily_cap__gte', 0)), name='rep_daily_cap_not_negative'),
+            model_name="rep",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("daily_cap__gte", 0)), name="rep_daily_cap_not_negative"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='rep',
-            constraint=models.CheckConstraint(condition=models.Q(('weight__gt', 0)), name='rep_weight_positive'),
+            model_name="rep",
+            constraint=models.CheckConstraint(condition=models.Q(("weight__gt", 0)), name="rep_weight_positive"),
         ),
         migrations.AddIndex(
-            model_name='timeoff',
-            index=models.Index(fields=['rep', 'start', 'end'], name='reps_timeof_rep_id_06d139_idx'),
+            model_name="timeoff",
+            index=models.Index(fields=["rep", "start", "end"], name="reps_timeof_rep_id_06d139_idx"),
         ),
         migrations.AddConstraint(
-            model_name='timeoff',
-            constraint=models.CheckConstraint(condition=models.Q(('end__gt', models.F('start'))), name='time_off_ends_after_start'),
+            model_name="timeoff",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("end__gt", models.F("start"))), name="time_off_ends_after_start"
+            ),
         ),
     ]

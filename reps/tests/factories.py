@@ -1,4 +1,5 @@
 """Factories for reps, teams, skills and time off."""
+
 import datetime as dt
 from decimal import Decimal
 

@@ -1,4 +1,5 @@
 """Ops admin for teams, skills and reps: pages render, load is shown, no query per row."""
+
 import pytest
 from django.urls import reverse
 
@@ -32,11 +33,20 @@ def test_rep_list_shows_open_leads_against_capacity(admin_client):
 def test_rep_with_zero_weight_is_refused_with_a_reason(admin_client):
     rep = RepFactory()
     data = {
-        "name": rep.name, "email": rep.email, "active": "on", "timezone": "UTC", "capacity": "40",
-        "daily_cap": "15", "weight": "0", "working_hours": "{}",
-        "rep_skills-TOTAL_FORMS": "1", "rep_skills-INITIAL_FORMS": "0",
-        "rep_skills-0-skill": SkillTagFactory().pk, "rep_skills-0-proficiency": "7",
-        "time_off-TOTAL_FORMS": "0", "time_off-INITIAL_FORMS": "0",
+        "name": rep.name,
+        "email": rep.email,
+        "active": "on",
+        "timezone": "UTC",
+        "capacity": "40",
+        "daily_cap": "15",
+        "weight": "0",
+        "working_hours": "{}",
+        "rep_skills-TOTAL_FORMS": "1",
+        "rep_skills-INITIAL_FORMS": "0",
+        "rep_skills-0-skill": SkillTagFactory().pk,
+        "rep_skills-0-proficiency": "7",
+        "time_off-TOTAL_FORMS": "0",
+        "time_off-INITIAL_FORMS": "0",
     }
     response = admin_client.post(reverse("admin:reps_rep_change", args=[rep.pk]), data)
     content = response.content.decode()
@@ -47,13 +57,16 @@ def test_rep_with_zero_weight_is_refused_with_a_reason(admin_client):
     assert rep.weight == 1
 
 
-def test_deactivating_a_rep_from_the_list_sends_their_open_leads_to_others(admin_client, django_capture_on_commit_callbacks):
+def test_deactivating_a_rep_from_the_list_sends_their_open_leads_to_others(
+    admin_client, django_capture_on_commit_callbacks
+):
     leaving = RepFactory(name="Leaving Rep")
     open_leads = LeadFactory.create_batch(3, status="assigned", owner=leaving)
     with django_capture_on_commit_callbacks(execute=False):
         response = admin_client.post(
             reverse("admin:reps_rep_changelist"),
-            {"action": "deactivate_and_redistribute", "_selected_action": [leaving.pk]}, follow=True,
+            {"action": "deactivate_and_redistribute", "_selected_action": [leaving.pk]},
+            follow=True,
         )
     assert "1 reps deactivated; 3 open leads sent back to routing." in response.content.decode()
     leaving.refresh_from_db()
@@ -69,11 +82,19 @@ def test_rep_history_says_what_capacity_and_team_changed_from(admin_client):
     rep = RepFactory(capacity=40, team=TeamFactory(name="EMEA Enterprise"))
     TeamFactory(name="EMEA Mid-Market")
     data = {
-        "name": rep.name, "email": rep.email, "active": "on", "timezone": "UTC", "capacity": "25",
-        "daily_cap": str(rep.daily_cap), "weight": str(rep.weight), "working_hours": "{}",
+        "name": rep.name,
+        "email": rep.email,
+        "active": "on",
+        "timezone": "UTC",
+        "capacity": "25",
+        "daily_cap": str(rep.daily_cap),
+        "weight": str(rep.weight),
+        "working_hours": "{}",
         "team": Team.objects.get(name="EMEA Mid-Market").pk,
-        "rep_skills-TOTAL_FORMS": "0", "rep_skills-INITIAL_FORMS": "0",
-        "time_off-TOTAL_FORMS": "0", "time_off-INITIAL_FORMS": "0",
+        "rep_skills-TOTAL_FORMS": "0",
+        "rep_skills-INITIAL_FORMS": "0",
+        "time_off-TOTAL_FORMS": "0",
+        "time_off-INITIAL_FORMS": "0",
     }
     assert admin_client.post(reverse("admin:reps_rep_change", args=[rep.pk]), data).status_code == 302
     message = LogEntry.objects.get(object_id=str(rep.pk)).get_change_message()
@@ -89,14 +110,23 @@ def test_rep_list_marks_reps_on_time_off_now(admin_client):
     assert rows[away.pk].away_now and not rows[here.pk].away_now
 
 
-def test_unticking_active_on_the_rep_page_sends_their_open_leads_to_others(admin_client, django_capture_on_commit_callbacks):
+def test_unticking_active_on_the_rep_page_sends_their_open_leads_to_others(
+    admin_client, django_capture_on_commit_callbacks
+):
     leaving = RepFactory(name="Leaving Rep")
     open_leads = LeadFactory.create_batch(2, status="assigned", owner=leaving)
     data = {
-        "name": leaving.name, "email": leaving.email, "timezone": "UTC", "capacity": str(leaving.capacity),
-        "daily_cap": str(leaving.daily_cap), "weight": str(leaving.weight), "working_hours": "{}",
-        "rep_skills-TOTAL_FORMS": "0", "rep_skills-INITIAL_FORMS": "0",
-        "time_off-TOTAL_FORMS": "0", "time_off-INITIAL_FORMS": "0",
+        "name": leaving.name,
+        "email": leaving.email,
+        "timezone": "UTC",
+        "capacity": str(leaving.capacity),
+        "daily_cap": str(leaving.daily_cap),
+        "weight": str(leaving.weight),
+        "working_hours": "{}",
+        "rep_skills-TOTAL_FORMS": "0",
+        "rep_skills-INITIAL_FORMS": "0",
+        "time_off-TOTAL_FORMS": "0",
+        "time_off-INITIAL_FORMS": "0",
     }  # "active" left out: the box is unticked
     with django_capture_on_commit_callbacks(execute=False):
         response = admin_client.post(reverse("admin:reps_rep_change", args=[leaving.pk]), data, follow=True)
@@ -110,10 +140,18 @@ def test_editing_an_active_rep_leaves_their_leads_alone(admin_client):
     rep = RepFactory()
     lead = LeadFactory(status="assigned", owner=rep)
     data = {
-        "name": rep.name, "email": rep.email, "active": "on", "timezone": "UTC", "capacity": "7",
-        "daily_cap": str(rep.daily_cap), "weight": str(rep.weight), "working_hours": "{}",
-        "rep_skills-TOTAL_FORMS": "0", "rep_skills-INITIAL_FORMS": "0",
-        "time_off-TOTAL_FORMS": "0", "time_off-INITIAL_FORMS": "0",
+        "name": rep.name,
+        "email": rep.email,
+        "active": "on",
+        "timezone": "UTC",
+        "capacity": "7",
+        "daily_cap": str(rep.daily_cap),
+        "weight": str(rep.weight),
+        "working_hours": "{}",
+        "rep_skills-TOTAL_FORMS": "0",
+        "rep_skills-INITIAL_FORMS": "0",
+        "time_off-TOTAL_FORMS": "0",
+        "time_off-INITIAL_FORMS": "0",
     }
     assert admin_client.post(reverse("admin:reps_rep_change", args=[rep.pk]), data).status_code == 302
     lead.refresh_from_db()

@@ -1,4 +1,5 @@
 """The database itself refuses bad reps, skills and time off (not only the forms)."""
+
 import datetime as dt
 from contextlib import contextmanager
 
@@ -67,13 +68,13 @@ def test_a_rep_holds_a_skill_once():
 @pytest.mark.parametrize("length", [dt.timedelta(0), dt.timedelta(hours=-1)])
 def test_time_off_must_end_after_it_starts(length):
     rep = RepFactory()
-    start = dt.datetime(2026, 12, 24, tzinfo=dt.timezone.utc)
+    start = dt.datetime(2026, 12, 24, tzinfo=dt.UTC)
     with rejected():
         TimeOff.objects.create(rep=rep, start=start, end=start + length)
 
 
 def test_time_off_form_error_speaks_ops_language():
-    start = dt.datetime(2026, 12, 24, tzinfo=dt.timezone.utc)
+    start = dt.datetime(2026, 12, 24, tzinfo=dt.UTC)
     time_off = TimeOffFactory.build(rep=RepFactory(), start=start, end=start)
     with pytest.raises(ValidationError) as err:
         time_off.full_clean()
@@ -86,11 +87,14 @@ def test_rep_on_time_off_now_is_seen_as_away():
     assert not RepFactory().is_on_time_off()
 
 
-@pytest.mark.parametrize("hours, message", [
-    ({"start": "18:00", "end": "08:00"}, "end after they start"),
-    ({"start": "8am", "end": "18:00"}, "not a time like 08:00"),
-    ({"start": "08:00", "end": "18:00", "days": [0]}, "ISO weekday"),
-])
+@pytest.mark.parametrize(
+    "hours, message",
+    [
+        ({"start": "18:00", "end": "08:00"}, "end after they start"),
+        ({"start": "8am", "end": "18:00"}, "not a time like 08:00"),
+        ({"start": "08:00", "end": "18:00", "days": [0]}, "ISO weekday"),
+    ],
+)
 def test_bad_working_hours_are_explained(hours, message):
     rep = RepFactory.build(working_hours=hours, team=None)
     with pytest.raises(ValidationError) as err:

@@ -12,19 +12,31 @@ Comparison choices (what ops expect when they type a value in the admin):
 - `email_domain_in` matches the domain or any sub-domain of it (eu.acme.com is in acme.com);
 - `in_territory` looks at the lead's country / region / postal code, whatever `field` says.
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from operator import attrgetter
-from typing import Any, Callable
+from typing import Any
 
 from .snapshot import LEAD_FACTS, Condition
 from .territories import EngineConfigError, TerritoryIndex
 
 OPERATORS = (
-    "equals", "not_equals", "in", "not_in", "contains", "starts_with", "gte", "lte",
-    "between", "is_empty", "in_territory", "email_domain_in",
+    "equals",
+    "not_equals",
+    "in",
+    "not_in",
+    "contains",
+    "starts_with",
+    "gte",
+    "lte",
+    "between",
+    "is_empty",
+    "in_territory",
+    "email_domain_in",
 )
 # Facts that hold text: only these are used to index rules (numbers compare numerically).
 TEXT_FACTS = frozenset(LEAD_FACTS) - {"company_size", "annual_revenue", "score"}
@@ -75,7 +87,7 @@ def _as_list(value) -> list:
 
 def accessor(field: str) -> Callable[[Any], Any]:
     if field.startswith("extra."):
-        key = field[len("extra."):]
+        key = field[len("extra.") :]
         return lambda lead: lead.extra.get(key)
     if field not in LEAD_FACTS:
         raise EngineConfigError(f"unknown lead fact {field!r}")
@@ -113,7 +125,9 @@ def compile_condition(cond: Condition, territories: TerritoryIndex) -> CompiledC
             return tid in locate(lead.country, lead.region, lead.postal_code)[1]
 
         return CompiledCondition(
-            in_territory, f"in_territory {name}", "country",
+            in_territory,
+            f"in_territory {name}",
+            "country",
             frozenset(territories.subtree_countries[tid]),
         )
 
@@ -126,16 +140,18 @@ def compile_condition(cond: Condition, territories: TerritoryIndex) -> CompiledC
         vs = _ValueSet(values)
         has = vs.has
         if op in ("equals", "in"):
+
             def test(lead):
                 v = get(lead)
                 return v is not None and has(v)
+
             index_ok = indexable and all(isinstance(v, str) for v in values)
-            return CompiledCondition(test, text, field if index_ok else None,
-                                     vs.texts if index_ok else frozenset())
+            return CompiledCondition(test, text, field if index_ok else None, vs.texts if index_ok else frozenset())
 
         def test_not(lead):
             v = get(lead)
             return _is_empty(v) or not has(v)
+
         return CompiledCondition(test_not, text)
 
     if op == "contains":
@@ -148,6 +164,7 @@ def compile_condition(cond: Condition, territories: TerritoryIndex) -> CompiledC
             if isinstance(v, (list, tuple, set)):
                 return any(norm_text(str(x)) == needle for x in v)
             return v is not None and needle in norm_text(str(v))
+
         return CompiledCondition(contains, text)
 
     if op == "starts_with":
@@ -156,6 +173,7 @@ def compile_condition(cond: Condition, territories: TerritoryIndex) -> CompiledC
         def starts_with(lead):
             v = get(lead)
             return v is not None and norm_text(str(v)).startswith(prefixes)
+
         return CompiledCondition(starts_with, text)
 
     if op in ("gte", "lte", "between"):
@@ -167,8 +185,11 @@ def compile_condition(cond: Condition, territories: TerritoryIndex) -> CompiledC
         else:
             low = _as_number(value) if op == "gte" else None
             high = _as_number(value) if op == "lte" else None
-        if (op == "gte" and low is None) or (op == "lte" and high is None) or (
-                op == "between" and (low is None or high is None)):
+        if (
+            (op == "gte" and low is None)
+            or (op == "lte" and high is None)
+            or (op == "between" and (low is None or high is None))
+        ):
             raise EngineConfigError(f"{field} {op} needs a number, got {value!r}")
 
         def in_range(lead):
@@ -176,14 +197,19 @@ def compile_condition(cond: Condition, territories: TerritoryIndex) -> CompiledC
             if n is None:
                 return False
             return (low is None or n >= low) and (high is None or n <= high)
+
         return CompiledCondition(in_range, text)
 
     if op == "is_empty":
-        want_empty = value is None or value is True or (
-            isinstance(value, str) and value.strip().lower() not in ("false", "0", "no"))
+        want_empty = (
+            value is None
+            or value is True
+            or (isinstance(value, str) and value.strip().lower() not in ("false", "0", "no"))
+        )
 
         def is_empty(lead):
             return _is_empty(get(lead)) == want_empty
+
         return CompiledCondition(is_empty, text if want_empty else f"{field} is_not_empty")
 
     # email_domain_in: the lead's domain or a parent domain of it is listed.
@@ -200,5 +226,6 @@ def compile_condition(cond: Condition, territories: TerritoryIndex) -> CompiledC
             dot = d.find(".")
             if dot < 0:
                 return False
-            d = d[dot + 1:]
+            d = d[dot + 1 :]
+
     return CompiledCondition(email_domain_in, f"email_domain_in {', '.join(sorted(domains))}")

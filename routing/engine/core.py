@@ -6,20 +6,37 @@ Decision and moves the snapshot forward (open leads, today's count, rotation cur
 next lead of the batch sees the state this one left. Same snapshot + same leads -> same
 decisions: nothing here is random.
 """
+
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import lru_cache
+from functools import cache
 from operator import attrgetter
-from typing import Iterable
 from zoneinfo import ZoneInfo
 
 from .conditions import CompiledCondition, compile_condition
 from .snapshot import (
-    ASSIGNED, DIRECT, HOLD, LOAD_BALANCED, MATCHED, NEXT_RULE, PERFORMANCE, POOL, POOLED,
-    ROUND_ROBIN, SKILL_SCORE, STRATEGIES, UNROUTABLE, WEIGHTED, LeadFacts, PoolCursor,
-    RepState, RoutingSnapshot, RuleSpec,
+    ASSIGNED,
+    DIRECT,
+    HOLD,
+    LOAD_BALANCED,
+    MATCHED,
+    NEXT_RULE,
+    PERFORMANCE,
+    POOL,
+    POOLED,
+    ROUND_ROBIN,
+    SKILL_SCORE,
+    STRATEGIES,
+    UNROUTABLE,
+    WEIGHTED,
+    LeadFacts,
+    PoolCursor,
+    RepState,
+    RoutingSnapshot,
+    RuleSpec,
 )
 from .territories import EngineConfigError, TerritoryIndex
 
@@ -41,7 +58,7 @@ NO_ELIGIBLE_REP = "no_eligible_rep"
 EMPTY_POOL = "empty_pool"
 
 
-@lru_cache(maxsize=None)
+@cache
 def _zone(name: str) -> ZoneInfo:
     return ZoneInfo(name or "UTC")
 
@@ -110,7 +127,7 @@ class Decision:
     _rules_upto: int = 0
     _details: dict = field(default_factory=dict)
     _owner: list | None = None
-    _engine: "RoutingEngine | None" = None
+    _engine: RoutingEngine | None = None
 
     @property
     def reason(self) -> dict:
@@ -122,7 +139,7 @@ class Decision:
         if self._engine is not None and self._rules_upto:
             # Rules the index skipped failed their indexed condition; every rule the engine
             # looked at has its own entry in _details.
-            rules = self._engine.no_match_entries[:self._rules_upto]
+            rules = self._engine.no_match_entries[: self._rules_upto]
             for pos, entry in self._details.items():
                 rules[pos] = entry
         out["rules"] = rules
@@ -142,8 +159,7 @@ class _Pool:
 
 
 class _Rule:
-    __slots__ = ("spec", "pos", "rest", "fail_entries", "pool", "matched", "strategy",
-                 "hold", "base_ids", "entry_head")
+    __slots__ = ("spec", "pos", "rest", "fail_entries", "pool", "matched", "strategy", "hold", "base_ids", "entry_head")
 
     def __init__(self, spec: RuleSpec, pos: int):
         self.spec = spec
@@ -166,12 +182,10 @@ class RoutingEngine:
         self.territories = TerritoryIndex(snapshot.territories)
         self._seq = 0
         self._last_ts = {
-            r.id: (r.last_assigned_at.timestamp() if r.last_assigned_at else float("-inf"))
-            for r in self.reps.values()
+            r.id: (r.last_assigned_at.timestamp() if r.last_assigned_at else float("-inf")) for r in self.reps.values()
         }
         self._static = {r.id: rep_static_refusal(r, self.now) for r in self.reps.values()}
-        self._off_hours = {r.id for r in self.reps.values()
-                           if not rep_within_working_hours(r, self.now)}
+        self._off_hours = {r.id for r in self.reps.values() if not rep_within_working_hours(r, self.now)}
         self._index_membership()
         self._compile_rules()
         self.owner_first = snapshot.settings.existing_owner_first
@@ -208,12 +222,10 @@ class RoutingEngine:
             if spec.strategy not in STRATEGIES:
                 raise EngineConfigError(f"rule {spec.name!r}: unknown strategy {spec.strategy!r}")
             if spec.when_none_eligible not in (NEXT_RULE, HOLD):
-                raise EngineConfigError(
-                    f"rule {spec.name!r}: when_none_eligible must be next_rule or hold")
+                raise EngineConfigError(f"rule {spec.name!r}: when_none_eligible must be next_rule or hold")
             rule = _Rule(spec, pos)
             try:
-                compiled: list[CompiledCondition] = [
-                    compile_condition(c, self.territories) for c in spec.conditions]
+                compiled: list[CompiledCondition] = [compile_condition(c, self.territories) for c in spec.conditions]
             except EngineConfigError as exc:
                 raise EngineConfigError(f"rule {spec.name!r}: {exc}") from None
             # Most of a long trace is rules that did not match: keep those entries short.
@@ -353,8 +365,7 @@ class RoutingEngine:
                 decision._owner = owner_trace
                 decision._engine = self
                 return decision
-        return Decision(lead.id, UNROUTABLE, _rules_upto=len(rules), _details=details,
-                        _owner=owner_trace, _engine=self)
+        return Decision(lead.id, UNROUTABLE, _rules_upto=len(rules), _details=details, _owner=owner_trace, _engine=self)
 
     def _try_rule(self, rule: _Rule, lead: LeadFacts, details: dict) -> Decision | None:
         spec = rule.spec
@@ -395,16 +406,20 @@ class RoutingEngine:
             if eligible:
                 rep = self._pick(rule, pool, eligible)
                 self._assign(rep, lead)
-                entry = {**rule.entry_head, "result": ASSIGNED, "rep": rep.name or rep.id,
-                         "rep_id": rep.id,
-                         "strategy": rule.strategy, "skipped": skipped}
+                entry = {
+                    **rule.entry_head,
+                    "result": ASSIGNED,
+                    "rep": rep.name or rep.id,
+                    "rep_id": rep.id,
+                    "strategy": rule.strategy,
+                    "skipped": skipped,
+                }
                 if pool.territory_id is not None:
                     entry.update(self._territory_head(pool.territory_id))
                 if tried:
                     entry["widened_from"] = self._level_trace(tried)
                 details[rule.pos] = entry
-                return Decision(lead.id, ASSIGNED, rep.id, spec.id, rule.strategy,
-                                pool.territory_id)
+                return Decision(lead.id, ASSIGNED, rep.id, spec.id, rule.strategy, pool.territory_id)
             tried.append((pool, skipped))
         any_active = any(p.any_active for p, _ in tried)
         entry = {**rule.entry_head, "result": NO_ELIGIBLE_REP if any_active else EMPTY_POOL}
@@ -415,8 +430,7 @@ class RoutingEngine:
         if rule.hold:
             entry["result"] += "; held"
             details[rule.pos] = entry
-            return Decision(lead.id, POOLED, None, spec.id, rule.strategy,
-                            levels[0].territory_id, held=True)
+            return Decision(lead.id, POOLED, None, spec.id, rule.strategy, levels[0].territory_id, held=True)
         details[rule.pos] = entry
         return None
 
@@ -469,17 +483,22 @@ class RoutingEngine:
             return self._smooth_weighted(pool.key, eligible, attrgetter("weight"))
         if strategy == PERFORMANCE:
             floor = self.floor
-            return self._smooth_weighted(
-                pool.key, eligible, lambda r: max(r.conversion_rate or 0.0, floor))
+            return self._smooth_weighted(pool.key, eligible, lambda r: max(r.conversion_rate or 0.0, floor))
         last_ts = self._last_ts
         if strategy == LOAD_BALANCED:
-            return min(eligible, key=lambda r: (
-                r.open_leads / r.capacity, last_ts[r.id], r.assign_seq, r.id))
+            return min(eligible, key=lambda r: (r.open_leads / r.capacity, last_ts[r.id], r.assign_seq, r.id))
         if strategy == SKILL_SCORE:
             wanted = rule.spec.required_skill_ids | rule.spec.preferred_skill_ids
-            return min(eligible, key=lambda r: (
-                -sum(r.skills.get(s, 0) for s in wanted), r.open_leads / r.capacity,
-                last_ts[r.id], r.assign_seq, r.id))
+            return min(
+                eligible,
+                key=lambda r: (
+                    -sum(r.skills.get(s, 0) for s in wanted),
+                    r.open_leads / r.capacity,
+                    last_ts[r.id],
+                    r.assign_seq,
+                    r.id,
+                ),
+            )
         raise EngineConfigError(f"strategy {strategy!r} cannot pick a rep")
 
     def _smooth_weighted(self, key: str, eligible: list[RepState], weight_of) -> RepState:
@@ -547,15 +566,11 @@ class RoutingEngine:
             if reason is None:
                 self._assign(rep, lead)
                 tried.append({"rep": rep.name or rid, "rep_id": rid, "via": via, "result": ASSIGNED})
-                return Decision(lead.id, ASSIGNED, rid, None, EXISTING_OWNER,
-                                _owner=tried, _engine=self), tried
-            tried.append({"rep": (rep.name or rid) if rep else rid, "rep_id": rid, "via": via,
-                          "result": reason})
+                return Decision(lead.id, ASSIGNED, rid, None, EXISTING_OWNER, _owner=tried, _engine=self), tried
+            tried.append({"rep": (rep.name or rid) if rep else rid, "rep_id": rid, "via": via, "result": reason})
         return None, (tried or None)
 
 
 def decide_batch(snapshot: RoutingSnapshot, leads: Iterable[LeadFacts]) -> list[Decision]:
     """Decide every lead of a batch against one snapshot (which the decisions move forward)."""
     return RoutingEngine(snapshot).decide_batch(leads)
-
-

@@ -3,6 +3,7 @@
 The services build a RoutingSnapshot from the database in a few queries; simulation
 builds one from a draft rule set; tests build one by hand. Nothing here touches Django.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -140,9 +141,23 @@ class RoutingSnapshot:
 
 
 LEAD_FACTS = (
-    "email", "email_domain", "first_name", "last_name", "phone", "company", "industry",
-    "company_size", "annual_revenue", "country", "region", "city", "postal_code",
-    "product_interest", "source", "score", "language",
+    "email",
+    "email_domain",
+    "first_name",
+    "last_name",
+    "phone",
+    "company",
+    "industry",
+    "company_size",
+    "annual_revenue",
+    "country",
+    "region",
+    "city",
+    "postal_code",
+    "product_interest",
+    "source",
+    "score",
+    "language",
 )
 
 

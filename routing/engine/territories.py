@@ -7,6 +7,7 @@ inside it directly holds it. The most specific territory is the deepest one that
 holds the lead; among equals, the one with the narrower criteria (postal prefixes, then
 regions), then the lowest id.
 """
+
 from __future__ import annotations
 
 from .snapshot import TerritorySpec
@@ -21,8 +22,7 @@ class EngineConfigError(ValueError):
 
 
 class TerritoryIndex:
-    __slots__ = ("by_id", "by_name", "parent", "depth", "subtree_countries",
-                 "_by_country", "_memo")
+    __slots__ = ("by_id", "by_name", "parent", "depth", "subtree_countries", "_by_country", "_memo")
 
     def __init__(self, territories: list[TerritorySpec]):
         self.by_id = {t.id: t for t in territories}

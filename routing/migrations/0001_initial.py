@@ -6,159 +6,415 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('leadops', '0001_initial'),
-        ('reps', '0001_initial'),
+        ("leadops", "0001_initial"),
+        ("reps", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='RotationCursor',
+            name="RotationCursor",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('pool_key', models.CharField(max_length=200, unique=True)),
-                ('last_rep_id', models.BigIntegerField(blank=True, null=True)),
-                ('current_weights', models.JSONField(blank=True, default=dict, help_text='Smooth weighted round robin: rep id → current weight.')),
-                ('updated_at', models.DateTimeField(auto_now=True)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("pool_key", models.CharField(max_length=200, unique=True)),
+                ("last_rep_id", models.BigIntegerField(blank=True, null=True)),
+                (
+                    "current_weights",
+                    models.JSONField(
+                        blank=True, default=dict, help_text="Smooth weighted round robin: rep id → current weight."
+                    ),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True)),
             ],
         ),
         migrations.CreateModel(
-            name='RuleSet',
+            name="RuleSet",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('version', models.PositiveIntegerField(default=1)),
-                ('existing_owner_first', models.BooleanField(default=True, help_text='Send a lead to the owner of its account (email domain) or of an earlier lead with the same email, when eligible.')),
-                ('updated_at', models.DateTimeField(auto_now=True)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("version", models.PositiveIntegerField(default=1)),
+                (
+                    "existing_owner_first",
+                    models.BooleanField(
+                        default=True,
+                        help_text="Send a lead to the owner of its account (email domain) or of an earlier lead with the same email, when eligible.",
+                    ),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True)),
             ],
             options={
-                'verbose_name': 'rule set',
+                "verbose_name": "rule set",
             },
         ),
         migrations.CreateModel(
-            name='Rule',
+            name="Rule",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=120, unique=True)),
-                ('priority', models.IntegerField(default=100, help_text='Lower runs first; ties by id.')),
-                ('active', models.BooleanField(default=True)),
-                ('pool_matched_territory', models.BooleanField(default=False, help_text='Reps of the most specific territory containing the lead, widening to its parents while none is eligible.')),
-                ('strategy', models.CharField(choices=[('round_robin', 'Round robin'), ('weighted', 'Weighted round robin'), ('load_balanced', 'Load balanced'), ('skill_score', 'Best skill match'), ('performance', 'By conversion rate'), ('direct', 'Direct to named reps'), ('pool', 'Team pool (claim)')], default='round_robin', max_length=20)),
-                ('when_none_eligible', models.CharField(choices=[('next_rule', 'Try the next rule'), ('hold', 'Hold the lead in the pool')], default='next_rule', max_length=12)),
-                ('requires_working_hours', models.BooleanField(default=False)),
-                ('sla_minutes', models.PositiveIntegerField(blank=True, help_text='Minutes to first contact; empty = no SLA.', null=True)),
-                ('claim_limit', models.PositiveIntegerField(blank=True, help_text='Pool strategy: most unworked claimed leads a rep may hold; empty = capacity only.', null=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('pool_team', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='rules', to='reps.team')),
-                ('preferred_skills', models.ManyToManyField(blank=True, related_name='preferred_by_rules', to='reps.skilltag')),
-                ('required_skills', models.ManyToManyField(blank=True, related_name='required_by_rules', to='reps.skilltag')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(max_length=120, unique=True)),
+                ("priority", models.IntegerField(default=100, help_text="Lower runs first; ties by id.")),
+                ("active", models.BooleanField(default=True)),
+                (
+                    "pool_matched_territory",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Reps of the most specific territory containing the lead, widening to its parents while none is eligible.",
+                    ),
+                ),
+                (
+                    "strategy",
+                    models.CharField(
+                        choices=[
+                            ("round_robin", "Round robin"),
+                            ("weighted", "Weighted round robin"),
+                            ("load_balanced", "Load balanced"),
+                            ("skill_score", "Best skill match"),
+                            ("performance", "By conversion rate"),
+                            ("direct", "Direct to named reps"),
+                            ("pool", "Team pool (claim)"),
+                        ],
+                        default="round_robin",
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "when_none_eligible",
+                    models.CharField(
+                        choices=[("next_rule", "Try the next rule"), ("hold", "Hold the lead in the pool")],
+                        default="next_rule",
+                        max_length=12,
+                    ),
+                ),
+                ("requires_working_hours", models.BooleanField(default=False)),
+                (
+                    "sla_minutes",
+                    models.PositiveIntegerField(
+                        blank=True, help_text="Minutes to first contact; empty = no SLA.", null=True
+                    ),
+                ),
+                (
+                    "claim_limit",
+                    models.PositiveIntegerField(
+                        blank=True,
+                        help_text="Pool strategy: most unworked claimed leads a rep may hold; empty = capacity only.",
+                        null=True,
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "pool_team",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="rules",
+                        to="reps.team",
+                    ),
+                ),
+                (
+                    "preferred_skills",
+                    models.ManyToManyField(blank=True, related_name="preferred_by_rules", to="reps.skilltag"),
+                ),
+                (
+                    "required_skills",
+                    models.ManyToManyField(blank=True, related_name="required_by_rules", to="reps.skilltag"),
+                ),
             ],
             options={
-                'ordering': ['priority', 'id'],
+                "ordering": ["priority", "id"],
             },
         ),
         migrations.CreateModel(
-            name='RulePoolRep',
+            name="RulePoolRep",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('position', models.PositiveIntegerField(default=0)),
-                ('rep', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='pool_entries', to='reps.rep')),
-                ('rule', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='pool_entries', to='routing.rule')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("position", models.PositiveIntegerField(default=0)),
+                (
+                    "rep",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="pool_entries", to="reps.rep"
+                    ),
+                ),
+                (
+                    "rule",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="pool_entries", to="routing.rule"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['rule', 'position', 'id'],
+                "ordering": ["rule", "position", "id"],
             },
         ),
         migrations.AddField(
-            model_name='rule',
-            name='pool_reps',
-            field=models.ManyToManyField(blank=True, related_name='pool_rules', through='routing.RulePoolRep', to='reps.rep'),
+            model_name="rule",
+            name="pool_reps",
+            field=models.ManyToManyField(
+                blank=True, related_name="pool_rules", through="routing.RulePoolRep", to="reps.rep"
+            ),
         ),
         migrations.CreateModel(
-            name='Territory',
+            name="Territory",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=120, unique=True)),
-                ('countries', models.JSONField(blank=True, default=list, help_text='ISO 3166-1 alpha-2 codes, e.g. ["DE", "AT"].')),
-                ('regions', models.JSONField(blank=True, default=list, help_text='State / province codes; empty = any.')),
-                ('postal_prefixes', models.JSONField(blank=True, default=list, help_text='Postal-code prefixes; empty = any.')),
-                ('parent', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='children', to='routing.territory')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(max_length=120, unique=True)),
+                (
+                    "countries",
+                    models.JSONField(
+                        blank=True, default=list, help_text='ISO 3166-1 alpha-2 codes, e.g. ["DE", "AT"].'
+                    ),
+                ),
+                (
+                    "regions",
+                    models.JSONField(blank=True, default=list, help_text="State / province codes; empty = any."),
+                ),
+                (
+                    "postal_prefixes",
+                    models.JSONField(blank=True, default=list, help_text="Postal-code prefixes; empty = any."),
+                ),
+                (
+                    "parent",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="children",
+                        to="routing.territory",
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'territories',
-                'ordering': ['name'],
+                "verbose_name_plural": "territories",
+                "ordering": ["name"],
             },
         ),
         migrations.AddField(
-            model_name='rule',
-            name='pool_territory',
-            field=models.ForeignKey(blank=True, help_text='Reps attached to this territory or any territory inside it.', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='pool_rules', to='routing.territory'),
+            model_name="rule",
+            name="pool_territory",
+            field=models.ForeignKey(
+                blank=True,
+                help_text="Reps attached to this territory or any territory inside it.",
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="pool_rules",
+                to="routing.territory",
+            ),
         ),
         migrations.CreateModel(
-            name='RepDailyCount',
+            name="RepDailyCount",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('day', models.DateField()),
-                ('assigned', models.PositiveIntegerField(default=0)),
-                ('rep', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='daily_counts', to='reps.rep')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("day", models.DateField()),
+                ("assigned", models.PositiveIntegerField(default=0)),
+                (
+                    "rep",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="daily_counts", to="reps.rep"
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('rep', 'day'), name='rep_daily_count_once_per_day')],
+                "constraints": [models.UniqueConstraint(fields=("rep", "day"), name="rep_daily_count_once_per_day")],
             },
         ),
         migrations.CreateModel(
-            name='Assignment',
+            name="Assignment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('outcome', models.CharField(choices=[('assigned', 'Assigned to a rep'), ('pooled', 'Held in a pool'), ('unroutable', 'Unroutable')], default='assigned', max_length=12)),
-                ('rule_name', models.CharField(blank=True, help_text='Kept so the audit reads right after a rule is renamed or deleted.', max_length=120)),
-                ('strategy', models.CharField(blank=True, max_length=20)),
-                ('decided_by', models.CharField(choices=[('engine', 'Engine'), ('user', 'User')], default='engine', max_length=8)),
-                ('rule_set_version', models.PositiveIntegerField(default=0)),
-                ('reason', models.JSONField(blank=True, default=dict)),
-                ('created_at', models.DateTimeField(db_index=True)),
-                ('ended_at', models.DateTimeField(blank=True, null=True)),
-                ('end_reason', models.CharField(blank=True, choices=[('reassigned', 'Reassigned'), ('misrouted', 'Flagged misrouted'), ('released', 'Released'), ('rerouted', 'Routed again')], max_length=12)),
-                ('decided_by_user', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('lead', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='assignments', to='leadops.lead')),
-                ('rep', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='assignments', to='reps.rep')),
-                ('rule', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='assignments', to='routing.rule')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "outcome",
+                    models.CharField(
+                        choices=[
+                            ("assigned", "Assigned to a rep"),
+                            ("pooled", "Held in a pool"),
+                            ("unroutable", "Unroutable"),
+                        ],
+                        default="assigned",
+                        max_length=12,
+                    ),
+                ),
+                (
+                    "rule_name",
+                    models.CharField(
+                        blank=True,
+                        help_text="Kept so the audit reads right after a rule is renamed or deleted.",
+                        max_length=120,
+                    ),
+                ),
+                ("strategy", models.CharField(blank=True, max_length=20)),
+                (
+                    "decided_by",
+                    models.CharField(choices=[("engine", "Engine"), ("user", "User")], default="engine", max_length=8),
+                ),
+                ("rule_set_version", models.PositiveIntegerField(default=0)),
+                ("reason", models.JSONField(blank=True, default=dict)),
+                ("created_at", models.DateTimeField(db_index=True)),
+                ("ended_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "end_reason",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("reassigned", "Reassigned"),
+                            ("misrouted", "Flagged misrouted"),
+                            ("released", "Released"),
+                            ("rerouted", "Routed again"),
+                        ],
+                        max_length=12,
+                    ),
+                ),
+                (
+                    "decided_by_user",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "lead",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="assignments", to="leadops.lead"
+                    ),
+                ),
+                (
+                    "rep",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="assignments",
+                        to="reps.rep",
+                    ),
+                ),
+                (
+                    "rule",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="assignments",
+                        to="routing.rule",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-id'],
-                'indexes': [models.Index(fields=['lead', 'created_at'], name='routing_ass_lead_id_fd4283_idx'), models.Index(fields=['rep', 'created_at'], name='routing_ass_rep_id_de5edc_idx'), models.Index(fields=['rule', 'created_at'], name='routing_ass_rule_id_5e5d7e_idx')],
-                'constraints': [models.CheckConstraint(condition=models.Q(('outcome__in', ['assigned', 'pooled', 'unroutable'])), name='assignment_outcome_known'), models.CheckConstraint(condition=models.Q(models.Q(('outcome', 'assigned'), _negated=True), ('rep__isnull', False), _connector='OR'), name='assignment_assigned_has_rep'), models.CheckConstraint(condition=models.Q(('decided_by__in', ['engine', 'user'])), name='assignment_decided_by_known')],
+                "ordering": ["-created_at", "-id"],
+                "indexes": [
+                    models.Index(fields=["lead", "created_at"], name="routing_ass_lead_id_fd4283_idx"),
+                    models.Index(fields=["rep", "created_at"], name="routing_ass_rep_id_de5edc_idx"),
+                    models.Index(fields=["rule", "created_at"], name="routing_ass_rule_id_5e5d7e_idx"),
+                ],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("outcome__in", ["assigned", "pooled", "unroutable"])),
+                        name="assignment_outcome_known",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            models.Q(("outcome", "assigned"), _negated=True), ("rep__isnull", False), _connector="OR"
+                        ),
+                        name="assignment_assigned_has_rep",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("decided_by__in", ["engine", "user"])), name="assignment_decided_by_known"
+                    ),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='RuleCondition',
+            name="RuleCondition",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('field', models.CharField(help_text='A lead fact (country, industry, score …) or extra.<key>.', max_length=80)),
-                ('op', models.CharField(choices=[('equals', 'equals'), ('not_equals', 'does not equal'), ('in', 'is one of'), ('not_in', 'is none of'), ('contains', 'contains'), ('starts_with', 'starts with'), ('gte', '≥'), ('lte', '≤'), ('between', 'between'), ('is_empty', 'is empty'), ('in_territory', 'is in territory'), ('email_domain_in', 'email domain is one of')], max_length=20, verbose_name='operator')),
-                ('value', models.JSONField(blank=True, help_text='JSON: "DE", ["DE","AT"], 50, [10, 500].', null=True)),
-                ('position', models.PositiveIntegerField(default=0)),
-                ('rule', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='conditions', to='routing.rule')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "field",
+                    models.CharField(
+                        help_text="A lead fact (country, industry, score …) or extra.<key>.", max_length=80
+                    ),
+                ),
+                (
+                    "op",
+                    models.CharField(
+                        choices=[
+                            ("equals", "equals"),
+                            ("not_equals", "does not equal"),
+                            ("in", "is one of"),
+                            ("not_in", "is none of"),
+                            ("contains", "contains"),
+                            ("starts_with", "starts with"),
+                            ("gte", "≥"),
+                            ("lte", "≤"),
+                            ("between", "between"),
+                            ("is_empty", "is empty"),
+                            ("in_territory", "is in territory"),
+                            ("email_domain_in", "email domain is one of"),
+                        ],
+                        max_length=20,
+                        verbose_name="operator",
+                    ),
+                ),
+                ("value", models.JSONField(blank=True, help_text='JSON: "DE", ["DE","AT"], 50, [10, 500].', null=True)),
+                ("position", models.PositiveIntegerField(default=0)),
+                (
+                    "rule",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="conditions", to="routing.rule"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['rule', 'position', 'id'],
-                'constraints': [models.CheckConstraint(condition=models.Q(('op__in', ['equals', 'not_equals', 'in', 'not_in', 'contains', 'starts_with', 'gte', 'lte', 'between', 'is_empty', 'in_territory', 'email_domain_in'])), name='rule_condition_op_known')],
+                "ordering": ["rule", "position", "id"],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            (
+                                "op__in",
+                                [
+                                    "equals",
+                                    "not_equals",
+                                    "in",
+                                    "not_in",
+                                    "contains",
+                                    "starts_with",
+                                    "gte",
+                                    "lte",
+                                    "between",
+                                    "is_empty",
+                                    "in_territory",
+                                    "email_domain_in",
+                                ],
+                            )
+                        ),
+                        name="rule_condition_op_known",
+                    )
+                ],
             },
         ),
         migrations.AddConstraint(
-            model_name='rulepoolrep',
-            constraint=models.UniqueConstraint(fields=('rule', 'rep'), name='rule_pool_rep_once'),
+            model_name="rulepoolrep",
+            constraint=models.UniqueConstraint(fields=("rule", "rep"), name="rule_pool_rep_once"),
         ),
         migrations.AddConstraint(
-            model_name='rule',
-            constraint=models.CheckConstraint(condition=models.Q(('strategy__in', ['round_robin', 'weighted', 'load_balanced', 'skill_score', 'performance', 'direct', 'pool'])), name='rule_strategy_known'),
+            model_name="rule",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    (
+                        "strategy__in",
+                        ["round_robin", "weighted", "load_balanced", "skill_score", "performance", "direct", "pool"],
+                    )
+                ),
+                name="rule_strategy_known",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='rule',
-            constraint=models.CheckConstraint(condition=models.Q(('when_none_eligible__in', ['next_rule', 'hold'])), name='rule_when_none_eligible_known'),
+            model_name="rule",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("when_none_eligible__in", ["next_rule", "hold"])),
+                name="rule_when_none_eligible_known",
+            ),
         ),
     ]

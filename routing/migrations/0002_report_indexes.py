@@ -5,17 +5,21 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('leadops', '0003_report_indexes'),
-        ('reps', '0002_initial'),
-        ('routing', '0001_initial'),
+        ("leadops", "0003_report_indexes"),
+        ("reps", "0002_initial"),
+        ("routing", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='assignment',
-            index=models.Index(condition=models.Q(('outcome', 'assigned')), fields=['created_at'], include=('id', 'lead', 'rep', 'ended_at', 'rule', 'decided_by'), name='assignment_assigned_period_idx'),
+            model_name="assignment",
+            index=models.Index(
+                condition=models.Q(("outcome", "assigned")),
+                fields=["created_at"],
+                include=("id", "lead", "rep", "ended_at", "rule", "decided_by"),
+                name="assignment_assigned_period_idx",
+            ),
         ),
     ]

@@ -4,6 +4,7 @@ Each change is a new Assignment row naming the user; the one it replaces gets `e
 Lead rows are locked first, then the routing lock (locks.py), so these never race a worker
 for a rep's spare capacity.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -11,12 +12,12 @@ from collections.abc import Iterable
 from django.db import transaction
 from django.utils import timezone
 
+from leadops.errors import RoutingConflict, RoutingError
 from leadops.models import Lead, LeadEventType, LeadStatus
 from reps.models import Rep
 from routing import selectors
 from routing.engine import RoutingEngine, claim_refusal
 from routing.models import Assignment, RuleSet
-from routing.services.errors import RoutingConflict, RoutingError
 from routing.services.locks import routing_lock_acquire
 from routing.services.snapshot import lead_facts, routing_snapshot_load
 
@@ -62,22 +63,45 @@ def leads_reassign(*, lead_ids: Iterable[int], rep_id: int, user=None) -> list[i
         movable = [lead for lead in leads if lead.status not in CLOSED and lead.owner_id != rep.id]
         open_now = selectors.rep_open_lead_counts(rep_ids=[rep.id]).get(rep.id, 0)
         if open_now + len(movable) > rep.capacity:
-            raise RoutingError({"rep": [
-                f"{rep.name} holds {open_now} open leads of a capacity of {rep.capacity}: "
-                f"no room for {len(movable)} more."]})
+            raise RoutingError(
+                {
+                    "rep": [
+                        f"{rep.name} holds {open_now} open leads of a capacity of {rep.capacity}: "
+                        f"no room for {len(movable)} more."
+                    ]
+                }
+            )
         version = RuleSet.current().version
-        previous = dict(Rep.objects.filter(id__in={l.owner_id for l in movable if l.owner_id})
-                        .values_list("id", "name"))
+        previous = dict(
+            Rep.objects.filter(id__in={lead.owner_id for lead in movable if lead.owner_id}).values_list("id", "name")
+        )
         for lead in movable:
-            reason = {"outcome": "assigned", "manual": True, "by": _user_label(user),
-                      "rep": rep.name, "rep_id": rep.id,
-                      "from": previous.get(lead.owner_id), "from_status": lead.status}
-            _switch_owner(lead, rep=rep, now=now, end_reason=Assignment.EndReason.REASSIGNED,
-                          assignment=Assignment(
-                              lead=lead, outcome=Assignment.Outcome.ASSIGNED, rep=rep,
-                              strategy=MANUAL, decided_by=Assignment.DecidedBy.USER,
-                              decided_by_user=user, rule_set_version=version, reason=reason,
-                              created_at=now))
+            reason = {
+                "outcome": "assigned",
+                "manual": True,
+                "by": _user_label(user),
+                "rep": rep.name,
+                "rep_id": rep.id,
+                "from": previous.get(lead.owner_id),
+                "from_status": lead.status,
+            }
+            _switch_owner(
+                lead,
+                rep=rep,
+                now=now,
+                end_reason=Assignment.EndReason.REASSIGNED,
+                assignment=Assignment(
+                    lead=lead,
+                    outcome=Assignment.Outcome.ASSIGNED,
+                    rep=rep,
+                    strategy=MANUAL,
+                    decided_by=Assignment.DecidedBy.USER,
+                    decided_by_user=user,
+                    rule_set_version=version,
+                    reason=reason,
+                    created_at=now,
+                ),
+            )
     return [lead.id for lead in movable]
 
 
@@ -103,20 +127,34 @@ def lead_claim(*, lead_id: int, rep_id: int, user=None) -> Assignment:
         if rep_id not in engine.pool_rep_ids(lead.pool_rule_id, lead_facts(lead)):
             raise RoutingError({"rep": [f"{rep.name} is not in the pool holding this lead."]})
         rule = next(r for r in snapshot.rules if r.id == lead.pool_rule_id)
-        refusal = claim_refusal(rep, rule=rule, now=now, open_claimed=selectors.rep_claimed_open_count(
-            rep_id=rep_id, rule_id=rule.id))
+        refusal = claim_refusal(
+            rep, rule=rule, now=now, open_claimed=selectors.rep_claimed_open_count(rep_id=rep_id, rule_id=rule.id)
+        )
         if refusal:
             raise RoutingError({"rep": [f"{rep.name} {REFUSALS.get(refusal, refusal)}."]})
         rep_row = Rep.objects.get(id=rep_id)
         assignment = Assignment(
-            lead=lead, outcome=Assignment.Outcome.ASSIGNED, rep=rep_row, rule_id=rule.id,
-            rule_name=rule.name, strategy=POOL_CLAIM, decided_by=Assignment.DecidedBy.USER,
-            decided_by_user=user or rep_row.user, rule_set_version=snapshot.settings.version or 0,
+            lead=lead,
+            outcome=Assignment.Outcome.ASSIGNED,
+            rep=rep_row,
+            rule_id=rule.id,
+            rule_name=rule.name,
+            strategy=POOL_CLAIM,
+            decided_by=Assignment.DecidedBy.USER,
+            decided_by_user=user or rep_row.user,
+            rule_set_version=snapshot.settings.version or 0,
             created_at=now,
-            reason={"outcome": "assigned", "claimed": True, "rule": rule.name, "rule_id": rule.id,
-                    "rep": rep.name, "rep_id": rep.id, "by": _user_label(user or rep_row.user)})
-        _switch_owner(lead, rep=rep_row, now=now, end_reason=Assignment.EndReason.REASSIGNED,
-                      assignment=assignment)
+            reason={
+                "outcome": "assigned",
+                "claimed": True,
+                "rule": rule.name,
+                "rule_id": rule.id,
+                "rep": rep.name,
+                "rep_id": rep.id,
+                "by": _user_label(user or rep_row.user),
+            },
+        )
+        _switch_owner(lead, rep=rep_row, now=now, end_reason=Assignment.EndReason.REASSIGNED, assignment=assignment)
     return assignment
 
 
@@ -125,8 +163,12 @@ def leads_release(*, lead_ids: Iterable[int], user=None, note: str = "") -> list
     from leadops.services.events import lead_event_record
 
     released = []
-    owned = Lead.objects.filter(id__in=set(lead_ids), owner__isnull=False).exclude(
-        status__in=CLOSED).order_by("id").values_list("id", flat=True)
+    owned = (
+        Lead.objects.filter(id__in=set(lead_ids), owner__isnull=False)
+        .exclude(status__in=CLOSED)
+        .order_by("id")
+        .values_list("id", flat=True)
+    )
     for lead_id in owned:
         lead_event_record(lead_id=lead_id, type=LeadEventType.RELEASED, user=user, note=note)
         released.append(lead_id)

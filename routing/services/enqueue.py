@@ -11,6 +11,7 @@ enqueues a new one; a lead is never left waiting on a job that will not run. Two
 racing past the check enqueue a job each, which is harmless: a job finds the leads routed
 and returns. If Redis is down the lead stays pending and `route_pending` routes it.
 """
+
 from __future__ import annotations
 
 import logging
@@ -89,11 +90,12 @@ def _enqueue(ids: list[int]) -> None:
         # each job as it is enqueued, so they get no pipeline.
         pipe = queue.connection.pipeline() if queue.is_async else None
         for start in range(0, len(ids), size):
-            queue.enqueue(route_leads_job, ids[start:start + size], retry=ROUTING_RETRY,
-                          job_timeout=JOB_TIMEOUT, pipeline=pipe)
+            queue.enqueue(
+                route_leads_job, ids[start : start + size], retry=ROUTING_RETRY, job_timeout=JOB_TIMEOUT, pipeline=pipe
+            )
         if pipe is not None:
             pipe.execute()
-    except Exception:  # noqa: BLE001 — Redis down or an inline job failing: the sweep catches up
+    except Exception:
         logger.exception("Could not enqueue routing for %d leads; route_pending will route them", len(ids))
 
 
@@ -107,7 +109,7 @@ def _enqueue_coalesced(ids: list[int]) -> None:
         job_id = uuid.uuid4().hex
         if _coalesce_script(queue.connection)(keys=[COALESCE_KEY, queue.key], args=[job_id, COALESCE_TTL]):
             queue.enqueue(route_backlog_job, ids, job_id=job_id, retry=ROUTING_RETRY, job_timeout=JOB_TIMEOUT)
-    except Exception:  # noqa: BLE001 — Redis down: the sweep catches up
+    except Exception:
         logger.exception("Could not enqueue routing for %d leads; route_pending will route them", len(ids))
 
 
@@ -136,9 +138,14 @@ def _enqueue_redistribution(rep_id: int, delay_seconds: int) -> None:
     try:
         queue = _routing_queue()
         if queue.is_async:
-            queue.enqueue_in(timedelta(seconds=delay_seconds), rep_redistribute_job, rep_id,
-                             retry=ROUTING_RETRY, job_timeout=JOB_TIMEOUT)
+            queue.enqueue_in(
+                timedelta(seconds=delay_seconds),
+                rep_redistribute_job,
+                rep_id,
+                retry=ROUTING_RETRY,
+                job_timeout=JOB_TIMEOUT,
+            )
         else:  # inline jobs: nothing else is routing in this process, once is enough
             queue.enqueue(rep_redistribute_job, rep_id)
-    except Exception:  # noqa: BLE001 — Redis down: the sweep frees the rep's leads
+    except Exception:
         logger.exception("Could not enqueue redistribution for rep %s; route_pending will do it", rep_id)

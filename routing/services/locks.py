@@ -4,6 +4,7 @@ Lock order, everywhere: lead rows first (each path locks only the leads it works
 the routing lock. The routing lock is never held while waiting for a lead row, so two
 workers cannot deadlock. On SQLite (one writer at a time anyway) both are no-ops.
 """
+
 from __future__ import annotations
 
 from contextlib import contextmanager

@@ -1,4 +1,5 @@
 """When a rep stops taking leads (deactivated, on time off), their open leads go back to routing."""
+
 from __future__ import annotations
 
 from django.db import transaction
@@ -15,14 +16,20 @@ def rep_redistribute_open_leads(*, rep_id: int) -> list[int]:
     inactive / on time off, so they go to someone else). Returns the lead ids."""
     now = timezone.now()
     with transaction.atomic():
-        ids = list(Lead.objects.select_for_update().filter(owner_id=rep_id, status=LeadStatus.ASSIGNED)
-                   .order_by("id").values_list("id", flat=True))
+        ids = list(
+            Lead.objects.select_for_update()
+            .filter(owner_id=rep_id, status=LeadStatus.ASSIGNED)
+            .order_by("id")
+            .values_list("id", flat=True)
+        )
         if not ids:
             return []
         Assignment.objects.filter(lead_id__in=ids, ended_at__isnull=True).update(
-            ended_at=now, end_reason=Assignment.EndReason.REROUTED)
+            ended_at=now, end_reason=Assignment.EndReason.REROUTED
+        )
         Lead.objects.filter(id__in=ids).update(
-            status=LeadStatus.PENDING, owner=None, assigned_at=None, pool_rule=None, updated_at=now)
+            status=LeadStatus.PENDING, owner=None, assigned_at=None, pool_rule=None, updated_at=now
+        )
         leads_enqueue_routing(ids)
     return ids
 
@@ -33,4 +40,3 @@ def rep_deactivate(*, rep_id: int) -> list[int]:
         Rep.objects.filter(id=rep_id).update(active=False, updated_at=timezone.now())
         rep_enqueue_redistribution(rep_id)
         return rep_redistribute_open_leads(rep_id=rep_id)
-

@@ -13,6 +13,7 @@ leads still pending, oldest first, up to a batch. Under load the first job drain
 later jobs were enqueued for, and those find nothing left to claim and return before the
 routing lock; one job's fixed cost (lock, snapshot) is shared by every lead it carries.
 """
+
 from __future__ import annotations
 
 import json
@@ -48,24 +49,32 @@ class RouteResult:
     skipped: int = 0  # no longer waiting, or being routed by another worker right now
     failed: dict[int, str] = field(default_factory=dict)  # lead id -> why
 
-    def add(self, other: "RouteResult") -> None:
+    def add(self, other: RouteResult) -> None:
         for name in ("assigned", "pooled", "unroutable", "unchanged", "skipped"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.failed.update(other.failed)
 
     def as_dict(self) -> dict:
-        return {"assigned": self.assigned, "pooled": self.pooled, "unroutable": self.unroutable,
-                "unchanged": self.unchanged, "skipped": self.skipped,
-                "failed": {str(k): v for k, v in self.failed.items()}}
+        return {
+            "assigned": self.assigned,
+            "pooled": self.pooled,
+            "unroutable": self.unroutable,
+            "unchanged": self.unchanged,
+            "skipped": self.skipped,
+            "failed": {str(k): v for k, v in self.failed.items()},
+        }
 
     def summary(self) -> str:
-        text = (f"{self.assigned} assigned, {self.pooled} pooled, {self.unroutable} unroutable, "
-                f"{self.unchanged} unchanged, {self.skipped} skipped")
+        text = (
+            f"{self.assigned} assigned, {self.pooled} pooled, {self.unroutable} unroutable, "
+            f"{self.unchanged} unchanged, {self.skipped} skipped"
+        )
         return text + (f", {len(self.failed)} failed" if self.failed else "")
 
 
-def leads_route(*, lead_ids: Iterable[int], retry: bool = False,
-                batch_size: int | None = None, backlog: bool = False) -> RouteResult:
+def leads_route(
+    *, lead_ids: Iterable[int], retry: bool = False, batch_size: int | None = None, backlog: bool = False
+) -> RouteResult:
     """Route the given leads that are still pending (also pooled / unroutable ones if `retry`).
 
     With `backlog`, each batch is filled up to the batch size with other pending leads,
@@ -80,7 +89,7 @@ def leads_route(*, lead_ids: Iterable[int], retry: bool = False,
     result = RouteResult()
     setup = None  # rules and territories, read by the first batch, reused by the next ones
     for start in range(0, len(ids), size):
-        batch_result, setup = _route_batch(ids[start:start + size], statuses, setup, fill)
+        batch_result, setup = _route_batch(ids[start : start + size], statuses, setup, fill)
         result.add(batch_result)
     return result
 
@@ -89,22 +98,33 @@ def _claim(ids: list[int], statuses, fill: int) -> list[tuple]:
     """Lock the batch's leads still waiting (skipping rows another worker holds); then, when
     `fill` is set, other pending leads, oldest first, until the batch has `fill` leads."""
     # Plain rows, not model instances: a batch is hundreds of leads and only facts are needed.
-    rows = list(
-        Lead.objects.select_for_update(skip_locked=True)
-        .filter(id__in=ids, status__in=statuses).order_by("id").values_list(*LEAD_FACT_COLUMNS)
-    ) if ids else []
+    rows = (
+        list(
+            Lead.objects.select_for_update(skip_locked=True)
+            .filter(id__in=ids, status__in=statuses)
+            .order_by("id")
+            .values_list(*LEAD_FACT_COLUMNS)
+        )
+        if ids
+        else []
+    )
     room = fill - len(rows)
     if room > 0:
-        rows += Lead.objects.select_for_update(skip_locked=True).filter(
-            status=LeadStatus.PENDING, routing_error=""
-        ).exclude(id__in=ids).order_by("id").values_list(*LEAD_FACT_COLUMNS)[:room]
+        rows += (
+            Lead.objects.select_for_update(skip_locked=True)
+            .filter(status=LeadStatus.PENDING, routing_error="")
+            .exclude(id__in=ids)
+            .order_by("id")
+            .values_list(*LEAD_FACT_COLUMNS)[:room]
+        )
         rows.sort(key=lambda row: row[0])
     return rows
 
 
 @transaction.atomic
-def _route_batch(ids: list[int], statuses, setup: RoutingSetup | None,
-                 fill: int = 0) -> tuple[RouteResult, RoutingSetup | None]:
+def _route_batch(
+    ids: list[int], statuses, setup: RoutingSetup | None, fill: int = 0
+) -> tuple[RouteResult, RoutingSetup | None]:
     result = RouteResult()
     rows = _claim(ids, statuses, fill)
     claimed = {row[0] for row in rows}
@@ -136,18 +156,32 @@ def _route_batch(ids: list[int], statuses, setup: RoutingSetup | None,
                 facts.excluded_rep_ids = frozenset(excluded[facts.id])
             decision = engine.decide(facts)
             reason = decision.reason
-        except Exception as exc:  # noqa: BLE001 — one bad lead must not sink its batch
+        except Exception as exc:
             logger.exception("routing lead %s failed", facts.id)
             result.failed[facts.id] = f"{type(exc).__name__}: {exc}"
             continue
         if decision.outcome == POOLED and was[facts.id] == (LeadStatus.POOLED, decision.rule_id):
             result.unchanged += 1  # held again where it was: no new audit row
             continue
-        writes.append((decision, (
-            facts.id, decision.outcome, decision.rep_id, decision.rule_id,
-            rule_names.get(decision.rule_id, ""), decision.strategy or "",
-            Assignment.DecidedBy.ENGINE, None, version, reason, now, "",
-        )))
+        writes.append(
+            (
+                decision,
+                (
+                    facts.id,
+                    decision.outcome,
+                    decision.rep_id,
+                    decision.rule_id,
+                    rule_names.get(decision.rule_id, ""),
+                    decision.strategy or "",
+                    Assignment.DecidedBy.ENGINE,
+                    None,
+                    version,
+                    reason,
+                    now,
+                    "",
+                ),
+            )
+        )
     try:
         with transaction.atomic():  # savepoint: if the bulk write fails, write lead by lead
             _write(writes, was, now)
@@ -180,19 +214,38 @@ def _write(writes, was, now) -> None:
     rerouted = [d.lead_id for d, _ in writes if was[d.lead_id][0] != LeadStatus.PENDING]
     if rerouted:
         Assignment.objects.filter(lead_id__in=rerouted, ended_at__isnull=True).update(
-            ended_at=now, end_reason=Assignment.EndReason.REROUTED)
+            ended_at=now, end_reason=Assignment.EndReason.REROUTED
+        )
     _assignments_insert([row for _, row in writes])
-    _leads_update([
-        (d.lead_id, d.outcome, d.rep_id, d.rule_id if d.outcome == POOLED else None,
-         now if d.outcome == ASSIGNED else None)
-        for d, _ in writes
-    ], now)
+    _leads_update(
+        [
+            (
+                d.lead_id,
+                d.outcome,
+                d.rep_id,
+                d.rule_id if d.outcome == POOLED else None,
+                now if d.outcome == ASSIGNED else None,
+            )
+            for d, _ in writes
+        ],
+        now,
+    )
 
 
 # The order of the assignment tuples built above.
 ASSIGNMENT_COLUMNS = (
-    "lead_id", "outcome", "rep_id", "rule_id", "rule_name", "strategy", "decided_by",
-    "decided_by_user_id", "rule_set_version", "reason", "created_at", "end_reason",
+    "lead_id",
+    "outcome",
+    "rep_id",
+    "rule_id",
+    "rule_name",
+    "strategy",
+    "decided_by",
+    "decided_by_user_id",
+    "rule_set_version",
+    "reason",
+    "created_at",
+    "end_reason",
 )
 REASON = ASSIGNMENT_COLUMNS.index("reason")
 
@@ -200,21 +253,21 @@ REASON = ASSIGNMENT_COLUMNS.index("reason")
 def _assignments_insert(rows: list[tuple]) -> None:
     """COPY on Postgres: the reason traces are large, and COPY is the cheapest way in."""
     if connection.vendor != "postgresql":
-        Assignment.objects.bulk_create([Assignment(**dict(zip(ASSIGNMENT_COLUMNS, row))) for row in rows])
+        Assignment.objects.bulk_create([Assignment(**dict(zip(ASSIGNMENT_COLUMNS, row, strict=False))) for row in rows])
         return
     table = connection.ops.quote_name(Assignment._meta.db_table)
     dumps = json.dumps
     with connection.cursor() as cursor, connection.wrap_database_errors:
         with cursor.cursor.copy(f"COPY {table} ({', '.join(ASSIGNMENT_COLUMNS)}) FROM STDIN") as copy:
             for row in rows:
-                copy.write_row(row[:REASON] + (dumps(row[REASON]),) + row[REASON + 1:])
+                copy.write_row(row[:REASON] + (dumps(row[REASON]),) + row[REASON + 1 :])
 
 
 def _leads_update(rows: list[tuple], now) -> None:
     """Set status, owner, pool rule, assigned_at per lead in one statement on Postgres."""
     if connection.vendor == "postgresql":
         table = connection.ops.quote_name(Lead._meta.db_table)
-        ids, statuses, owners, pool_rules, assigned = (list(col) for col in zip(*rows))
+        ids, statuses, owners, pool_rules, assigned = (list(col) for col in zip(*rows, strict=False))
         sql = (
             f"UPDATE {table} AS l SET status = v.status, owner_id = v.owner_id, "
             f"pool_rule_id = v.pool_rule_id, "
@@ -231,8 +284,13 @@ def _leads_update(rows: list[tuple], now) -> None:
         groups[tuple(fields)].append(lead_id)
     for (status, owner_id, pool_rule_id, assigned_at), lead_ids in groups.items():
         Lead.objects.filter(id__in=lead_ids).update(
-            status=status, owner_id=owner_id, pool_rule_id=pool_rule_id, assigned_at=assigned_at,
-            routing_error="", updated_at=now)
+            status=status,
+            owner_id=owner_id,
+            pool_rule_id=pool_rule_id,
+            assigned_at=assigned_at,
+            routing_error="",
+            updated_at=now,
+        )
 
 
 def _write_state(engine: RoutingEngine, snapshot, now) -> None:
@@ -243,15 +301,28 @@ def _write_state(engine: RoutingEngine, snapshot, now) -> None:
     touched = [snapshot.reps[rid] for rid in sorted(engine.touched_reps)]
     if touched:
         RepDailyCount.objects.bulk_create(
-            [RepDailyCount(rep_id=r.id, day=selectors.rep_local_day(r.timezone, now),
-                           assigned=r.assigned_today) for r in touched],
-            update_conflicts=True, unique_fields=["rep", "day"], update_fields=["assigned"])
+            [
+                RepDailyCount(rep_id=r.id, day=selectors.rep_local_day(r.timezone, now), assigned=r.assigned_today)
+                for r in touched
+            ],
+            update_conflicts=True,
+            unique_fields=["rep", "day"],
+            update_fields=["assigned"],
+        )
         Rep.objects.filter(id__in=[r.id for r in touched]).update(last_assigned_at=now)
     if engine.touched_cursors:
         RotationCursor.objects.bulk_create(
-            [RotationCursor(pool_key=key, last_rep_id=c.last_rep_id,
-                            current_weights={str(k): v for k, v in c.current_weights.items()},
-                            updated_at=now)
-             for key in sorted(engine.touched_cursors) for c in [snapshot.cursors[key]]],
-            update_conflicts=True, unique_fields=["pool_key"],
-            update_fields=["last_rep_id", "current_weights", "updated_at"])
+            [
+                RotationCursor(
+                    pool_key=key,
+                    last_rep_id=c.last_rep_id,
+                    current_weights={str(k): v for k, v in c.current_weights.items()},
+                    updated_at=now,
+                )
+                for key in sorted(engine.touched_cursors)
+                for c in [snapshot.cursors[key]]
+            ],
+            update_conflicts=True,
+            unique_fields=["pool_key"],
+            update_fields=["last_rep_id", "current_weights", "updated_at"],
+        )

@@ -3,6 +3,7 @@
 Assignments record the version they were decided under, so an audit can tell which
 configuration made a decision.
 """
+
 from django.db import transaction
 from django.db.models import F
 

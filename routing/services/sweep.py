@@ -1,4 +1,5 @@
 """route_pending: the safety net for leads whose job was lost (worker killed, Redis down)."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -57,7 +58,7 @@ def leads_route_pending(*, grace_seconds: int | None = None, everything: bool = 
         waiting = selectors.leads_awaiting_routing(older_than=cutoff)
         last_id = 0
         while True:  # in id order, a slice at a time: memory stays flat whatever the backlog
-            ids = list(waiting.filter(id__gt=last_id).values_list("id", flat=True)[:batch * 10])
+            ids = list(waiting.filter(id__gt=last_id).values_list("id", flat=True)[: batch * 10])
             if not ids:
                 break
             result.routed.add(leads_route(lead_ids=ids, retry=True, batch_size=batch))

@@ -1,4 +1,5 @@
 """Shared by the admin page tests: open an admin page and count the queries it runs."""
+
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse

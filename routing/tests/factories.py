@@ -1,4 +1,5 @@
 """Factories for territories, rules, assignments and rotation state."""
+
 import factory
 from django.utils import timezone
 from factory.django import DjangoModelFactory
@@ -111,8 +112,7 @@ def routing_setup_create(size: int) -> dict:
     for i in range(size):
         TimeOffFactory(rep=reps[0], start=timezone.now() + timezone.timedelta(days=7 * i))
     rules = [
-        RuleFactory(pool_team=teams[i], pool_territory=territories[i], required_skills=[skills[i]])
-        for i in range(size)
+        RuleFactory(pool_team=teams[i], pool_territory=territories[i], required_skills=[skills[i]]) for i in range(size)
     ]
     for i, rule in enumerate(rules):
         RuleConditionFactory(rule=rule, field="industry", op="in", value=["airline", "logistics"])
@@ -123,9 +123,13 @@ def routing_setup_create(size: int) -> dict:
         AssignmentFactory(rep=reps[i], rule=rules[i], lead=LeadFactory(status="assigned", owner=reps[i]))
         for i in range(size)
     ]
-    RepDailyCount.objects.bulk_create(
-        [RepDailyCount(rep=rep, day=timezone.localdate(), assigned=1) for rep in reps]
-    )
+    RepDailyCount.objects.bulk_create([RepDailyCount(rep=rep, day=timezone.localdate(), assigned=1) for rep in reps])
     RotationCursor.objects.bulk_create([RotationCursor(pool_key=f"rule:{rule.pk}") for rule in rules])
-    return {"teams": teams, "skills": skills, "territories": territories, "reps": reps, "rules": rules,
-            "assignments": assignments}
+    return {
+        "teams": teams,
+        "skills": skills,
+        "territories": territories,
+        "reps": reps,
+        "rules": rules,
+        "assignments": assignments,
+    }

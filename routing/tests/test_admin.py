@@ -1,4 +1,5 @@
 """Ops admin for territories, rules and the audit trail: pages render, no query per row."""
+
 import io
 
 import pytest
@@ -18,12 +19,20 @@ def ops(admin_client):
 
 
 PAGES = [
-    ("changelist", Territory), ("add", Territory), ("change", Territory),
-    ("changelist", Rule), ("add", Rule), ("change", Rule),
-    ("changelist", RuleSet), ("change", RuleSet),
-    ("changelist", Assignment), ("change", Assignment),
-    ("changelist", RotationCursor), ("change", RotationCursor),
-    ("changelist", RepDailyCount), ("change", RepDailyCount),
+    ("changelist", Territory),
+    ("add", Territory),
+    ("change", Territory),
+    ("changelist", Rule),
+    ("add", Rule),
+    ("change", Rule),
+    ("changelist", RuleSet),
+    ("change", RuleSet),
+    ("changelist", Assignment),
+    ("change", Assignment),
+    ("changelist", RotationCursor),
+    ("change", RotationCursor),
+    ("changelist", RepDailyCount),
+    ("change", RepDailyCount),
 ]
 
 
@@ -43,12 +52,19 @@ def test_rule_list_is_in_priority_order(ops):
 
 def rule_form_data(rule, **changes) -> dict:
     data = {
-        "name": rule.name, "priority": rule.priority, "active": "on", "strategy": rule.strategy,
+        "name": rule.name,
+        "priority": rule.priority,
+        "active": "on",
+        "strategy": rule.strategy,
         "when_none_eligible": rule.when_none_eligible,
-        "conditions-TOTAL_FORMS": "1", "conditions-INITIAL_FORMS": "0",
-        "conditions-0-field": "country", "conditions-0-op": "equals", "conditions-0-value": '"DE"',
+        "conditions-TOTAL_FORMS": "1",
+        "conditions-INITIAL_FORMS": "0",
+        "conditions-0-field": "country",
+        "conditions-0-op": "equals",
+        "conditions-0-value": '"DE"',
         "conditions-0-position": "0",
-        "pool_entries-TOTAL_FORMS": "0", "pool_entries-INITIAL_FORMS": "0",
+        "pool_entries-TOTAL_FORMS": "0",
+        "pool_entries-INITIAL_FORMS": "0",
     }
     data.update(changes)
     return data
@@ -68,8 +84,9 @@ def test_condition_naming_an_unknown_territory_is_refused_in_ops_language(ops):
     rule = RuleFactory()
     before = RuleSet.current().version
     url = reverse("admin:routing_rule_change", args=[rule.pk])
-    response = ops.post(url, rule_form_data(rule, **{
-        "conditions-0-op": "in_territory", "conditions-0-value": '"Atlantis"'}))
+    response = ops.post(
+        url, rule_form_data(rule, **{"conditions-0-op": "in_territory", "conditions-0-value": '"Atlantis"'})
+    )
     assert response.status_code == 200
     assert "No territory is named “Atlantis”." in response.content.decode()
     assert RuleSet.current().version == before and not rule.conditions.exists()
@@ -77,21 +94,33 @@ def test_condition_naming_an_unknown_territory_is_refused_in_ops_language(ops):
 
 def test_condition_with_bad_value_is_explained(ops):
     rule = RuleFactory()
-    response = ops.post(reverse("admin:routing_rule_change", args=[rule.pk]), rule_form_data(rule, **{
-        "conditions-0-op": "in", "conditions-0-value": '"DE"'}))
+    response = ops.post(
+        reverse("admin:routing_rule_change", args=[rule.pk]),
+        rule_form_data(rule, **{"conditions-0-op": "in", "conditions-0-value": '"DE"'}),
+    )
     assert "needs a list of values" in response.content.decode()
 
 
 def test_assignment_page_explains_the_decision_readably(ops):
-    assignment = AssignmentFactory(reason={
-        "outcome": "assigned",
-        "rules": [
-            {"rule": "DACH airlines", "rule_id": 1, "result": "no_match", "failed": "industry equals airline"},
-            {"rule": "Germany round robin", "rule_id": 2, "result": "assigned", "rep": "Ana Ruiz", "rep_id": 7,
-             "strategy": "round_robin", "territory": "Germany", "territory_id": 3,
-             "skipped": [{"rep": "Bo Berg", "rep_id": 8, "reason": "at_capacity"}]},
-        ],
-    })
+    assignment = AssignmentFactory(
+        reason={
+            "outcome": "assigned",
+            "rules": [
+                {"rule": "DACH airlines", "rule_id": 1, "result": "no_match", "failed": "industry equals airline"},
+                {
+                    "rule": "Germany round robin",
+                    "rule_id": 2,
+                    "result": "assigned",
+                    "rep": "Ana Ruiz",
+                    "rep_id": 7,
+                    "strategy": "round_robin",
+                    "territory": "Germany",
+                    "territory_id": 3,
+                    "skipped": [{"rep": "Bo Berg", "rep_id": 8, "reason": "at_capacity"}],
+                },
+            ],
+        }
+    )
     content = ops.get(reverse("admin:routing_assignment_change", args=[assignment.pk])).content.decode()
     assert "Rules tried, in order" in content
     assert "<strong>DACH airlines</strong> — no match; condition not met: industry equals airline" in content
@@ -116,9 +145,8 @@ def test_territory_list_shows_what_sits_inside(ops):
 def test_every_reps_and_routing_page_renders_on_the_demo_company_in_few_queries(ops):
     from django.core.management import call_command
 
-    from reps.models import Rep, SkillTag, Team
-
     from leadops.demo import ADMIN_PASSWORD, ADMIN_USERNAME
+    from reps.models import Rep, SkillTag, Team
 
     call_command("seed_demo", stdout=io.StringIO())
     assert ops.login(username=ADMIN_USERNAME, password=ADMIN_PASSWORD)  # the seed reset the demo admin's password
@@ -155,11 +183,32 @@ def test_rule_list_warns_about_a_shadowed_rule(ops):
 
 
 def test_manual_reassignment_and_claim_read_as_sentences(ops):
-    manual = AssignmentFactory(rule=None, strategy="manual", decided_by="user", reason={
-        "outcome": "assigned", "manual": True, "by": "ops.lisa", "rep": "Ana Ruiz", "rep_id": 3,
-        "from": "Bo Berg", "from_status": "assigned"})
-    claim = AssignmentFactory(strategy="pool_claim", decided_by="user", reason={
-        "outcome": "assigned", "claimed": True, "rule": "LATAM pool", "rule_id": 9, "rep": "Rafael Costa", "rep_id": 4})
+    manual = AssignmentFactory(
+        rule=None,
+        strategy="manual",
+        decided_by="user",
+        reason={
+            "outcome": "assigned",
+            "manual": True,
+            "by": "ops.lisa",
+            "rep": "Ana Ruiz",
+            "rep_id": 3,
+            "from": "Bo Berg",
+            "from_status": "assigned",
+        },
+    )
+    claim = AssignmentFactory(
+        strategy="pool_claim",
+        decided_by="user",
+        reason={
+            "outcome": "assigned",
+            "claimed": True,
+            "rule": "LATAM pool",
+            "rule_id": 9,
+            "rep": "Rafael Costa",
+            "rep_id": 4,
+        },
+    )
     manual_page = ops.get(reverse("admin:routing_assignment_change", args=[manual.pk])).content.decode()
     claim_page = ops.get(reverse("admin:routing_assignment_change", args=[claim.pk])).content.decode()
     assert "Reassigned by hand by ops.lisa from Bo Berg to Ana Ruiz" in manual_page

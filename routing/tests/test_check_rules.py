@@ -1,4 +1,5 @@
 """Rule health: check_rules names what cannot work and exits 1; a sound set-up passes."""
+
 import io
 
 import pytest
@@ -84,7 +85,10 @@ def test_empty_inactive_full_and_unskilled_pools_are_reported(sound_setup):
 def test_condition_naming_an_unknown_territory_is_reported(sound_setup):
     rule = RuleFactory(name="Nordics", priority=5, pool_team=sound_setup["team"])
     RuleConditionFactory(rule=rule, field="country", op="in_territory", value="Nordics")
-    assert "[unknown_territory] rule “Nordics”: condition “country is in territory Nordics” names no territory" in findings()
+    assert (
+        "[unknown_territory] rule “Nordics”: condition “country is in territory Nordics” names no territory"
+        in findings()
+    )
 
 
 def test_overlapping_territories_are_reported_but_nesting_is_not(sound_setup):
@@ -101,4 +105,5 @@ def test_countries_of_recent_leads_that_no_territory_covers_are_reported(sound_s
     LeadFactory(country="BR")
     LeadFactory(country="DE")
     assert [f for f in findings() if f.startswith("[uncovered]")] == [
-        "[uncovered] country BR: leads came from it in the last 90 days; no territory covers it"]
+        "[uncovered] country BR: leads came from it in the last 90 days; no territory covers it"
+    ]

@@ -1,4 +1,5 @@
 """The database itself refuses bad territories, rules, conditions and assignments."""
+
 import datetime as dt
 from contextlib import contextmanager
 
@@ -10,10 +11,20 @@ from django.utils import timezone
 from leadops.tests.factories import LeadFactory
 from reps.tests.factories import RepFactory
 from routing.models import (
-    Assignment, RepDailyCount, RotationCursor, Rule, RuleCondition, RulePoolRep, RuleSet, Territory,
+    Assignment,
+    RepDailyCount,
+    RotationCursor,
+    Rule,
+    RuleCondition,
+    RulePoolRep,
+    RuleSet,
+    Territory,
 )
 from routing.tests.factories import (
-    RuleConditionFactory, RuleFactory, RulePoolRepFactory, TerritoryFactory,
+    RuleConditionFactory,
+    RuleFactory,
+    RulePoolRepFactory,
+    TerritoryFactory,
 )
 
 pytestmark = pytest.mark.django_db
@@ -90,14 +101,17 @@ def test_rule_set_is_a_single_row():
     assert RuleSet.objects.count() == 1
 
 
-@pytest.mark.parametrize("field, op, value, error_field, message", [
-    ("colour", "equals", "red", "field", "is not a lead fact"),
-    ("country", "inn", ["DE"], "op", "is not an operator"),
-    ("country", "in", "DE", "value", "needs a list"),
-    ("company_size", "between", [10], "value", "needs [low, high]"),
-    ("score", "gte", "high", "value", "needs a number"),
-    ("country", "in_territory", "", "value", "needs a territory name"),
-])
+@pytest.mark.parametrize(
+    "field, op, value, error_field, message",
+    [
+        ("colour", "equals", "red", "field", "is not a lead fact"),
+        ("country", "inn", ["DE"], "op", "is not an operator"),
+        ("country", "in", "DE", "value", "needs a list"),
+        ("company_size", "between", [10], "value", "needs [low, high]"),
+        ("score", "gte", "high", "value", "needs a number"),
+        ("country", "in_territory", "", "value", "needs a territory name"),
+    ],
+)
 def test_bad_condition_is_explained_in_ops_language(field, op, value, error_field, message):
     condition = RuleConditionFactory.build(rule=RuleFactory(), field=field, op=op, value=value)
     with pytest.raises(ValidationError) as err:

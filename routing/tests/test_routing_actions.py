@@ -1,4 +1,5 @@
 """The routing admin actions ops use on the lead and rep lists (called as the admin calls them)."""
+
 from __future__ import annotations
 
 import pytest
@@ -32,6 +33,7 @@ def post(rf, admin_user):
         request.session = SessionStore()
         request._messages = FallbackStorage(request)
         return request
+
     return make
 
 
@@ -81,7 +83,8 @@ def test_reassign_to_a_full_rep_is_refused_with_the_reason(lead_admin, post, tea
 
 
 def test_release_sends_owned_leads_back_and_leaves_the_others(
-        lead_admin, post, team, django_capture_on_commit_callbacks):
+    lead_admin, post, team, django_capture_on_commit_callbacks
+):
     owned, waiting = LeadFactory(), LeadFactory(status="unroutable")
     leads_route(lead_ids=[owned.id])
     request = post()
@@ -97,18 +100,19 @@ def test_claim_for_a_rep_takes_pooled_leads_and_reports_refusals(lead_admin, pos
     ana = RepFactory(team=team, name="Ana")
     RuleFactory(pool_team=team, strategy="pool", claim_limit=1)
     leads = LeadFactory.create_batch(2)
-    leads_route(lead_ids=[l.id for l in leads])
+    leads_route(lead_ids=[lead.id for lead in leads])
     request = post({"apply": "1", "rep": ana.id})
-    admin_actions.claim_for_rep(lead_admin, request, Lead.objects.filter(id__in=[l.id for l in leads]))
+    admin_actions.claim_for_rep(lead_admin, request, Lead.objects.filter(id__in=[lead.id for lead in leads]))
     messages = said(request)
     assert messages[0] == "1 leads claimed for Ana."
     assert "as many unworked leads from this pool" in messages[1]
 
 
 def test_deactivating_reps_from_the_rep_list_sends_their_leads_to_others(
-        post, team, django_capture_on_commit_callbacks):
+    post, team, django_capture_on_commit_callbacks
+):
     leads = LeadFactory.create_batch(4)
-    leads_route(lead_ids=[l.id for l in leads])
+    leads_route(lead_ids=[lead.id for lead in leads])
     rep_admin = admin.ModelAdmin(Rep, admin.site)
     request = post()
     with django_capture_on_commit_callbacks(execute=False):

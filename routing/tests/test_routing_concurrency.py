@@ -3,6 +3,7 @@
 These commit for real (transaction=True) so other processes see the data; they skip on
 SQLite (its locking says nothing about Postgres) and without REDIS_URL.
 """
+
 from __future__ import annotations
 
 import json
@@ -16,7 +17,6 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from django.conf import settings
 from django.core.management import call_command
 from django.db import connection, transaction
 from django.db.models import Count, F, Q
@@ -43,18 +43,30 @@ for chunk in json.loads(sys.argv[1]):
 def subprocess_env(**extra) -> dict:
     """The child processes use this test's database (test_…), not the developer's one."""
     db = connection.settings_dict
-    env = dict(os.environ, DJANGO_SETTINGS_MODULE="leadops.settings", PYTHONPATH=str(ROOT),
-               DATABASE_URL=f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
-               **extra)
+    env = dict(
+        os.environ,
+        DJANGO_SETTINGS_MODULE="leadops.settings",
+        PYTHONPATH=str(ROOT),
+        DATABASE_URL=f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
+        **extra,
+    )
     return env
 
 
 def bulk_leads(n: int, **facts) -> list[int]:
-    Lead.objects.bulk_create([
-        Lead(source="concurrency", external_id=f"c-{i}", email=f"lead{i}@example{i % 97}.test",
-             email_domain=f"example{i % 97}.test", **facts)
-        for i in range(n)
-    ], batch_size=1000)
+    Lead.objects.bulk_create(
+        [
+            Lead(
+                source="concurrency",
+                external_id=f"c-{i}",
+                email=f"lead{i}@example{i % 97}.test",
+                email_domain=f"example{i % 97}.test",
+                **facts,
+            )
+            for i in range(n)
+        ],
+        batch_size=1000,
+    )
     return list(Lead.objects.filter(source="concurrency").order_by("id").values_list("id", flat=True))
 
 
@@ -67,13 +79,13 @@ def assert_every_lead_decided_once(lead_ids):
     current = Assignment.objects.filter(lead_id__in=lead_ids, ended_at__isnull=True)
     assert current.count() == len(lead_ids)
     mismatched = Lead.objects.filter(id__in=lead_ids, status="assigned").exclude(
-        assignments__ended_at__isnull=True, assignments__rep_id=F("owner_id"))
+        assignments__ended_at__isnull=True, assignments__rep_id=F("owner_id")
+    )
     assert not mismatched.exists(), "a lead's owner differs from its current assignment"
 
 
 def assert_no_rep_over_capacity_or_daily_cap():
-    over = Rep.objects.annotate(open=Count("leads", filter=Q(leads__status="assigned"))).filter(
-        open__gt=F("capacity"))
+    over = Rep.objects.annotate(open=Count("leads", filter=Q(leads__status="assigned"))).filter(open__gt=F("capacity"))
     assert not over.exists(), list(over.values_list("name", "open", "capacity"))
     for count in RepDailyCount.objects.select_related("rep"):
         made = Assignment.objects.filter(rep=count.rep, decided_by="engine").count()
@@ -90,8 +102,9 @@ def tight_setup():
         RepFactory(team=small, name=f"Small {i}", capacity=150, daily_cap=10_000)
     for i in range(5):
         RepFactory(team=capped, name=f"Capped {i}", capacity=10_000, daily_cap=100)
-    overflow_reps = [RepFactory(team=overflow, name=f"Overflow {i}", capacity=10_000, daily_cap=10_000)
-                     for i in range(4)]
+    overflow_reps = [
+        RepFactory(team=overflow, name=f"Overflow {i}", capacity=10_000, daily_cap=10_000) for i in range(4)
+    ]
     software = RuleFactory(name="Software", priority=10, pool_team=small)
     RuleConditionFactory(rule=software, field="industry", op="equals", value="software")
     RuleFactory(name="General", priority=20, pool_team=capped, strategy="weighted")
@@ -105,16 +118,23 @@ def test_four_processes_routing_the_same_leads_never_break_capacity_caps_or_fair
     overflow_reps = tight_setup()
     lead_ids = bulk_leads(2400, industry="software")
     Lead.objects.filter(id__in=lead_ids[1::2]).update(industry="retail")
-    chunks = [lead_ids[i:i + 100] for i in range(0, len(lead_ids), 100)]
+    chunks = [lead_ids[i : i + 100] for i in range(0, len(lead_ids), 100)]
     procs = []
     for seed in range(4):  # every process tries every lead, in its own order
         order = chunks[:]
         random.Random(seed).shuffle(order)
-        procs.append(subprocess.Popen(
-            [sys.executable, "-c", ROUTE_CHUNKS, json.dumps(order)], cwd=ROOT, env=subprocess_env(),
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
+        procs.append(
+            subprocess.Popen(
+                [sys.executable, "-c", ROUTE_CHUNKS, json.dumps(order)],
+                cwd=ROOT,
+                env=subprocess_env(),
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+        )
     outputs = [p.communicate(timeout=600) for p in procs]
-    for p, (_, err) in zip(procs, outputs):
+    for p, (_, err) in zip(procs, outputs, strict=False):
         assert p.returncode == 0, err[-3000:]
         assert "deadlock" not in err.lower()
     assert_every_lead_decided_once(lead_ids)
@@ -130,12 +150,18 @@ def test_four_processes_routing_the_same_leads_never_break_capacity_caps_or_fair
 def start_worker(**env) -> subprocess.Popen:
     return subprocess.Popen(
         [sys.executable, "manage.py", "rqworker", "routing", "--worker-class", "rq.Worker"],
-        cwd=ROOT, env=subprocess_env(**env), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-        text=True, start_new_session=True)  # its own process group: we can kill it and its work horse
+        cwd=ROOT,
+        env=subprocess_env(**env),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )  # its own process group: we can kill it and its work horse
 
 
 def empty_routing_queue():
     import django_rq
+
     queue = django_rq.get_queue("routing")
     queue.empty()
     return queue
@@ -162,8 +188,13 @@ def test_a_real_worker_routes_leads_enqueued_on_commit():
         lead_ids = bulk_leads(30)
         leads_enqueue_routing(lead_ids)
     worker = subprocess.run(
-        [sys.executable, "manage.py", "rqworker", "routing", "--burst"], cwd=ROOT,
-        env=subprocess_env(), capture_output=True, text=True, timeout=300)
+        [sys.executable, "manage.py", "rqworker", "routing", "--burst"],
+        cwd=ROOT,
+        env=subprocess_env(),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert worker.returncode == 0, worker.stderr[-3000:]
     owners = Counter(Lead.objects.filter(id__in=lead_ids).values_list("owner_id", flat=True))
     assert owners == {r.id: 10 for r in reps}
@@ -206,8 +237,9 @@ def test_a_second_sweep_does_nothing_while_one_is_running():
     from routing.services.locks import SWEEP_LOCK
 
     db = connection.settings_dict
-    other = psycopg.connect(host=db["HOST"] or "127.0.0.1", port=db["PORT"] or 5432,
-                            user=db["USER"], dbname=db["NAME"], autocommit=True)
+    other = psycopg.connect(
+        host=db["HOST"] or "127.0.0.1", port=db["PORT"] or 5432, user=db["USER"], dbname=db["NAME"], autocommit=True
+    )
     try:
         other.execute("SELECT pg_advisory_lock(%s)", [SWEEP_LOCK])  # a sweep in another process
         assert leads_route_pending(everything=True).ran is False

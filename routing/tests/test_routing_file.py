@@ -1,4 +1,5 @@
 """The routing set-up as a file: load validates everything first, upserts, and dump round-trips."""
+
 import copy
 import io
 import json
@@ -22,20 +23,38 @@ PRODUCT_EXAMPLE = {
         {"name": "DACH", "parent": "EMEA", "countries": ["DE", "AT", "CH"], "regions": [], "postal_prefixes": []},
     ],
     "reps": [
-        {"email": "ana@example.com", "name": "Ana Ruiz", "team": "EMEA Enterprise",
-         "territories": ["DACH"], "skills": {"airline": 4, "spanish": 5},
-         "capacity": 40, "daily_cap": 15, "weight": 1.0, "timezone": "Europe/Berlin",
-         "working_hours": {"start": "08:00", "end": "18:00", "days": [1, 2, 3, 4, 5]},
-         "active": True, "time_off": [{"start": "2026-12-24T00:00:00Z", "end": "2026-12-27T00:00:00Z"}]},
+        {
+            "email": "ana@example.com",
+            "name": "Ana Ruiz",
+            "team": "EMEA Enterprise",
+            "territories": ["DACH"],
+            "skills": {"airline": 4, "spanish": 5},
+            "capacity": 40,
+            "daily_cap": 15,
+            "weight": 1.0,
+            "timezone": "Europe/Berlin",
+            "working_hours": {"start": "08:00", "end": "18:00", "days": [1, 2, 3, 4, 5]},
+            "active": True,
+            "time_off": [{"start": "2026-12-24T00:00:00Z", "end": "2026-12-27T00:00:00Z"}],
+        },
     ],
     "rules": [
-        {"name": "DACH airlines", "priority": 10, "active": True,
-         "conditions": [{"field": "country", "op": "in_territory", "value": "DACH"},
-                        {"field": "industry", "op": "equals", "value": "airline"}],
-         "pool": {"team": None, "reps": [], "territory": "DACH"},
-         "required_skills": ["airline"], "preferred_skills": [],
-         "strategy": "round_robin", "when_none_eligible": "next_rule",
-         "requires_working_hours": False, "sla_minutes": 30},
+        {
+            "name": "DACH airlines",
+            "priority": 10,
+            "active": True,
+            "conditions": [
+                {"field": "country", "op": "in_territory", "value": "DACH"},
+                {"field": "industry", "op": "equals", "value": "airline"},
+            ],
+            "pool": {"team": None, "reps": [], "territory": "DACH"},
+            "required_skills": ["airline"],
+            "preferred_skills": [],
+            "strategy": "round_robin",
+            "when_none_eligible": "next_rule",
+            "requires_working_hours": False,
+            "sla_minutes": 30,
+        },
     ],
 }
 
@@ -65,7 +84,9 @@ def test_product_example_loads_into_the_admin_models(tmp_path):
     rule = Rule.objects.get(name="DACH airlines")
     assert rule.priority == 10 and rule.pool_territory.name == "DACH" and rule.sla_minutes == 30
     assert [(c.field, c.op, c.value) for c in rule.conditions.all()] == [
-        ("country", "in_territory", "DACH"), ("industry", "equals", "airline")]
+        ("country", "in_territory", "DACH"),
+        ("industry", "equals", "airline"),
+    ]
     assert list(rule.required_skills.values_list("name", flat=True)) == ["airline"]
 
 
@@ -75,8 +96,13 @@ def test_dump_gives_back_what_was_loaded_with_defaults_filled_in():
     assert dumped["skills"] == PRODUCT_EXAMPLE["skills"]
     assert dumped["reps"] == PRODUCT_EXAMPLE["reps"]
     assert dumped["rules"] == [{**PRODUCT_EXAMPLE["rules"][0], "claim_limit": None}]
-    assert dumped["territories"][0] == {"name": "EMEA", "parent": None, "countries": ["DE", "AT", "CH", "FR", "GB"],
-                                        "regions": [], "postal_prefixes": []}
+    assert dumped["territories"][0] == {
+        "name": "EMEA",
+        "parent": None,
+        "countries": ["DE", "AT", "CH", "FR", "GB"],
+        "regions": [],
+        "postal_prefixes": [],
+    }
 
 
 def test_dump_load_dump_is_byte_identical(tmp_path):
@@ -101,16 +127,33 @@ def test_loading_the_same_file_twice_changes_nothing_the_second_time(tmp_path):
 
 
 def test_only_natural_keys_are_required_and_the_rest_takes_documented_defaults():
-    routing_config_load({
-        "skills": [], "teams": [{"name": "Inbound"}], "territories": [{"name": "Nordics"}],
-        "reps": [{"email": "bo@example.com"}], "rules": [{"name": "Everything"}],
-    })
+    routing_config_load(
+        {
+            "skills": [],
+            "teams": [{"name": "Inbound"}],
+            "territories": [{"name": "Nordics"}],
+            "reps": [{"email": "bo@example.com"}],
+            "rules": [{"name": "Everything"}],
+        }
+    )
     bo = Rep.objects.get(email="bo@example.com")
     assert (bo.name, bo.active, bo.capacity, bo.daily_cap, float(bo.weight), bo.timezone, bo.working_hours) == (
-        "bo", True, 100, 50, 1.0, "UTC", {})
+        "bo",
+        True,
+        100,
+        50,
+        1.0,
+        "UTC",
+        {},
+    )
     rule = Rule.objects.get(name="Everything")
     assert (rule.priority, rule.active, rule.strategy, rule.when_none_eligible, rule.sla_minutes) == (
-        100, True, "round_robin", "next_rule", None)
+        100,
+        True,
+        "round_robin",
+        "next_rule",
+        None,
+    )
     assert not rule.conditions.exists() and not rule.pool_territory_id and not rule.pool_matched_territory
 
 
@@ -126,7 +169,9 @@ def test_pool_territory_may_be_matched():
 def test_validation_errors_name_the_entry_and_field():
     data = copy.deepcopy(PRODUCT_EXAMPLE)
     data["rules"].append({"name": "Spare", "conditions": []})
-    data["rules"].append({"name": "DACH airlines 2", "conditions": [{"field": "country", "op": "inn", "value": ["DE"]}]})
+    data["rules"].append(
+        {"name": "DACH airlines 2", "conditions": [{"field": "country", "op": "inn", "value": ["DE"]}]}
+    )
     data["reps"][0]["capacity"] = -1
     data["reps"][0]["skills"]["airline"] = 9
     data["rules"][0]["pool"]["reps"] = ["nobody@example.com"]
@@ -136,25 +181,51 @@ def test_validation_errors_name_the_entry_and_field():
     assert 'rules[2] "DACH airlines 2": conditions[0].op: "inn" is not an operator' in messages[-1]
     assert any(m.startswith('reps[0] "ana@example.com": capacity: -1 is not a whole number') for m in messages)
     assert any(m.startswith('reps[0] "ana@example.com": skills.airline: proficiency 9 is not 1') for m in messages)
-    assert any(m.startswith('rules[0] "DACH airlines": pool.reps: "nobody@example.com" is not a known rep') for m in messages)
+    assert any(
+        m.startswith('rules[0] "DACH airlines": pool.reps: "nobody@example.com" is not a known rep') for m in messages
+    )
     assert len(messages) == 4
 
 
-@pytest.mark.parametrize("change, message", [
-    (lambda d: d["territories"][1].update(parent="Atlantis"), 'territories "DACH": parent: "Atlantis" is not a known territory'),
-    (lambda d: d["territories"][0].update(parent="DACH"), "sit inside themselves"),
-    (lambda d: d["reps"][0].update(weight=0), 'reps[0] "ana@example.com": weight: 0 is not a weight above 0'),
-    (lambda d: d["reps"][0].update(timezone="Mars/Base"), 'reps[0] "ana@example.com": timezone: "Mars/Base" is not a time zone'),
-    (lambda d: d["reps"][0]["time_off"][0].update(end="2026-12-20T00:00:00Z"), "time_off[0].end: time off must end after it starts"),
-    (lambda d: d["rules"][0].update(strategy="random"), 'rules[0] "DACH airlines": strategy: "random" is not a strategy'),
-    (lambda d: d["rules"][0].update(when_none_eligible="drop"), "when_none_eligible: \"drop\" is not allowed"),
-    (lambda d: d["rules"][0]["conditions"][0].update(value="Atlantis"), 'conditions[0].value: "Atlantis" is not a known territory'),
-    (lambda d: d["rules"][0]["conditions"][1].update(op="between", value=[1]), "conditions[1].value: \"between\" needs [low, high]"),
-    (lambda d: d["rules"][0].update(priorty=5), '"priorty" is not a field here'),
-    (lambda d: d["rules"][0].update(required_skills=["cooking"]), 'required_skills: "cooking" is not a known skill'),
-    (lambda d: d["rules"].append({"name": "DACH airlines"}), 'rules[1] "DACH airlines": is listed twice'),
-    (lambda d: d["teams"].append({}), 'teams[1]: "name" is required'),
-])
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (
+            lambda d: d["territories"][1].update(parent="Atlantis"),
+            'territories "DACH": parent: "Atlantis" is not a known territory',
+        ),
+        (lambda d: d["territories"][0].update(parent="DACH"), "sit inside themselves"),
+        (lambda d: d["reps"][0].update(weight=0), 'reps[0] "ana@example.com": weight: 0 is not a weight above 0'),
+        (
+            lambda d: d["reps"][0].update(timezone="Mars/Base"),
+            'reps[0] "ana@example.com": timezone: "Mars/Base" is not a time zone',
+        ),
+        (
+            lambda d: d["reps"][0]["time_off"][0].update(end="2026-12-20T00:00:00Z"),
+            "time_off[0].end: time off must end after it starts",
+        ),
+        (
+            lambda d: d["rules"][0].update(strategy="random"),
+            'rules[0] "DACH airlines": strategy: "random" is not a strategy',
+        ),
+        (lambda d: d["rules"][0].update(when_none_eligible="drop"), 'when_none_eligible: "drop" is not allowed'),
+        (
+            lambda d: d["rules"][0]["conditions"][0].update(value="Atlantis"),
+            'conditions[0].value: "Atlantis" is not a known territory',
+        ),
+        (
+            lambda d: d["rules"][0]["conditions"][1].update(op="between", value=[1]),
+            'conditions[1].value: "between" needs [low, high]',
+        ),
+        (lambda d: d["rules"][0].update(priorty=5), '"priorty" is not a field here'),
+        (
+            lambda d: d["rules"][0].update(required_skills=["cooking"]),
+            'required_skills: "cooking" is not a known skill',
+        ),
+        (lambda d: d["rules"].append({"name": "DACH airlines"}), 'rules[1] "DACH airlines": is listed twice'),
+        (lambda d: d["teams"].append({}), 'teams[1]: "name" is required'),
+    ],
+)
 def test_each_kind_of_mistake_is_named(change, message):
     data = copy.deepcopy(PRODUCT_EXAMPLE)
     change(data)
@@ -175,7 +246,9 @@ def test_a_bad_file_changes_nothing(tmp_path):
         load_file(tmp_path, data)
     assert "nothing changed" in str(err.value) and '"inn" is not an operator' in str(err.value)
     assert dump_text() == before
-    assert not SkillTag.objects.filter(name="cooking").exists() and not Team.objects.filter(name="NA Mid-Market").exists()
+    assert (
+        not SkillTag.objects.filter(name="cooking").exists() and not Team.objects.filter(name="NA Mid-Market").exists()
+    )
 
 
 def test_file_that_is_not_json_is_refused_with_its_position(tmp_path):

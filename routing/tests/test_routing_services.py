@@ -1,4 +1,5 @@
 """Routing with the database: leads_route, the sweep, jobs on commit, reassign, claim, release."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -17,11 +18,22 @@ from reps.models import Rep
 from reps.tests.factories import RepFactory, TeamFactory, TimeOffFactory
 from routing.models import Assignment, RepDailyCount, RotationCursor, RuleSet
 from routing.services import (
-    RoutingConflict, RoutingError, lead_claim, leads_enqueue_routing, leads_reassign,
-    leads_release, leads_route, leads_route_pending, rep_deactivate,
+    RoutingConflict,
+    RoutingError,
+    lead_claim,
+    leads_enqueue_routing,
+    leads_reassign,
+    leads_release,
+    leads_route,
+    leads_route_pending,
+    rep_deactivate,
 )
 from routing.tests.factories import (
-    AssignmentFactory, RuleConditionFactory, RuleFactory, RulePoolRepFactory, TerritoryFactory,
+    AssignmentFactory,
+    RuleConditionFactory,
+    RuleFactory,
+    RulePoolRepFactory,
+    TerritoryFactory,
 )
 
 pytestmark = pytest.mark.django_db
@@ -53,7 +65,7 @@ def route(leads, **kw):
 
 
 def owners_of(leads):
-    by_id = dict(Lead.objects.filter(id__in=[l.id for l in leads]).values_list("id", "owner_id"))
+    by_id = dict(Lead.objects.filter(id__in=[lead.id for lead in leads]).values_list("id", "owner_id"))
     return [by_id[lead.id] for lead in leads]
 
 
@@ -67,7 +79,13 @@ def test_pending_leads_are_assigned_in_rotation_with_an_explained_assignment(tea
     assert (lead.status, lead.assigned_at is not None) == ("assigned", True)
     a = Assignment.objects.get(lead=lead)
     assert (a.outcome, a.rep_id, a.rule_id, a.rule_name, a.strategy, a.decided_by) == (
-        "assigned", reps[0].id, rule.id, "Inbound round robin", "round_robin", "engine")
+        "assigned",
+        reps[0].id,
+        rule.id,
+        "Inbound round robin",
+        "round_robin",
+        "engine",
+    )
     assert a.rule_set_version == RuleSet.current().version
     assert a.reason["rules"][0]["rule"] == "Inbound round robin"
     assert a.reason["rules"][0]["rep"] == "Rep A"
@@ -205,7 +223,8 @@ def test_a_lead_flagged_misrouted_is_routed_again_to_someone_else(team_of_three,
 
 
 def test_leads_are_routed_only_after_the_transaction_that_stored_them_commits(
-        team_of_three, django_capture_on_commit_callbacks):
+    team_of_three, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         lead = LeadFactory()
         leads_enqueue_routing([lead.id])
@@ -218,7 +237,8 @@ def test_leads_are_routed_only_after_the_transaction_that_stored_them_commits(
 
 
 def test_enqueueing_never_fails_the_caller_when_redis_is_down(
-        team_of_three, monkeypatch, django_capture_on_commit_callbacks):
+    team_of_three, monkeypatch, django_capture_on_commit_callbacks
+):
     import redis
     from rq import Queue
 
@@ -240,7 +260,9 @@ def test_route_pending_leaves_fresh_leads_to_their_own_job(team_of_three):
     result = leads_route_pending(grace_seconds=120)
     assert result.routed.assigned == 1
     assert [lead.status for lead in Lead.objects.filter(id__in=[old.id, fresh.id]).order_by("id")] == [
-        "assigned", "pending"]
+        "assigned",
+        "pending",
+    ]
 
 
 def test_routing_a_batch_takes_the_same_number_of_queries_whatever_its_size():
@@ -264,8 +286,7 @@ def test_ops_can_reassign_leads_and_the_audit_names_them(team_of_three, admin_us
     assert moved == [lead.id]
     old, new = Assignment.objects.filter(lead=lead).order_by("id")
     assert (old.end_reason, old.ended_at is not None) == ("reassigned", True)
-    assert (new.rep_id, new.decided_by, new.decided_by_user, new.strategy) == (
-        reps[2].id, "user", admin_user, "manual")
+    assert (new.rep_id, new.decided_by, new.decided_by_user, new.strategy) == (reps[2].id, "user", admin_user, "manual")
     assert new.reason["from"] == "Rep A"
 
 
@@ -300,8 +321,9 @@ def test_pool_members_claim_pooled_leads_up_to_the_claim_limit():
     assert lead_claim(lead_id=second.id, rep_id=bo.id).rep_id == bo.id
 
 
-def test_released_leads_go_back_to_routing_without_that_rep(team_of_three, admin_user,
-                                                           django_capture_on_commit_callbacks):
+def test_released_leads_go_back_to_routing_without_that_rep(
+    team_of_three, admin_user, django_capture_on_commit_callbacks
+):
     _, reps, _ = team_of_three
     lead = LeadFactory()
     route([lead])
@@ -313,11 +335,12 @@ def test_released_leads_go_back_to_routing_without_that_rep(team_of_three, admin
 
 
 def test_a_deactivated_rep_gets_nothing_and_their_open_leads_are_redistributed(
-        team_of_three, django_capture_on_commit_callbacks):
+    team_of_three, django_capture_on_commit_callbacks
+):
     _, reps, _ = team_of_three
     leads = LeadFactory.create_batch(6)
     route(leads)
-    theirs = [l.id for l in leads if owners_of([l]) == [reps[0].id]]
+    theirs = [lead.id for lead in leads if owners_of([lead]) == [reps[0].id]]
     assert len(theirs) == 2
     with django_capture_on_commit_callbacks(execute=True):
         assert rep_deactivate(rep_id=reps[0].id) == theirs
@@ -329,7 +352,8 @@ def test_a_deactivated_rep_gets_nothing_and_their_open_leads_are_redistributed(
 
 
 def test_the_sweep_frees_the_open_leads_of_a_rep_who_started_time_off(
-        team_of_three, django_capture_on_commit_callbacks):
+    team_of_three, django_capture_on_commit_callbacks
+):
     _, reps, _ = team_of_three
     leads = LeadFactory.create_batch(3)
     route(leads)
@@ -354,8 +378,7 @@ def test_performance_routing_reads_each_reps_trailing_conversion_rate():
     assert Counter(owners_of(leads)) == {closer.id: 10, learner.id: 1}
 
 
-def test_the_sweep_works_through_a_backlog_slice_by_slice_past_leads_that_fail(
-        team_of_three, monkeypatch, settings):
+def test_the_sweep_works_through_a_backlog_slice_by_slice_past_leads_that_fail(team_of_three, monkeypatch, settings):
     _, reps, rule = team_of_three
     Rep.objects.filter(id__in=[r.id for r in reps]).update(capacity=100, daily_cap=100)
     RuleConditionFactory(rule=rule, field="extra.plan", op="not_equals", value="free")
@@ -392,10 +415,16 @@ def test_a_routing_job_fills_its_batch_with_the_oldest_pending_leads_only(team_o
     Lead.objects.filter(id=failing.id).update(routing_error="AttributeError: broken")  # left to the sweep
     result = route_leads_job([own.id])
     assert result["assigned"] == 3
-    statuses = dict(Lead.objects.filter(id__in=[oldest.id, failing.id, older.id, own.id, newer.id])
-                    .values_list("id", "status"))
+    statuses = dict(
+        Lead.objects.filter(id__in=[oldest.id, failing.id, older.id, own.id, newer.id]).values_list("id", "status")
+    )
     assert [statuses[lead.id] for lead in (oldest, failing, older, own, newer)] == [
-        "assigned", "pending", "assigned", "assigned", "pending"]
+        "assigned",
+        "pending",
+        "assigned",
+        "assigned",
+        "pending",
+    ]
 
 
 def test_routing_given_leads_routes_only_those(team_of_three):

@@ -1,4 +1,5 @@
 """python manage.py create_integration NAME [--rate-limit N]: prints the new key once, alone on the last line."""
+
 from django.core.management.base import BaseCommand, CommandError
 
 from leadops.services import DomainError, integration_create
@@ -15,6 +16,6 @@ class Command(BaseCommand):
         try:
             integration, key = integration_create(name=name, rate_limit_per_minute=rate_limit)
         except DomainError as exc:
-            raise CommandError(str(exc))
+            raise CommandError(str(exc)) from exc
         self.stdout.write(f"Integration “{integration.name}” created. Its key is shown once; store it now:")
         self.stdout.write(key)

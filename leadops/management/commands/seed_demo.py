@@ -1,8 +1,9 @@
 """python manage.py seed_demo — a believable demo company with 90 days of routed leads (leadops/demo.py)."""
+
 from django.core.management.base import BaseCommand, CommandError
 
 from leadops.demo import demo_seed
-from leadops.services.errors import DomainError
+from leadops.errors import DomainError
 
 
 class Command(BaseCommand):
@@ -16,7 +17,7 @@ class Command(BaseCommand):
         try:
             result = demo_seed()
         except DomainError as err:
-            raise CommandError(str(err))
+            raise CommandError(str(err)) from err
         if result.leads_created:
             self.stdout.write(
                 f"Demo history: {result.leads_created} leads, {result.assignments_created} assignments, "

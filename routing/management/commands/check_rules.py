@@ -1,4 +1,5 @@
 """python manage.py check_rules — rule health; exit code 1 when anything is found (for CI and cron)."""
+
 import sys
 
 from django.core.management.base import BaseCommand
@@ -20,4 +21,6 @@ class Command(BaseCommand):
         if findings:
             self.stderr.write(f"{len(findings)} problem{'s' if len(findings) != 1 else ''} found.")
             sys.exit(1)
-        self.stdout.write("Rules look healthy: nothing shadowed, every pool can take leads, territories do not overlap.")
+        self.stdout.write(
+            "Rules look healthy: nothing shadowed, every pool can take leads, territories do not overlap."
+        )

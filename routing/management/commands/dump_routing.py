@@ -1,4 +1,5 @@
 """python manage.py dump_routing — the routing set-up as JSON on standard output."""
+
 from django.core.management.base import BaseCommand
 
 from routing.routing_file import routing_config_dumps

@@ -1,4 +1,5 @@
 """python manage.py load_routing FILE.json — the routing set-up from a file (see routing/routing_file.py)."""
+
 import json
 import sys
 
@@ -27,13 +28,13 @@ class Command(BaseCommand):
                 with open(file, encoding="utf-8") as handle:
                     data = json.load(handle)
         except OSError as err:
-            raise CommandError(f"Cannot read {file}: {err.strerror}")
+            raise CommandError(f"Cannot read {file}: {err.strerror}") from err
         except json.JSONDecodeError as err:
-            raise CommandError(f"{file} is not valid JSON: line {err.lineno}, column {err.colno}: {err.msg}")
+            raise CommandError(f"{file} is not valid JSON: line {err.lineno}, column {err.colno}: {err.msg}") from err
         try:
             summary = routing_config_load(data)
         except RoutingFileError as err:
-            raise CommandError(f"{file} was not loaded; nothing changed:\n" + "\n".join(err.messages))
+            raise CommandError(f"{file} was not loaded; nothing changed:\n" + "\n".join(err.messages)) from err
         if not summary.changed:
             self.stdout.write("Nothing to change: the routing set-up already matches the file.")
             return

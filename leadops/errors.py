@@ -1,4 +1,6 @@
-"""The domain error type: services raise it, the API maps it to 400/409, commands to CommandError."""
+"""The domain errors, in one module every app imports (it imports nothing of ours): services raise them,
+the API maps them to 400/409, commands to CommandError."""
+
 from __future__ import annotations
 
 
@@ -24,5 +26,15 @@ class IntakeError(DomainError):
 
 class IntakeConflict(IntakeError):
     """The request is well formed but clashes with what is stored (another integration's key, a closed lead)."""
+
+    conflict = True
+
+
+class RoutingError(DomainError):
+    """A reassignment, claim or release that cannot happen (inactive rep, full rep, not in pool…)."""
+
+
+class RoutingConflict(RoutingError):
+    """The lead moved on meanwhile (claimed by someone else, closed)."""
 
     conflict = True
