@@ -26,9 +26,10 @@ from leadops.services import (
 )
 from leadops.services.imports import import_file_name_check, import_run_start
 from leadops.services.normalise import INPUT_FIELDS, lead_input_clean
-from routing.admin import AssignmentAdmin, reason_trace_html
+from routing.admin import AssignmentAdmin
 from routing.admin_actions import LEAD_ACTIONS
 from routing.models import Assignment
+from routing.reasons import reason_html
 
 ADMIN_SOURCE = "manual"
 
@@ -87,7 +88,7 @@ class AssignmentHistoryInline(admin.TabularInline):
 
     @admin.display(description="why")
     def why(self, assignment):
-        return reason_trace_html(assignment.reason)
+        return reason_html(assignment.reason)
 
 
 class LeadEventInline(admin.TabularInline):
@@ -228,7 +229,7 @@ class LeadAdmin(ImportExportModelAdmin):
             assignment.strategy or "—",
             assignment.created_at.strftime("%Y-%m-%d %H:%M"),
         )
-        return format_html("{}{}", head, reason_trace_html(assignment.reason))
+        return format_html("{}{}", head, reason_html(assignment.reason))
 
     def save_model(self, request, obj, form, change):
         if change:

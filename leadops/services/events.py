@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from leadops.errors import IntakeConflict, IntakeError
 from leadops.models import Integration, Lead, LeadEvent, LeadEventType, LeadStatus
-from routing.services import leads_enqueue_routing
+from routing.services.assignments import leads_send_back
 
 # An event may be stamped this far in the future (the sender's clock runs ahead).
 CLOCK_SKEW = timedelta(minutes=5)
@@ -59,11 +59,7 @@ def lead_event_record(
         elif type in (LeadEventType.CONVERTED, LeadEventType.LOST):
             lead.status, lead.closed_at = type, at
             changed += ["status", "closed_at"]
-        else:
-            lead.assignments.filter(ended_at__isnull=True).update(ended_at=at, end_reason=type)
-            lead.owner, lead.status, lead.assigned_at, lead.pool_rule = None, LeadStatus.PENDING, None, None
-            changed += ["owner", "status", "assigned_at", "pool_rule"]
         lead.save(update_fields=changed)
-        if type in BACK_TO_ROUTING:
-            leads_enqueue_routing([lead.pk])
+        if type in BACK_TO_ROUTING:  # without this rep: the engine leaves out reps named on these events
+            leads_send_back(lead_ids=[lead.pk], at=at, reason=type)
     return event

@@ -29,5 +29,5 @@ def routing_calls(monkeypatch):
     monkeypatch.setattr(
         "leadops.services.leads.leads_enqueue_routing", lambda ids, **kw: calls.append(list(ids)) if ids else None
     )
-    monkeypatch.setattr("leadops.services.events.leads_enqueue_routing", lambda ids, **kw: calls.append(list(ids)))
+    monkeypatch.setattr("routing.services.assignments.leads_enqueue_routing", lambda ids, **kw: calls.append(list(ids)))
     return calls

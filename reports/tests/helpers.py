@@ -7,6 +7,7 @@ from django.http import QueryDict
 
 from leadops.tests.factories import LeadEventFactory, LeadFactory
 from reports.filters import ReportFilter
+from routing.services.assignments import assignments_end
 from routing.tests.factories import AssignmentFactory
 
 UTC = dt.UTC
@@ -25,16 +26,15 @@ def assign(rep, when, *, lead=None, rule=None, decided_by="engine", **lead_field
     if lead is None:
         lead = LeadFactory(status="assigned", owner=rep, created_at=when, **lead_fields)
     else:
-        # As the services do: the assignment this one replaces ends now.
-        lead.assignments.filter(ended_at__isnull=True).update(ended_at=when, end_reason="reassigned")
+        assignments_end(lead_ids=[lead.pk], at=when, reason="reassigned")
         lead.owner, lead.status = rep, "assigned"
         lead.save()
     return AssignmentFactory(lead=lead, rep=rep, rule=rule, decided_by=decided_by, created_at=when)
 
 
 def end(assignment, when, reason):
-    assignment.ended_at, assignment.end_reason = when, reason
-    assignment.save()
+    assignments_end(lead_ids=[assignment.lead_id], at=when, reason=reason)
+    assignment.refresh_from_db()
 
 
 def event(assignment_or_lead, kind, when, rep=None):

@@ -8,6 +8,7 @@ for a rep's spare capacity.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 
 from django.db import transaction
 from django.utils import timezone
@@ -18,6 +19,7 @@ from reps.models import Rep
 from routing import selectors
 from routing.engine import RoutingEngine, claim_refusal
 from routing.models import Assignment, RuleSet
+from routing.services.enqueue import leads_enqueue_routing
 from routing.services.locks import routing_lock_acquire
 from routing.services.snapshot import lead_facts, routing_snapshot_load
 
@@ -37,8 +39,40 @@ def _user_label(user) -> str:
     return user.get_username() if user is not None else "system"
 
 
+def assignments_end(*, lead_ids: Iterable[int], at: datetime, reason: str) -> int:
+    """End the current assignment of each lead: the one place an assignment ends.
+
+    Every path that takes a lead from its owner or its pool (a reassignment, a claim, an event,
+    a rep leaving, a re-route) calls this, because the reports read `ended_at` / `end_reason`
+    (a `misrouted` or `reassigned` end within 7 days counts against accuracy). Returns how many
+    assignments it ended.
+    """
+    ids = list(lead_ids)
+    if not ids:
+        return 0
+    return Assignment.objects.filter(lead_id__in=ids, ended_at__isnull=True).update(ended_at=at, end_reason=reason)
+
+
+def leads_send_back(*, lead_ids: Iterable[int], at: datetime, reason: str) -> list[int]:
+    """End the leads' current assignments and put them back to `pending` for the engine.
+
+    The caller holds the lead rows locked (or has just decided they are open); routing runs
+    after commit. The engine leaves out reps named on misrouted / released events, so the
+    lead goes to someone else. Returns the ids sent back.
+    """
+    ids = sorted(set(lead_ids))
+    if not ids:
+        return []
+    assignments_end(lead_ids=ids, at=at, reason=reason)
+    Lead.objects.filter(id__in=ids).update(
+        status=LeadStatus.PENDING, owner=None, assigned_at=None, pool_rule=None, updated_at=at
+    )
+    leads_enqueue_routing(ids)
+    return ids
+
+
 def _switch_owner(lead: Lead, *, rep: Rep, now, assignment: Assignment, end_reason: str) -> None:
-    Assignment.objects.filter(lead=lead, ended_at__isnull=True).update(ended_at=now, end_reason=end_reason)
+    assignments_end(lead_ids=[lead.pk], at=now, reason=end_reason)
     assignment.save()
     lead.status, lead.owner, lead.assigned_at, lead.pool_rule = LeadStatus.ASSIGNED, rep, now, None
     lead.routing_error = ""

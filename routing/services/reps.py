@@ -8,7 +8,8 @@ from django.utils import timezone
 from leadops.models import Lead, LeadStatus
 from reps.models import Rep
 from routing.models import Assignment
-from routing.services.enqueue import leads_enqueue_routing, rep_enqueue_redistribution
+from routing.services.assignments import leads_send_back
+from routing.services.enqueue import rep_enqueue_redistribution
 
 
 def rep_redistribute_open_leads(*, rep_id: int) -> list[int]:
@@ -22,15 +23,7 @@ def rep_redistribute_open_leads(*, rep_id: int) -> list[int]:
             .order_by("id")
             .values_list("id", flat=True)
         )
-        if not ids:
-            return []
-        Assignment.objects.filter(lead_id__in=ids, ended_at__isnull=True).update(
-            ended_at=now, end_reason=Assignment.EndReason.REROUTED
-        )
-        Lead.objects.filter(id__in=ids).update(
-            status=LeadStatus.PENDING, owner=None, assigned_at=None, pool_rule=None, updated_at=now
-        )
-        leads_enqueue_routing(ids)
+        leads_send_back(lead_ids=ids, at=now, reason=Assignment.EndReason.REROUTED)
     return ids
 
 

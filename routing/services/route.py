@@ -31,6 +31,7 @@ from reps.models import Rep
 from routing import selectors
 from routing.engine import ASSIGNED, POOLED, EngineConfigError, LeadFacts, RoutingEngine
 from routing.models import Assignment, RepDailyCount, RotationCursor
+from routing.services.assignments import assignments_end
 from routing.services.locks import routing_lock_acquire
 from routing.services.snapshot import LEAD_FACT_COLUMNS, RoutingSetup, routing_snapshot_load
 
@@ -212,10 +213,7 @@ def _write(writes, was, now) -> None:
     # Only pooled / unroutable leads still have a current assignment: whoever sets a lead back
     # to pending (events, redistribution) ends its assignment at that moment.
     rerouted = [d.lead_id for d, _ in writes if was[d.lead_id][0] != LeadStatus.PENDING]
-    if rerouted:
-        Assignment.objects.filter(lead_id__in=rerouted, ended_at__isnull=True).update(
-            ended_at=now, end_reason=Assignment.EndReason.REROUTED
-        )
+    assignments_end(lead_ids=rerouted, at=now, reason=Assignment.EndReason.REROUTED)
     _assignments_insert([row for _, row in writes])
     _leads_update(
         [
