@@ -16,6 +16,7 @@ import json
 from django.core.exceptions import ValidationError
 from import_export import fields, resources, widgets
 
+from leadops.exports import spreadsheet_safe
 from leadops.models import Lead
 from leadops.selectors import lead_keys_stored
 from leadops.services.imports import IMPORT_SOURCE, column_name_clean, row_errors
@@ -135,7 +136,7 @@ class LeadImportResource(resources.ModelResource):
 
 
 class LeadExportResource(resources.ModelResource):
-    """Leads with their status and owner, for spreadsheets."""
+    """Leads with their status and owner, for spreadsheets: text that could start a formula gets a leading `'`."""
 
     owner = fields.Field(attribute="owner__email", column_name="owner", readonly=True)
     owner_name = fields.Field(attribute="owner__name", column_name="owner_name", readonly=True)
@@ -161,3 +162,6 @@ class LeadExportResource(resources.ModelResource):
 
     def filter_export(self, queryset, **kwargs):
         return queryset.select_related("owner")
+
+    def export_field(self, field, instance, **kwargs):
+        return spreadsheet_safe(super().export_field(field, instance, **kwargs))

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+from import_export.formats.base_formats import CSV, XLSX
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -216,6 +217,12 @@ IMPORT_MAX_FILE_MB = int(os.environ.get("IMPORT_MAX_FILE_MB", "100"))
 
 IMPORT_EXPORT_USE_TRANSACTIONS = True
 IMPORT_EXPORT_SKIP_ADMIN_LOG = True
+# The admin imports and exports leads as CSV or XLSX only. Exported text that could start a spreadsheet
+# formula gets a leading ' in every format (leadops/exports.py); the library's own
+# IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT is left off: it only strips a leading "=" (turning every cell into text).
+IMPORT_EXPORT_FORMATS = [CSV, XLSX]
+# Control characters openpyxl cannot store become U+FFFD in an XLSX export instead of failing it.
+IMPORT_EXPORT_ESCAPE_ILLEGAL_CHARS_ON_EXPORT = True
 
 LOGGING = {
     "version": 1,

@@ -1,9 +1,12 @@
-"""The per-rep table as CSV: the rows and totals the page shows, fractions 0–1, durations in seconds."""
+"""The per-rep table as CSV: the rows and totals the page shows, fractions 0–1, durations in seconds.
+Names that could start a spreadsheet formula get a leading `'` (leadops.exports.spreadsheet_safe)."""
 
 from __future__ import annotations
 
 import csv
 from collections.abc import Iterable
+
+from leadops.exports import spreadsheet_safe
 
 from .selectors import RepReport, RepRow
 
@@ -40,7 +43,7 @@ def csv_rows(report: RepReport) -> Iterable[list]:
     yield [name for name, _ in CSV_COLUMNS]
     rows: list[RepRow] = [*report.rows, report.total]
     for row in rows:
-        yield [_cell(getattr(row, attr)) for _, attr in CSV_COLUMNS]
+        yield [_cell(spreadsheet_safe(getattr(row, attr))) for _, attr in CSV_COLUMNS]
 
 
 def write_csv(report: RepReport, out) -> None:
