@@ -281,7 +281,21 @@ def _check(data) -> dict:
     for unknown in sorted(set(data) - set(SECTIONS)):
         check.error(unknown, f"is not a section; use {', '.join(SECTIONS)}")
     out: dict = {name: {} for name in SECTIONS}
+    _check_skills(check, out)
+    _check_teams(check, out)
+    # Names the later sections may refer to: the file's own and the stored ones.
+    skills = out["skills"].keys() | set(SkillTag.objects.values_list("name", flat=True))
+    teams = out["teams"].keys() | set(Team.objects.values_list("name", flat=True))
+    territories = _check_territories(check, out)
+    _check_reps(check, out, skills=skills, teams=teams, territories=territories)
+    reps = out["reps"].keys() | set(Rep.objects.values_list("email", flat=True))
+    _check_rules(check, out, skills=skills, teams=teams, territories=territories, reps=reps)
+    if check.errors:
+        raise RoutingFileError(check.errors)
+    return out
 
+
+def _check_skills(check: _Checker, out: dict) -> None:
     for i, name in enumerate(check.section("skills")):
         if not isinstance(name, str) or not name.strip() or len(name.strip()) > 60:
             check.error(f"skills[{i}]", f"{_q(name)} is not a skill name (text, at most 60 characters)")
@@ -290,6 +304,8 @@ def _check(data) -> dict:
         else:
             out["skills"][name.strip()] = name.strip()
 
+
+def _check_teams(check: _Checker, out: dict) -> None:
     for i, raw in enumerate(check.section("teams")):
         where, entry = check.entry("teams", i, raw, "name", ["name"])
         if entry is not None:
@@ -297,10 +313,10 @@ def _check(data) -> dict:
                 check.error(where, "is listed twice")
             out["teams"][entry["name"]] = {"name": entry["name"]}
 
-    skills = out["skills"].keys() | set(SkillTag.objects.values_list("name", flat=True))
-    teams = out["teams"].keys() | set(Team.objects.values_list("name", flat=True))
-    stored_parents = dict(Territory.objects.values_list("name", "parent__name"))
 
+def _check_territories(check: _Checker, out: dict) -> set[str]:
+    """Check the territories section; return every territory name known after the load."""
+    stored_parents = dict(Territory.objects.values_list("name", "parent__name"))
     for i, raw in enumerate(check.section("territories")):
         where, entry = check.entry("territories", i, raw, "name", ["name", *DEFAULTS["territory"]])
         if entry is None:
@@ -328,7 +344,10 @@ def _check(data) -> dict:
                 break
             seen.add(ancestor)
             ancestor = parents[ancestor]
+    return territories
 
+
+def _check_reps(check: _Checker, out: dict, *, skills, teams, territories) -> None:
     rep_fields = ["email", "name", *DEFAULTS["rep"]]
     for i, raw in enumerate(check.section("reps")):
         where, entry = check.entry("reps", i, raw, "email", rep_fields)
@@ -337,8 +356,9 @@ def _check(data) -> dict:
             if rep["email"] in out["reps"]:
                 check.error(where, "is listed twice")
             out["reps"][rep["email"]] = rep
-    reps = out["reps"].keys() | set(Rep.objects.values_list("email", flat=True))
 
+
+def _check_rules(check: _Checker, out: dict, *, skills, teams, territories, reps) -> None:
     for i, raw in enumerate(check.section("rules")):
         where, entry = check.entry("rules", i, raw, "name", ["name", *DEFAULTS["rule"], "pool"])
         if entry is not None:
@@ -347,9 +367,6 @@ def _check(data) -> dict:
             out["rules"][entry["name"]] = _check_rule(
                 check, where, entry, skills=skills, teams=teams, territories=territories, reps=reps
             )
-    if check.errors:
-        raise RoutingFileError(check.errors)
-    return out
 
 
 def _check_rep(check: _Checker, where: str, entry: dict, *, skills, teams, territories) -> dict:
