@@ -178,7 +178,9 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 RQ = {"COMMIT_MODE": "on_db_commit"}
-RQ_SHOW_ADMIN_LINK = True
+# No second door to the queue pages inside the admin (django-rq's would only ask for staff status):
+# /django-rq/ is the one, for superusers (leadops/urls.py).
+RQ_SHOW_ADMIN_LINK = False
 
 # --- API
 REST_FRAMEWORK = {

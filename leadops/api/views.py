@@ -7,7 +7,7 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 
 from leadops.api.parsers import LimitedJSONParser
-from leadops.api.permissions import IsIntegrationOrStaff
+from leadops.api.permissions import SESSION_PERMISSIONS, IsIntegrationOrPermittedUser
 from leadops.api.serializers import (
     BulkResultSerializer,
     EventInputSerializer,
@@ -28,7 +28,7 @@ ERRORS = OpenApiResponse(description='Each bad field and why: {"email": ["…"]}
 
 class IntakeAPIView(GenericAPIView):
     parser_classes = [LimitedJSONParser]
-    permission_classes = [IsIntegrationOrStaff]
+    permission_classes = [IsIntegrationOrPermittedUser]
     throttle_classes = [IntegrationRateThrottle]
     queryset = Lead.objects.none()  # for the schema's path parameters; reads go through selectors
 
@@ -100,6 +100,8 @@ class LeadDetailView(IntakeAPIView):
 
 
 class LeadEventCreateView(IntakeAPIView):
+    session_permissions = {**SESSION_PERMISSIONS, "POST": "leadops.change_lead"}
+
     @extend_schema(
         summary="Post an outcome event",
         description="contacted, converted, lost, misrouted, released. misrouted and released send the lead back "
@@ -114,6 +116,6 @@ class LeadEventCreateView(IntakeAPIView):
             raise IntakeError({"non_field_errors": ['Expected a JSON object: {"type": "contacted"}.']})
         serializer = EventInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        user = request.user if getattr(request.user, "is_staff", False) and self.integration is None else None
+        user = request.user if self.integration is None else None
         event = lead_event_record(lead_id=lead.pk, integration=self.integration, user=user, **serializer.validated_data)
         return Response(EventSerializer(event).data, status=status.HTTP_201_CREATED)

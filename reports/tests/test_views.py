@@ -70,8 +70,11 @@ def test_a_manager_sees_the_per_rep_table(manager_client, data):
     assert (report.total.assigned, report.total.converted) == (3, 1)
 
 
-def test_staff_see_the_reports_without_being_managers(client, data):
+def test_staff_status_alone_does_not_open_the_reports(client, data):
     client.force_login(User.objects.create_user("ops", password="x", is_staff=True))
+    assert client.get("/reports/" + MARCH).status_code == 403
+    assert client.get("/reports/reps.csv" + MARCH).status_code == 403
+    client.force_login(User.objects.create_superuser("root", password="x"))
     assert client.get("/reports/" + MARCH).status_code == 200
 
 
