@@ -5,7 +5,7 @@ from django.contrib import admin
 from django.db.models import Count, Exists, OuterRef, Q
 from django.utils import timezone
 
-from reps.models import Rep, RepSkill, SkillTag, Team, TimeOff
+from reps.models import Rep, RepSkill, SkillTag, Team, TimeOff, validate_proficiency, weight_clean
 from routing.admin import ChangeHistoryMixin, SharedChoicesInlineMixin
 from routing.admin_actions import REP_ACTIONS
 from routing.services import rep_deactivate
@@ -46,8 +46,8 @@ class RepSkillForm(forms.ModelForm):
 
     def clean_proficiency(self):
         proficiency = self.cleaned_data["proficiency"]
-        if proficiency is not None and not 1 <= proficiency <= 5:
-            raise forms.ValidationError("Proficiency runs from 1 (basic) to 5 (expert).")
+        if proficiency is not None:
+            validate_proficiency(proficiency)
         return proficiency
 
 
@@ -83,9 +83,7 @@ class RepForm(forms.ModelForm):
 
     def clean_weight(self):
         weight = self.cleaned_data["weight"]
-        if weight is not None and weight <= 0:
-            raise forms.ValidationError("Weight must be above 0: 1 is a full share, 0.5 half (a ramping rep).")
-        return weight
+        return weight if weight is None else weight_clean(weight)
 
 
 @admin.register(Rep)

@@ -1,6 +1,7 @@
 """Reps, teams, skill tags, capacity and time off."""
 
 import zoneinfo
+from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -18,6 +19,29 @@ def validate_timezone(value: str) -> None:
         raise ValidationError(
             f"“{value}” is not a time zone name; use one like Europe/Berlin or America/New_York."
         ) from exc
+
+
+PROFICIENCY_MIN, PROFICIENCY_MAX = 1, 5
+WEIGHT_MAX = Decimal("1000")  # below the column's 5 digits, 2 decimals
+
+
+def validate_proficiency(value) -> None:
+    """A skill level 1 (basic) to 5 (expert): the admin and the routing file both ask this."""
+    if isinstance(value, bool) or not isinstance(value, int) or not PROFICIENCY_MIN <= value <= PROFICIENCY_MAX:
+        raise ValidationError(f"Proficiency runs from {PROFICIENCY_MIN} (basic) to {PROFICIENCY_MAX} (expert).")
+
+
+def weight_clean(value) -> Decimal:
+    """The weight as stored (two decimals); ValidationError unless it is above 0 and below 1000."""
+    try:
+        if isinstance(value, bool) or not isinstance(value, (int, float, Decimal)):
+            raise InvalidOperation
+        rounded = Decimal(str(value)).quantize(Decimal("0.01"))
+        if not Decimal("0") < rounded < WEIGHT_MAX:
+            raise InvalidOperation
+    except InvalidOperation as exc:
+        raise ValidationError("Weight must be above 0: 1 is a full share, 0.5 half (a ramping rep).") from exc
+    return rounded
 
 
 def validate_working_hours(value) -> None:

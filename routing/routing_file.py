@@ -21,14 +21,24 @@ from __future__ import annotations
 import datetime as dt
 import json
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
 
 from leadops.errors import RoutingError
-from reps.models import Rep, RepSkill, SkillTag, Team, TimeOff, validate_timezone, validate_working_hours
+from reps.models import (
+    Rep,
+    RepSkill,
+    SkillTag,
+    Team,
+    TimeOff,
+    validate_proficiency,
+    validate_timezone,
+    validate_working_hours,
+    weight_clean,
+)
 from routing.models import (
     Operator,
     Rule,
@@ -389,20 +399,17 @@ def _check_rep(check: _Checker, where: str, entry: dict, *, skills, teams, terri
         rep["skills"] = {}
     for name, level in rep["skills"].items():
         check.known(f"{where}: skills.{name}", name, skills, "skill")
-        if isinstance(level, bool) or not isinstance(level, int) or not 1 <= level <= 5:
+        try:
+            validate_proficiency(level)
+        except ValidationError:
             check.error(f"{where}: skills.{name}", f"proficiency {_q(level)} is not 1 (basic) to 5 (expert)")
     rep["skills"] = dict(sorted(rep["skills"].items()))
     rep["capacity"] = check.whole(f"{where}: capacity", rep["capacity"])
     rep["daily_cap"] = check.whole(f"{where}: daily_cap", rep["daily_cap"])
     weight = rep["weight"]
     try:
-        if isinstance(weight, bool) or not isinstance(weight, (int, float)):
-            raise InvalidOperation
-        rounded = Decimal(str(weight)).quantize(Decimal("0.01"))
-        if not Decimal("0") < rounded < Decimal("1000"):
-            raise InvalidOperation
-        rep["weight"] = float(rounded)
-    except InvalidOperation:
+        rep["weight"] = float(weight_clean(weight))
+    except ValidationError:
         check.error(f"{where}: weight", f"{_q(weight)} is not a weight above 0 (1 = full share, 0.5 = ramping)")
     for key, validator in (("timezone", validate_timezone), ("working_hours", validate_working_hours)):
         try:
