@@ -29,7 +29,7 @@ from leadops.services.normalise import INPUT_FIELDS, lead_input_clean
 from routing.admin import AssignmentAdmin
 from routing.admin_actions import LEAD_ACTIONS
 from routing.models import Assignment
-from routing.reasons import reason_html
+from routing.reasons import assignment_causes, reason_html, strategy_label
 
 ADMIN_SOURCE = "manual"
 
@@ -69,7 +69,7 @@ class AssignmentHistoryInline(admin.TabularInline):
     extra = 0
     can_delete = False
     ordering = ["-created_at", "-id"]
-    fields = ["created_at", "outcome", "rep", "rule_name", "strategy", "decided", "ended", "why"]
+    fields = ["created_at", "outcome", "rep", "rule_name", "strategy_words", "decided", "ended", "why"]
     readonly_fields = fields
     verbose_name = "assignment"
     verbose_name_plural = "assignment history (newest first)"
@@ -83,12 +83,18 @@ class AssignmentHistoryInline(admin.TabularInline):
     def has_change_permission(self, request, obj=None):
         return False
 
+    strategy_words = AssignmentAdmin.strategy_words
     decided = AssignmentAdmin.decided
     ended = AssignmentAdmin.ended
 
     @admin.display(description="why")
     def why(self, assignment):
-        return reason_html(assignment.reason)
+        causes = getattr(self, "_causes", None)
+        if causes is None or assignment.id not in causes:
+            # One query per lead page (the history of this lead), not one per row.
+            siblings = Assignment.objects.filter(lead_id=assignment.lead_id).select_related("rep")
+            causes = self._causes = assignment_causes(siblings)
+        return reason_html(assignment.reason, cause=causes.get(assignment.id, ""))
 
 
 class LeadEventInline(admin.TabularInline):
@@ -221,15 +227,15 @@ class LeadAdmin(ImportExportModelAdmin):
         assignment = lead_current_assignment(lead) if lead.pk else None
         if assignment is None:
             return "— (not routed yet)" if lead.status == LeadStatus.PENDING else "—"
-        rule = assignment.rule_name or "no rule"
-        head = format_html(
-            "<p><strong>{}</strong> · rule <strong>{}</strong> · {} · {}</p>",
-            assignment.get_outcome_display(),
-            rule,
-            assignment.strategy or "—",
-            assignment.created_at.strftime("%Y-%m-%d %H:%M"),
-        )
-        return format_html("{}{}", head, reason_html(assignment.reason))
+        parts = [assignment.get_outcome_display()]
+        if assignment.rule_name:
+            parts.append(f"rule “{assignment.rule_name}”")
+        if assignment.strategy:
+            parts.append(strategy_label(assignment.strategy))
+        parts.append(assignment.created_at.strftime("%Y-%m-%d %H:%M"))
+        causes = assignment_causes(lead.assignments.select_related("rep"))
+        head = format_html("<p>{}</p>", " · ".join(parts))
+        return format_html("{}{}", head, reason_html(assignment.reason, cause=causes.get(assignment.id, "")))
 
     def save_model(self, request, obj, form, change):
         if change:

@@ -18,7 +18,7 @@ from routing.models import (
     RuleSet,
     Territory,
 )
-from routing.reasons import reason_html
+from routing.reasons import assignment_causes, reason_html, strategy_label
 from routing.rule_health import rule_health_findings
 from routing.services.rule_set import rule_set_bump_version
 
@@ -275,7 +275,7 @@ class RuleSetAdmin(ChangeHistoryMixin, admin.ModelAdmin):
 
 @admin.register(Assignment)
 class AssignmentAdmin(ReadOnlyAdmin):
-    list_display = ["created_at", "lead", "outcome", "rep", "rule_name", "strategy", "decided", "ended"]
+    list_display = ["created_at", "lead", "outcome", "rep", "rule_name", "strategy_words", "decided", "ended"]
     list_select_related = ["lead", "rep", "decided_by_user"]
     list_filter = ["outcome", "decided_by", "strategy", "end_reason"]
     search_fields = ["lead__email", "lead__company", "rep__email", "rep__name", "rule_name"]
@@ -298,6 +298,10 @@ class AssignmentAdmin(ReadOnlyAdmin):
     ]
     readonly_fields = fields
 
+    @admin.display(description="strategy", ordering="strategy")
+    def strategy_words(self, assignment):
+        return strategy_label(assignment.strategy) if assignment.strategy else "—"
+
     @admin.display(description="decided by")
     def decided(self, assignment):
         if assignment.decided_by == Assignment.DecidedBy.USER and assignment.decided_by_user_id:
@@ -312,7 +316,9 @@ class AssignmentAdmin(ReadOnlyAdmin):
 
     @admin.display(description="why")
     def reason_trace(self, assignment):
-        return reason_html(assignment.reason)
+        history = Assignment.objects.filter(lead_id=assignment.lead_id, created_at__lte=assignment.created_at)
+        causes = assignment_causes(history.select_related("rep"))
+        return reason_html(assignment.reason, cause=causes.get(assignment.id, ""))
 
 
 @admin.register(RotationCursor)

@@ -256,6 +256,8 @@ class Assignment(models.Model):
         MISROUTED = "misrouted", "Flagged misrouted"
         RELEASED = "released", "Released"
         REROUTED = "rerouted", "Routed again"
+        DEACTIVATED = "deactivated", "Rep deactivated"
+        AWAY = "away", "Rep away"
 
     lead = models.ForeignKey("leadops.Lead", on_delete=models.CASCADE, related_name="assignments")
     outcome = models.CharField(max_length=12, choices=Outcome.choices, default=Outcome.ASSIGNED)

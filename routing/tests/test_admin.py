@@ -122,9 +122,10 @@ def test_assignment_page_explains_the_decision_readably(ops):
         }
     )
     content = ops.get(reverse("admin:routing_assignment_change", args=[assignment.pk])).content.decode()
-    assert "Rules tried, in order" in content
-    assert "<strong>DACH airlines</strong> — no match; condition not met: industry equals airline" in content
-    assert "to Ana Ruiz by round robin; territory Germany; skipped Bo Berg (at capacity)" in content
+    assert "Round robin in “Germany round robin” (territory Germany): Ana Ruiz was next in the rotation" in content
+    assert "skipped Bo Berg (at capacity)" in content
+    assert "<summary>1 rule tried before</summary>" in content
+    assert "“DACH airlines”: not met — industry is airline" in content
     assert "rep_id" not in content
 
 
@@ -160,7 +161,7 @@ def test_every_reps_and_routing_page_renders_on_the_demo_company_in_few_queries(
     assert page_queries(ops, reverse("admin:routing_rule_change", args=[busiest_rule.pk])) <= MAX_QUERIES
     reassigned = Assignment.objects.filter(end_reason="misrouted", decided_by="engine").first()
     response = ops.get(reverse("admin:routing_assignment_change", args=[reassigned.pk]))
-    assert "Rules tried, in order" in response.content.decode()
+    assert 'class="reason-trace"' in response.content.decode()
 
 
 def test_saving_a_territory_bumps_the_rule_set_version_and_bad_codes_are_explained(ops):
@@ -211,5 +212,5 @@ def test_manual_reassignment_and_claim_read_as_sentences(ops):
     )
     manual_page = ops.get(reverse("admin:routing_assignment_change", args=[manual.pk])).content.decode()
     claim_page = ops.get(reverse("admin:routing_assignment_change", args=[claim.pk])).content.decode()
-    assert "Reassigned by hand by ops.lisa from Bo Berg to Ana Ruiz" in manual_page
-    assert "Claimed by Rafael Costa from the pool of rule “LATAM pool”" in claim_page
+    assert "Reassigned by hand by ops.lisa</strong>; from Bo Berg to Ana Ruiz" in manual_page
+    assert "Claimed by Rafael Costa from the pool of “LATAM pool”" in claim_page
