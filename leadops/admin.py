@@ -26,8 +26,8 @@ from leadops.services import (
 )
 from leadops.services.imports import import_file_name_check, import_run_start
 from leadops.services.normalise import INPUT_FIELDS, lead_input_clean
-from routing.admin import AssignmentAdmin
 from routing.admin_actions import LEAD_ACTIONS
+from routing.admin_columns import AssignmentColumnsMixin
 from routing.models import Assignment
 from routing.reasons import assignment_causes, reason_html, strategy_label
 
@@ -61,7 +61,7 @@ class LeadAdminForm(forms.ModelForm):
         return cleaned
 
 
-class AssignmentHistoryInline(admin.TabularInline):
+class AssignmentHistoryInline(AssignmentColumnsMixin, admin.TabularInline):
     """Every decision on the lead, newest first, with its reason trace in words."""
 
     model = Assignment
@@ -82,10 +82,6 @@ class AssignmentHistoryInline(admin.TabularInline):
 
     def has_change_permission(self, request, obj=None):
         return False
-
-    strategy_words = AssignmentAdmin.strategy_words
-    decided = AssignmentAdmin.decided
-    ended = AssignmentAdmin.ended
 
     @admin.display(description="why")
     def why(self, assignment):

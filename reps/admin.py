@@ -5,8 +5,8 @@ from django.contrib import admin
 from django.db.models import Count, Exists, OuterRef, Q
 from django.utils import timezone
 
+from leadops.admin_common import ChangeHistoryMixin, SharedChoicesInlineMixin
 from reps.models import Rep, RepSkill, SkillTag, Team, TimeOff, validate_proficiency, weight_clean
-from routing.admin import ChangeHistoryMixin, SharedChoicesInlineMixin
 from routing.admin_actions import REP_ACTIONS
 from routing.services import rep_deactivate
 

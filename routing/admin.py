@@ -6,8 +6,10 @@ Every saved change to a rule, its conditions or its pool bumps the rule-set vers
 
 from django import forms
 from django.contrib import admin, messages
-from django.db.models import Count, QuerySet
+from django.db.models import Count
 
+from leadops.admin_common import ChangeHistoryMixin, ReadOnlyAdmin, SharedChoicesInlineMixin
+from routing.admin_columns import AssignmentColumnsMixin
 from routing.models import (
     Assignment,
     RepDailyCount,
@@ -18,68 +20,11 @@ from routing.models import (
     RuleSet,
     Territory,
 )
-from routing.reasons import assignment_causes, reason_html, strategy_label
+from routing.reasons import assignment_causes, reason_html
 from routing.rule_health import rule_health_findings
 from routing.services.rule_set import rule_set_bump_version
 
 HEALTH_SHOWN = 8  # rule-health warnings shown above the rule list
-
-
-class SharedChoicesInlineMixin:
-    """Inline rows share one list of choices per request, so a long inline is not a query per row."""
-
-    shared_choice_fields: tuple[str, ...] = ()
-
-    def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        formfield = super().formfield_for_foreignkey(db_field, request, **kwargs)
-        if db_field.name in self.shared_choice_fields and formfield is not None:
-            cache = request.__dict__.setdefault("_shared_inline_choices", {})
-            key = (self.model._meta.label, db_field.name)
-            if key not in cache:
-                cache[key] = list(formfield.choices)
-            formfield.choices = cache[key]
-        return formfield
-
-
-def _shown(value) -> str:
-    if value is None or value == "":
-        return "empty"
-    if isinstance(value, (list, tuple, QuerySet)):
-        return ", ".join(str(v) for v in value) or "none"
-    return str(value)
-
-
-class ChangeHistoryMixin:
-    """The object's history says what changed from what ("Capacity: 40 → 25"), not only which field."""
-
-    def construct_change_message(self, request, form, formsets, add=False):
-        message = super().construct_change_message(request, form, formsets, add)
-        if add or not form.changed_data:
-            return message
-        details = []
-        for name in form.changed_data:
-            field = form.fields[name]
-            old = form.initial.get(name)
-            if isinstance(field, forms.ModelChoiceField) and not isinstance(field, forms.ModelMultipleChoiceField):
-                old = field.queryset.filter(pk=old).first() if old is not None else None
-            details.append(f"{field.label or name}: {_shown(old)} → {_shown(form.cleaned_data.get(name))}")
-        for entry in message:
-            if "changed" in entry and "name" not in entry["changed"]:
-                entry["changed"]["fields"] = details
-        return message
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Audit and engine state: ops look, the engine writes."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class RuleVersionBumpMixin:
@@ -274,7 +219,7 @@ class RuleSetAdmin(ChangeHistoryMixin, admin.ModelAdmin):
 
 
 @admin.register(Assignment)
-class AssignmentAdmin(ReadOnlyAdmin):
+class AssignmentAdmin(AssignmentColumnsMixin, ReadOnlyAdmin):
     list_display = ["created_at", "lead", "outcome", "rep", "rule_name", "strategy_words", "decided", "ended"]
     list_select_related = ["lead", "rep", "decided_by_user"]
     list_filter = ["outcome", "decided_by", "strategy", "end_reason"]
@@ -297,22 +242,6 @@ class AssignmentAdmin(ReadOnlyAdmin):
         "reason_trace",
     ]
     readonly_fields = fields
-
-    @admin.display(description="strategy", ordering="strategy")
-    def strategy_words(self, assignment):
-        return strategy_label(assignment.strategy) if assignment.strategy else "—"
-
-    @admin.display(description="decided by")
-    def decided(self, assignment):
-        if assignment.decided_by == Assignment.DecidedBy.USER and assignment.decided_by_user_id:
-            return assignment.decided_by_user.get_username()
-        return assignment.get_decided_by_display()
-
-    @admin.display(description="ended")
-    def ended(self, assignment):
-        if not assignment.ended_at:
-            return "current" if assignment.outcome == Assignment.Outcome.ASSIGNED else "—"
-        return f"{assignment.get_end_reason_display()} {assignment.ended_at:%Y-%m-%d %H:%M}"
 
     @admin.display(description="why")
     def reason_trace(self, assignment):
