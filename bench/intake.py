@@ -226,7 +226,11 @@ def setup_database() -> str:
     from reps.models import Rep, Team
     from routing.models import Rule
 
-    integration, key = integration_create(name=f"bench {RUN_ID}", rate_limit_per_minute=10_000_000)
+    integration, key = integration_create(
+        name=f"bench {RUN_ID}",
+        rate_limit_per_minute=10_000_000,
+        allowed_sources=[f"bench-{RUN_ID}", f"bench-wrk-{RUN_ID}"],
+    )
     team, _ = Team.objects.get_or_create(name="Bench team")
     for i in range(20):
         Rep.objects.get_or_create(

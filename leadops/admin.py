@@ -20,6 +20,7 @@ from leadops.selectors import lead_current_assignment, lead_keys_stored
 from leadops.services import (
     integration_create,
     integration_key_rotate,
+    integration_sources_clean,
     integrations_revoke,
     lead_facts_update,
     leads_store,
@@ -262,16 +263,56 @@ class LeadEventAdmin(admin.ModelAdmin):
         return False
 
 
+class SourceListField(forms.CharField):
+    """A list of sources typed one per line (stored as a list)."""
+
+    widget = forms.Textarea(attrs={"rows": 4, "cols": 40})
+
+    def prepare_value(self, value):
+        return "\n".join(value) if isinstance(value, list) else value
+
+    def to_python(self, value):
+        return [line.strip() for line in (value or "").splitlines() if line.strip()]
+
+
 class IntegrationAdminForm(forms.ModelForm):
+    allowed_sources = SourceListField(
+        required=False,
+        label="Other sources",
+        help_text="One per line. The integration may post leads under its name and these sources, no others; "
+        "a source belongs to one integration.",
+    )
+
     class Meta:
         model = Integration
-        fields = ["name", "active", "rate_limit_per_minute"]
+        fields = ["name", "active", "rate_limit_per_minute", "allowed_sources"]
+
+    def clean(self):
+        cleaned = super().clean()
+        if "name" in cleaned:
+            try:
+                cleaned["allowed_sources"] = integration_sources_clean(
+                    name=cleaned["name"], sources=cleaned.get("allowed_sources") or [], integration_id=self.instance.pk
+                )
+            except IntakeError as exc:
+                for field, messages_ in exc.errors.items():
+                    self.add_error(field if field in self.fields else None, messages_)
+        return cleaned
 
 
 @admin.register(Integration)
 class IntegrationAdmin(admin.ModelAdmin):
     form = IntegrationAdminForm
-    list_display = ["name", "key_prefix", "active", "rate_limit_per_minute", "lead_count", "created_at", "last_used_at"]
+    list_display = [
+        "name",
+        "source_list",
+        "key_prefix",
+        "active",
+        "rate_limit_per_minute",
+        "lead_count",
+        "created_at",
+        "last_used_at",
+    ]
     list_filter = ["active"]
     search_fields = ["name", "key_prefix"]
     readonly_fields = ["key_prefix", "created_at", "last_used_at"]
@@ -279,6 +320,10 @@ class IntegrationAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(lead_total=Count("leads"))
+
+    @admin.display(description="may post under")
+    def source_list(self, integration):
+        return ", ".join(integration.sources)
 
     @admin.display(description="leads", ordering="lead_total")
     def lead_count(self, integration):
@@ -288,7 +333,9 @@ class IntegrationAdmin(admin.ModelAdmin):
         if change:
             super().save_model(request, obj, form, change)
             return
-        integration, key = integration_create(name=obj.name, rate_limit_per_minute=obj.rate_limit_per_minute)
+        integration, key = integration_create(
+            name=obj.name, rate_limit_per_minute=obj.rate_limit_per_minute, allowed_sources=obj.allowed_sources
+        )
         if not obj.active:
             integrations_revoke(ids=[integration.pk])
         obj.pk, obj.key_prefix, obj.key_hash = integration.pk, integration.key_prefix, integration.key_hash

@@ -591,9 +591,9 @@ def _users() -> list[tuple[str, str, str]]:
 
 def _integrations() -> dict[str, str]:
     keys = {}
-    for name in INTEGRATIONS.values():
+    for source, name in INTEGRATIONS.items():
         if not Integration.objects.filter(name=name).exists():
-            integration = Integration(name=name)
+            integration = Integration(name=name, allowed_sources=[source])
             keys[name] = integration.set_new_key()
             integration.save()
     return keys

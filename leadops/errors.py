@@ -30,6 +30,10 @@ class IntakeConflict(IntakeError):
     conflict = True
 
 
+class IntakeForbidden(IntakeError):
+    """Well formed, but this caller may not do it (an integration posting under a source that is not its own): 403."""
+
+
 class RoutingError(DomainError):
     """A reassignment, claim or release that cannot happen (inactive rep, full rep, not in pool…)."""
 

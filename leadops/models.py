@@ -8,6 +8,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+SOURCE_MAX = 60  # Lead.source
+
 
 class LeadStatus(models.TextChoices):
     PENDING = "pending", "Pending routing"
@@ -26,6 +28,12 @@ class Integration(models.Model):
     key_hash = models.CharField(max_length=64, unique=True, editable=False)
     active = models.BooleanField(default=True, help_text="Untick to revoke the key at once.")
     rate_limit_per_minute = models.PositiveIntegerField(null=True, blank=True, help_text="Empty = the server default.")
+    allowed_sources = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Sources this integration may post leads under besides its own name (a list of texts); "
+        "a source belongs to one integration.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
 
@@ -38,6 +46,12 @@ class Integration(models.Model):
     @staticmethod
     def hash_key(key: str) -> str:
         return hashlib.sha256(key.encode()).hexdigest()
+
+    @property
+    def sources(self) -> list[str]:
+        """The sources it may post under: its name (its leads' default source), then the ones ops gave it."""
+        own = self.name[:SOURCE_MAX]
+        return [own, *(s for s in self.allowed_sources or [] if s != own)]
 
     def set_new_key(self) -> str:
         """Give the integration a fresh key and return it; only its hash is kept."""
@@ -58,7 +72,7 @@ class LeadQuerySet(models.QuerySet):
 
 class Lead(models.Model):
     integration = models.ForeignKey(Integration, null=True, blank=True, on_delete=models.SET_NULL, related_name="leads")
-    source = models.CharField(max_length=60, default="manual")
+    source = models.CharField(max_length=SOURCE_MAX, default="manual")
     external_id = models.CharField(max_length=120, null=True, blank=True)
 
     email = models.EmailField(blank=True)

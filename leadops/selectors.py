@@ -39,8 +39,12 @@ def lead_list(*, integration: Integration | None = None) -> QuerySet[Lead]:
     return _with_current_assignment(leads).order_by("-created_at", "-id")
 
 
-def lead_get(*, lead_id: int) -> Lead | None:
-    return _with_current_assignment(Lead.objects.filter(pk=lead_id)).first()
+def lead_get(*, lead_id: int, integration: Integration | None = None) -> Lead | None:
+    """The lead, or None; with `integration`, only when that integration sent it (another's lead is not there)."""
+    leads = Lead.objects.filter(pk=lead_id)
+    if integration is not None:
+        leads = leads.filter(integration=integration)
+    return _with_current_assignment(leads).first()
 
 
 def lead_keys_stored(keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], tuple[int, int | None]]:

@@ -55,13 +55,15 @@ class IntegrationTokenAuthentication(authentication.BaseAuthentication):
 
 
 _COLUMNS = [f.attname for f in Integration._meta.concrete_fields]
+# Columns whose Python value is not what psycopg returns (JSON arrives as text): (position, field).
+_CONVERTED = [(i, f) for i, f in enumerate(Integration._meta.concrete_fields) if hasattr(f, "from_db_value")]
 _lookup_sql: str | None = None
 
 
 def _active_integration(key_hash: str) -> Integration | None:
     """The active integration with this key hash. On Postgres the indexed SELECT, run on every
     API call, is written out: the ORM spends longer compiling it than Postgres answering it
-    (psycopg returns the model's Python types, so no converters are needed)."""
+    (psycopg returns the model's Python types but for JSON, which goes through its field's converter)."""
     global _lookup_sql
     if connection.vendor != "postgresql":
         return Integration.objects.filter(key_hash=key_hash, active=True).first()
@@ -74,7 +76,12 @@ def _active_integration(key_hash: str) -> Integration | None:
     with connection.cursor() as cursor:
         cursor.execute(_lookup_sql, [key_hash])
         row = cursor.fetchone()
-    return Integration.from_db(connection.alias, _COLUMNS, row) if row is not None else None
+    if row is None:
+        return None
+    row = list(row)
+    for at, field in _CONVERTED:
+        row[at] = field.from_db_value(row[at], None, connection)
+    return Integration.from_db(connection.alias, _COLUMNS, row)
 
 
 class IntegrationTokenScheme(OpenApiAuthenticationExtension):

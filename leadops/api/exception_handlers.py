@@ -1,4 +1,4 @@
-"""One mapping of errors to HTTP: domain errors 400/409, too-large bodies 413, the rest DRF's."""
+"""One mapping of errors to HTTP: domain errors 400/403/409, too-large bodies 413, the rest DRF's."""
 
 from django.core.exceptions import ObjectDoesNotExist, RequestDataTooBig
 from rest_framework import status
@@ -7,7 +7,7 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
 from leadops.api.exceptions import PayloadTooLarge
-from leadops.errors import DomainError
+from leadops.errors import DomainError, IntakeForbidden
 from leadops.services.normalise import printable
 
 
@@ -25,6 +25,8 @@ def _safe(data):
 def api_exception_handler(exc, context):
     if isinstance(exc, DomainError):
         code = status.HTTP_409_CONFLICT if exc.conflict else status.HTTP_400_BAD_REQUEST
+        if isinstance(exc, IntakeForbidden):
+            code = status.HTTP_403_FORBIDDEN
         return Response(_safe(exc.errors), status=code)
     if isinstance(exc, RequestDataTooBig):
         exc = PayloadTooLarge()

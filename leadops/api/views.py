@@ -2,7 +2,7 @@
 
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
-from rest_framework.exceptions import NotFound, PermissionDenied
+from rest_framework.exceptions import NotFound
 from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 
@@ -40,12 +40,10 @@ class IntakeAPIView(GenericAPIView):
         return integration_source(self.integration) if self.integration else STAFF_SOURCE
 
     def lead_in_scope(self, lead_id: int):
-        """The lead if this caller may see it: 404 when it does not exist, 403 when it is another integration's."""
-        lead = lead_get(lead_id=lead_id)
+        """The lead if this caller may see it; 404 alike when it does not exist and when another integration sent it."""
+        lead = lead_get(lead_id=lead_id, integration=self.integration)
         if lead is None:
             raise NotFound("No lead with this id.")
-        if self.integration is not None and lead.integration_id != self.integration.pk:
-            raise PermissionDenied("This lead was sent by another integration.")
         return lead
 
 

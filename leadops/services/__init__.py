@@ -2,7 +2,12 @@
 
 from leadops.errors import DomainError, IntakeConflict, IntakeError
 from leadops.services.events import lead_event_record
-from leadops.services.integrations import integration_create, integration_key_rotate, integrations_revoke
+from leadops.services.integrations import (
+    integration_create,
+    integration_key_rotate,
+    integration_sources_clean,
+    integrations_revoke,
+)
 from leadops.services.leads import (
     BULK_MAX_ITEMS,
     CREATED,
@@ -29,6 +34,7 @@ __all__ = [
     "integration_create",
     "integration_key_rotate",
     "integration_source",
+    "integration_sources_clean",
     "integrations_revoke",
     "lead_create",
     "lead_event_record",

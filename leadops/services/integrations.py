@@ -7,11 +7,33 @@ from collections.abc import Iterable
 from django.db import transaction
 
 from leadops.errors import IntakeError
-from leadops.models import Integration
+from leadops.models import SOURCE_MAX, Integration
+
+
+def integration_sources_clean(*, name: str, sources: Iterable[str], integration_id: int | None = None) -> list[str]:
+    """The sources ops give an integration, trimmed and deduplicated; a source belongs to one integration, so one
+    that is another integration's name or source is refused (IntakeError naming it and its owner)."""
+    cleaned: list[str] = []
+    for source in sources:
+        source = source.strip()
+        if not source or source == name[:SOURCE_MAX] or source in cleaned:
+            continue
+        if len(source) > SOURCE_MAX:
+            raise IntakeError({"allowed_sources": [f"“{source[:80]}”: at most {SOURCE_MAX} characters."]})
+        cleaned.append(source)
+    wanted = {*cleaned, name[:SOURCE_MAX]}
+    for other in Integration.objects.exclude(pk=integration_id).only("name", "allowed_sources"):
+        taken = wanted.intersection(other.sources)
+        if taken:
+            field = "allowed_sources" if taken - {name[:SOURCE_MAX]} else "name"
+            raise IntakeError({field: [f"“{sorted(taken)[0]}” is a source of the integration “{other.name}”."]})
+    return cleaned
 
 
 @transaction.atomic
-def integration_create(*, name: str, rate_limit_per_minute: int | None = None) -> tuple[Integration, str]:
+def integration_create(
+    *, name: str, rate_limit_per_minute: int | None = None, allowed_sources: Iterable[str] = ()
+) -> tuple[Integration, str]:
     """Create an integration; return it and its key (the only time the key exists in clear)."""
     name = (name or "").strip()
     if not name:
@@ -22,7 +44,8 @@ def integration_create(*, name: str, rate_limit_per_minute: int | None = None) -
         raise IntakeError({"rate_limit_per_minute": ["Must be 1 or more (empty = the server default)."]})
     if Integration.objects.filter(name=name).exists():
         raise IntakeError({"name": [f"An integration named “{name}” exists already."]})
-    integration = Integration(name=name, rate_limit_per_minute=rate_limit_per_minute)
+    sources = integration_sources_clean(name=name, sources=allowed_sources)
+    integration = Integration(name=name, rate_limit_per_minute=rate_limit_per_minute, allowed_sources=sources)
     key = integration.set_new_key()
     integration.save()
     return integration, key

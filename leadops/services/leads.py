@@ -17,7 +17,7 @@ from typing import Any
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from leadops.errors import IntakeConflict, IntakeError
+from leadops.errors import IntakeConflict, IntakeError, IntakeForbidden
 from leadops.models import Integration, Lead
 from leadops.selectors import lead_get, lead_keys_stored
 from leadops.services.normalise import lead_input_clean
@@ -270,6 +270,8 @@ def leads_create_bulk(
     entries: list[tuple[int, dict]] = []
     for index, item in enumerate(items):
         facts, errors = lead_input_clean(item, default_source=default_source, strict=strict)
+        if not errors:
+            errors = _source_errors(facts, integration)
         if errors:
             results[index] = ItemResult(index, ERROR, errors=errors)
         else:
@@ -287,6 +289,9 @@ def lead_create(*, data: Any, integration: Integration | None = None, default_so
     facts, errors = lead_input_clean(data, default_source=default_source)
     if errors:
         raise IntakeError(errors)
+    source_errors = _source_errors(facts, integration)
+    if source_errors:
+        raise IntakeForbidden(source_errors)
     result = leads_store(entries=[(0, facts)], integration=integration)[0]
     if result.status == ERROR:
         raise (IntakeConflict if result.conflict else IntakeError)(result.errors)
@@ -298,7 +303,20 @@ def lead_create(*, data: Any, integration: Integration | None = None, default_so
 
 def integration_source(integration: Integration) -> str:
     """The `source` of an integration's lead when the client sends none: the integration's name."""
-    return integration.name
+    return integration.sources[0]
+
+
+def _source_errors(facts: dict, integration: Integration | None) -> dict[str, list[str]]:
+    """An integration posts only under its own sources (its name, and those ops gave it in the admin)."""
+    if integration is None or facts["source"] in integration.sources:
+        return {}
+    allowed = ", ".join(f"“{source}”" for source in integration.sources)
+    return {
+        "source": [
+            f"This integration may post only under its own sources: {allowed}. "
+            "Leave `source` out to use its name; ops can give it more sources in the admin."
+        ]
+    }
 
 
 def lead_facts_update(*, lead: Lead, facts: dict[str, Any]) -> Lead:

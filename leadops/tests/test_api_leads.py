@@ -77,7 +77,9 @@ def test_a_new_lead_is_stored_pending_and_answered_201_with_the_lead(api, routin
     assert routing_calls == [[body["id"]]]
 
 
-def test_the_same_source_and_external_id_again_answers_200_with_the_same_lead(api, routing_calls):
+def test_the_same_source_and_external_id_again_answers_200_with_the_same_lead(api, integration, routing_calls):
+    integration.allowed_sources = ["webform"]
+    integration.save()
     first = post(api, {"source": "webform", "external_id": "A-7", "email": "a@example.com"})
     again = post(api, {"source": "webform", "external_id": "A-7", "email": "other@example.com"})
     assert (first.status_code, again.status_code) == (201, 200)
@@ -148,15 +150,21 @@ def test_no_key_gets_401_and_a_revoked_key_gets_401(integration):
     assert response.status_code == 401 and response["WWW-Authenticate"] == "Token"
 
 
-def test_another_integrations_lead_gets_403(api):
-    other = LeadFactory(integration=IntegrationFactory())
-    assert api.get(f"/api/leads/{other.pk}/").status_code == 403
-    assert api.post(f"/api/leads/{other.pk}/events/", {"type": "lost"}, format="json").status_code == 403
-    assert api.get("/api/leads/987654/").status_code == 404
+def test_another_integrations_lead_gets_404_like_a_lead_that_does_not_exist(api):
+    other = LeadFactory(integration=IntegrationFactory(), status="unroutable")
+    missing = api.get("/api/leads/987654/")
+    assert missing.status_code == 404
+    assert api.get(f"/api/leads/{other.pk}/").json() == missing.json()
+    event = api.post(f"/api/leads/{other.pk}/events/", {"type": "lost"}, format="json")
+    assert event.status_code == 404 and event.json() == missing.json()
+    other.refresh_from_db()
+    assert other.status == "unroutable" and not other.events.exists()
 
 
-def test_an_external_id_another_integration_used_for_the_same_source_gets_409(api):
-    LeadFactory(integration=IntegrationFactory(), source="shared", external_id="X-1")
+def test_an_external_id_a_lead_not_sent_by_this_integration_holds_gets_409(api, integration):
+    integration.allowed_sources = ["shared"]
+    integration.save()
+    LeadFactory(integration=None, source="shared", external_id="X-1")  # imported by ops
     response = post(api, {"source": "shared", "external_id": "X-1", "email": "a@example.com"})
     assert response.status_code == 409 and "external_id" in response.json()
     assert Lead.objects.count() == 1

@@ -38,7 +38,7 @@ def race(count, work):
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_identical_posts_at_the_same_time_give_one_lead_one_201_and_200s_with_its_id():
-    integration = IntegrationFactory(rate_limit_per_minute=1000)
+    integration = IntegrationFactory(rate_limit_per_minute=1000, allowed_sources=["webform"])
     body = {"source": "webform", "external_id": "RACE-1", "email": "race@example.com"}
 
     def post():
@@ -54,7 +54,7 @@ def test_identical_posts_at_the_same_time_give_one_lead_one_201_and_200s_with_it
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_identical_bulk_posts_at_the_same_time_store_each_lead_once():
-    integration = IntegrationFactory(rate_limit_per_minute=1000)
+    integration = IntegrationFactory(rate_limit_per_minute=1000, allowed_sources=["webform"])
     items = [{"source": "webform", "external_id": f"B-{i}", "phone": str(i)} for i in range(150)]  # Postgres: COPY
 
     def post():
