@@ -19,6 +19,10 @@ from reps.models import Rep, Team
 from routing.models import Assignment, Territory
 
 DEFAULT_DAYS = 30
+# A period is at most this long and ends today at the latest, so a silly range (0001-01-01 to 9999-12-31)
+# costs what three years cost; the page says when it shortened the period.
+MAX_YEARS = 3
+MAX_DAYS = MAX_YEARS * 366
 
 
 def day_start(day: dt.date) -> dt.datetime:
@@ -46,12 +50,31 @@ def territory_and_inside(territory: Territory) -> list[int]:
     return found
 
 
+def period_clamp(start: dt.date, end: dt.date, today: dt.date | None = None) -> tuple[dt.date, dt.date, str]:
+    """(start, end, note): the period cut to end today at the latest and to last at most MAX_YEARS;
+    the note says what was cut ("" when nothing was)."""
+    today = today or timezone.localdate()
+    notes = []
+    if end > today:
+        end = today
+        notes.append("ends today: there is no data after today")
+    if (end - start).days >= MAX_DAYS:
+        start = end - dt.timedelta(days=MAX_DAYS - 1)
+        notes.append(f"covers at most {MAX_YEARS} years")
+    start = min(start, end)
+    return start, end, ("The period was shortened: it " + " and ".join(notes) + ".") if notes else ""
+
+
 class ReportForm(forms.Form):
+    period_note = ""
+
     def clean(self):
         cleaned = super().clean()
         start, end = cleaned.get("start"), cleaned.get("end")
         if start and end and start > end:
             self.add_error("end", "The end date is before the start date.")
+        elif start and end:
+            cleaned["start"], cleaned["end"], self.period_note = period_clamp(start, end)
         return cleaned
 
 

@@ -10,15 +10,16 @@ from leadops.services import normalise as rules
 
 
 def _text(name: str, **kwargs):
+    kwargs.setdefault("allow_null", True)  # null is taken as empty
     return serializers.CharField(max_length=rules.TEXT_FIELDS[name], required=False, allow_blank=True, **kwargs)
 
 
 class LeadInputSerializer(serializers.Serializer):
-    """A lead as an integration posts it. Unknown fields are rejected (400): put custom values in `extra`."""
+    """A lead as an integration posts it: it needs an `email` or a `phone` (400 otherwise). Unknown fields are
+    rejected (400): put custom values in `extra`. Text fields take null as empty."""
 
     external_id = _text(
         "external_id",
-        allow_null=True,
         help_text="Your id for the lead; with `source` it makes a repeat post return the stored lead (200).",
     )
     source = _text("source", help_text="Where the lead comes from; default: the integration's name.")
@@ -26,6 +27,7 @@ class LeadInputSerializer(serializers.Serializer):
         max_length=rules.EMAIL_MAX,
         required=False,
         allow_blank=True,
+        allow_null=True,
         help_text="Lower-cased. A lead needs an email or a phone.",
     )
     first_name = _text("first_name")
@@ -40,7 +42,12 @@ class LeadInputSerializer(serializers.Serializer):
         max_digits=16, decimal_places=2, min_value=0, required=False, allow_null=True, coerce_to_string=False
     )
     country = serializers.CharField(
-        max_length=2, min_length=2, required=False, allow_blank=True, help_text="ISO 3166-1 alpha-2; upper-cased."
+        max_length=2,
+        min_length=2,
+        required=False,
+        allow_blank=True,
+        allow_null=True,
+        help_text="ISO 3166-1 alpha-2; upper-cased.",
     )
     region = _text("region", help_text="State / province code; upper-cased.")
     city = _text("city")
@@ -50,6 +57,7 @@ class LeadInputSerializer(serializers.Serializer):
     language = _text("language")
     extra = serializers.DictField(
         required=False,
+        allow_null=True,
         help_text="Up to 50 custom keys; values are text (≤ 1,000 characters), numbers, true/false or null.",
     )
 
