@@ -8,6 +8,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from routing.engine.vocabulary import email_domain
+
 SOURCE_MAX = 60  # Lead.source
 
 
@@ -147,7 +149,7 @@ class Lead(models.Model):
 
     def save(self, *args, **kwargs):
         # Derived fact, kept in a column so rules and existing-owner lookups can index it.
-        self.email_domain = self.email.rsplit("@", 1)[1].lower() if "@" in self.email else ""
+        self.email_domain = email_domain(self.email)
         super().save(*args, **kwargs)
 
     @property

@@ -22,6 +22,7 @@ from leadops.selectors import lead_keys_stored
 from leadops.services.imports import IMPORT_SOURCE, column_name_clean, row_errors
 from leadops.services.leads import CREATED, leads_store
 from leadops.services.normalise import INPUT_FIELDS, lead_input_clean
+from routing.engine.vocabulary import email_domain
 
 _SKIP = "__leadops_skip__"
 
@@ -118,8 +119,7 @@ class LeadImportResource(resources.ModelResource):
     def save_instance(self, instance, is_create, row, **kwargs):
         facts = {name: getattr(instance, name) for name in INPUT_FIELDS}
         facts["external_id"] = facts["external_id"] or None
-        email = facts["email"] or ""
-        facts["email_domain"] = email.rsplit("@", 1)[1] if "@" in email else ""
+        facts["email_domain"] = email_domain(facts["email"])
         self._pending.append((row["__number__"], facts))
         if len(self._pending) >= self._meta.batch_size:
             self._flush()

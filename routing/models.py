@@ -5,6 +5,16 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 
+from routing.engine.territories import TerritoryTree
+from routing.engine.vocabulary import (
+    LEAD_FACTS,
+    LIST_OPERATORS,
+    OPERATOR_LABELS,
+    STRATEGY_LABELS,
+    WHEN_NONE_ELIGIBLE_LABELS,
+    is_lead_fact,
+)
+
 
 class Territory(models.Model):
     """Geographic criteria; nested (EMEA > DACH > Germany), the most specific match wins.
@@ -27,12 +37,11 @@ class Territory(models.Model):
         return self.name
 
     def clean(self):
-        ancestor, seen = self.parent, set()
-        while ancestor is not None:
-            if ancestor.pk == self.pk or ancestor.pk in seen:
+        if self.parent_id is not None:
+            parents = dict(Territory.objects.exclude(pk=self.pk).values_list("pk", "parent_id"))
+            parents[self.pk or "new"] = self.parent_id
+            if TerritoryTree(parents).inside_itself(self.pk or "new"):
                 raise ValidationError({"parent": "A territory cannot sit inside itself."})
-            seen.add(ancestor.pk)
-            ancestor = ancestor.parent
         for field in ("countries", "regions", "postal_prefixes"):
             value = getattr(self, field)
             if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
@@ -68,19 +77,16 @@ class RuleSet(models.Model):
         return rule_set
 
 
-class Strategy(models.TextChoices):
-    ROUND_ROBIN = "round_robin", "Round robin"
-    WEIGHTED = "weighted", "Weighted round robin"
-    LOAD_BALANCED = "load_balanced", "Load balanced"
-    SKILL_SCORE = "skill_score", "Best skill match"
-    PERFORMANCE = "performance", "By conversion rate"
-    DIRECT = "direct", "Direct to named reps"
-    POOL = "pool", "Team pool (claim)"
+def _choices(name: str, labels: dict[str, str]) -> type[models.TextChoices]:
+    """TextChoices from one of the engine's vocabulary dicts: Strategy.ROUND_ROBIN == "round_robin"."""
+    return models.TextChoices(name, [(value.upper(), (value, label)) for value, label in labels.items()])
 
 
-class WhenNoneEligible(models.TextChoices):
-    NEXT_RULE = "next_rule", "Try the next rule"
-    HOLD = "hold", "Hold the lead in the pool"
+# The vocabulary is declared once, in the engine (routing/engine/vocabulary.py).
+Strategy = _choices("Strategy", STRATEGY_LABELS)
+WhenNoneEligible = _choices("WhenNoneEligible", WHEN_NONE_ELIGIBLE_LABELS)
+Operator = _choices("Operator", OPERATOR_LABELS)
+LEAD_FACT_FIELDS = list(LEAD_FACTS)
 
 
 class RuleQuerySet(models.QuerySet):
@@ -164,51 +170,24 @@ class RulePoolRep(models.Model):
         return f"{self.rule.name}: {self.rep.name}"
 
 
-class Operator(models.TextChoices):
-    EQUALS = "equals", "equals"
-    NOT_EQUALS = "not_equals", "does not equal"
-    IN = "in", "is one of"
-    NOT_IN = "not_in", "is none of"
-    CONTAINS = "contains", "contains"
-    STARTS_WITH = "starts_with", "starts with"
-    GTE = "gte", "≥"
-    LTE = "lte", "≤"
-    BETWEEN = "between", "between"
-    IS_EMPTY = "is_empty", "is empty"
-    IN_TERRITORY = "in_territory", "is in territory"
-    EMAIL_DOMAIN_IN = "email_domain_in", "email domain is one of"
-
-
-LEAD_FACT_FIELDS = [
-    "email",
-    "email_domain",
-    "first_name",
-    "last_name",
-    "phone",
-    "company",
-    "industry",
-    "company_size",
-    "annual_revenue",
-    "country",
-    "region",
-    "city",
-    "postal_code",
-    "product_interest",
-    "source",
-    "score",
-    "language",
-]
-LIST_OPERATORS = {Operator.IN, Operator.NOT_IN, Operator.EMAIL_DOMAIN_IN}
+def _has_empty_text(value) -> bool:
+    """Empty text or blanks, alone or in a list: PRODUCT.md refuses them as condition values."""
+    values = value if isinstance(value, list) else [value]
+    return any(isinstance(v, str) and not v.strip() for v in values)
 
 
 def validate_condition(field: str, op: str, value) -> None:
     """Raise ValidationError in ops language when a condition cannot be evaluated."""
-    if field not in LEAD_FACT_FIELDS and not (field.startswith("extra.") and len(field) > 6):
+    if not is_lead_fact(field):
         raise ValidationError(
             {"field": f"“{field}” is not a lead fact; use one of {', '.join(LEAD_FACT_FIELDS)} or extra.<key>."}
         )
     if op not in Operator.values:
         raise ValidationError({"op": f"“{op}” is not an operator; use one of {', '.join(Operator.values)}."})
+    if op not in (Operator.IS_EMPTY, Operator.IN_TERRITORY) and _has_empty_text(value):
+        raise ValidationError(
+            {"value": "A value may not be empty text; to match a lead whose fact is empty use “is_empty”."}
+        )
     if op in LIST_OPERATORS and not isinstance(value, list):
         raise ValidationError({"value": f'“{op}” needs a list of values, e.g. ["DE", "AT"].'})
     if op == Operator.BETWEEN and not (isinstance(value, list) and len(value) == 2):

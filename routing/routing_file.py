@@ -39,6 +39,7 @@ from reps.models import (
     validate_working_hours,
     weight_clean,
 )
+from routing.engine import TerritoryTree
 from routing.models import (
     Operator,
     Rule,
@@ -127,16 +128,10 @@ def _hours(value) -> dict | None:
 
 
 def _territories_parents_first(territories: list[Territory]) -> list[Territory]:
-    children: dict[int | None, list[Territory]] = {}
-    for territory in territories:
-        children.setdefault(territory.parent_id, []).append(territory)
-    ordered: list[Territory] = []
-    stack = sorted(children.get(None, []), key=lambda t: t.name, reverse=True)
-    while stack:
-        territory = stack.pop()
-        ordered.append(territory)
-        stack.extend(sorted(children.get(territory.pk, []), key=lambda t: t.name, reverse=True))
-    return ordered
+    by_name = {t.name: t for t in territories}
+    names = {t.pk: t.name for t in territories}
+    tree = TerritoryTree({t.name: names.get(t.parent_id) for t in territories})
+    return [by_name[name] for name in tree.parents_first(by_name, sort_key=str)]
 
 
 def _dump_territory(t: Territory, names: dict[int, str]) -> dict:

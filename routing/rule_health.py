@@ -5,6 +5,8 @@ Reads only. Each finding names the rule or territory and says what is wrong in o
   conditions, or the same ones): every lead it could take is taken first;
 - a pool that is empty, all inactive, all at capacity, or where nobody has the required skills;
 - a condition naming a territory that does not exist;
+- a condition that cannot work as meant: an empty-text value (stored before the admin and the
+  routing file refused them) or a `between` whose low end is above its high end;
 - two territories, neither inside the other, that cover the same place;
 - countries leads came from in the last 90 days that no territory covers.
 """
@@ -19,7 +21,8 @@ from django.utils import timezone
 
 from leadops.models import Lead
 from reps.models import Rep
-from routing.models import Operator, Rule, Territory, WhenNoneEligible
+from routing.engine import TerritoryTree
+from routing.models import Operator, Rule, Strategy, Territory, WhenNoneEligible
 from routing.selectors import rep_open_lead_counts
 
 LEAD_COUNTRY_WINDOW = dt.timedelta(days=90)
@@ -27,7 +30,7 @@ LEAD_COUNTRY_WINDOW = dt.timedelta(days=90)
 
 @dataclass(frozen=True)
 class Finding:
-    kind: str  # shadowed, pool, unknown_territory, overlap, uncovered
+    kind: str  # shadowed, pool, unknown_territory, condition, overlap, uncovered
     subject: str
     message: str
 
@@ -41,15 +44,8 @@ def _condition_keys(rule: Rule) -> frozenset:
 
 def _descendants(territories: list[Territory]) -> dict[int, set[int]]:
     """Territory id → itself and every territory inside it."""
-    parent = {t.pk: t.parent_id for t in territories}
-    out = {t.pk: {t.pk} for t in territories}
-    for t in territories:
-        ancestor, seen = t.parent_id, set()
-        while ancestor is not None and ancestor not in seen:
-            seen.add(ancestor)
-            out[ancestor].add(t.pk)
-            ancestor = parent.get(ancestor)
-    return out
+    tree = TerritoryTree({t.pk: t.parent_id for t in territories})
+    return {t.pk: set(tree.descendants_or_self(t.pk)) for t in territories}
 
 
 def _shadowing(rules: list[Rule]) -> list[Finding]:
@@ -59,7 +55,7 @@ def _shadowing(rules: list[Rule]) -> list[Finding]:
         for higher in rules[:i]:
             if _condition_keys(higher) <= mine:
                 why = "has no conditions" if not higher.conditions.all() else "has the same or fewer conditions"
-                if higher.when_none_eligible == WhenNoneEligible.HOLD or higher.strategy == "pool":
+                if higher.when_none_eligible == WhenNoneEligible.HOLD or higher.strategy == Strategy.POOL:
                     reach = "no lead can reach it"
                 else:
                     reach = f"it only gets leads when nobody in “{higher.name}”'s pool is eligible"
@@ -95,13 +91,52 @@ def _pools(
             findings.append(Finding("pool", subject, "its pool is empty: list reps, a team or a territory with reps"))
         elif not active:
             findings.append(Finding("pool", subject, "every rep in its pool is inactive"))
-        elif all(open_leads.get(rep.pk, 0) >= rep.capacity for rep in active):
-            findings.append(Finding("pool", subject, "every active rep in its pool is at capacity"))
         elif required and not any(required <= {rs.skill_id for rs in rep.rep_skills.all()} for rep in active):
             names = ", ".join(sorted(s.name for s in rule.required_skills.all()))
-            findings.append(
-                Finding("pool", subject, f"no active rep in its pool has all the required skills ({names})")
+            message = f"no active rep in its pool has all the required skills ({names})"
+            if rule.strategy == Strategy.POOL:
+                message += "; nobody could claim its leads, so it never pools one"
+            findings.append(Finding("pool", subject, message))
+        elif all(open_leads.get(rep.pk, 0) >= rep.capacity for rep in active):
+            findings.append(Finding("pool", subject, "every active rep in its pool is at capacity"))
+    return findings
+
+
+def _never_holds(cond) -> str | None:
+    """Why a stored condition cannot work as ops meant it (None when it can)."""
+    value = cond.value
+    if cond.op not in (Operator.IS_EMPTY, Operator.IN_TERRITORY):
+        values = value if isinstance(value, list) else [value]
+        if any(isinstance(v, str) and not v.strip() for v in values):
+            always = cond.op in (Operator.NOT_EQUALS, Operator.NOT_IN)
+            return (
+                f"compares with empty text, which matches no lead, so it {'always' if always else 'never'} holds; "
+                "to test for a missing fact use “is empty”"
             )
+    if cond.op == Operator.BETWEEN and isinstance(value, list) and len(value) == 2:
+        low, high = value
+        numbers = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value)
+        if numbers and low > high:
+            return f"can never hold: its low end {low} is above its high end {high}"
+    return None
+
+
+def _conditions(rules: list[Rule], territory_names: set[str]) -> list[Finding]:
+    findings = []
+    for rule in rules:
+        for cond in rule.conditions.all():
+            words = f"{cond.field} {cond.get_op_display()} {json.dumps(cond.value, ensure_ascii=False)}"
+            if cond.op == Operator.IN_TERRITORY and cond.value not in territory_names:
+                findings.append(
+                    Finding(
+                        "unknown_territory",
+                        f"rule “{rule.name}”",
+                        f"condition “{cond.field} is in territory {cond.value}” names no territory",
+                    )
+                )
+            why = _never_holds(cond)
+            if why:
+                findings.append(Finding("condition", f"rule “{rule.name}”", f"condition “{words}” {why}"))
     return findings
 
 
@@ -154,16 +189,7 @@ def rule_health_findings(*, now: dt.datetime | None = None) -> list[Finding]:
     )
     findings = _shadowing(rules)
     findings += _pools(rules, reps, territory_reps, below)
-    for rule in rules:
-        for cond in rule.conditions.all():
-            if cond.op == Operator.IN_TERRITORY and cond.value not in names:
-                findings.append(
-                    Finding(
-                        "unknown_territory",
-                        f"rule “{rule.name}”",
-                        f"condition “{cond.field} is in territory {cond.value}” names no territory",
-                    )
-                )
+    findings += _conditions(rules, names)
     findings += _overlaps(territories, below)
     covered = {c for t in territories for c in t.countries}
     seen = set(

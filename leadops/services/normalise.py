@@ -32,6 +32,8 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator
 
+from routing.engine.vocabulary import email_domain
+
 # ISO 3166-1 alpha-2 (tzdata's iso3166.tab).
 COUNTRY_CODES = frozenset(
     """AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ BR BS
@@ -314,6 +316,5 @@ def lead_input_clean(
     facts["external_id"] = facts.get("external_id") or None
     if not facts.get("email") and not facts.get("phone"):
         return None, {"email": ["A lead needs an email or a phone."]}
-    email = facts.get("email", "")
-    facts["email_domain"] = email.rsplit("@", 1)[1] if "@" in email else ""
+    facts["email_domain"] = email_domain(facts.get("email", ""))
     return facts, {}

@@ -8,6 +8,7 @@ from factory.django import DjangoModelFactory
 
 from leadops.models import Account, Integration, Lead, LeadEvent
 from reps.tests.factories import RepFactory
+from routing.engine.vocabulary import email_domain as domain_of
 
 INDUSTRIES = [
     "software",
@@ -63,7 +64,7 @@ class LeadFactory(DjangoModelFactory):
     email = factory.LazyAttributeSequence(
         lambda o, n: f"{o.first_name}.{o.last_name}{n}@{_domain_of(o.company)}".lower().replace(" ", "")
     )
-    email_domain = factory.LazyAttribute(lambda o: o.email.rsplit("@", 1)[1].lower() if "@" in o.email else "")
+    email_domain = factory.LazyAttribute(lambda o: domain_of(o.email))
     phone = factory.Faker("phone_number", locale="de_DE")
     industry = factory.Iterator(INDUSTRIES)
     company_size = factory.Faker("random_element", elements=[12, 45, 120, 480, 1500, 8000])

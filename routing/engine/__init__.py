@@ -1,10 +1,13 @@
 """The pure routing decision core: plain data in, decisions out. No Django here.
 
+The vocabulary (lead facts, operators, strategies, with their ops-language labels) is declared
+once in vocabulary.py; the models' choices are built from it.
+
 Build a RoutingSnapshot (rules, territories, reps with their load, rotation cursors),
 then `RoutingEngine(snapshot).decide(lead_facts)` per lead, or `decide_batch(...)`.
 """
 
-from .conditions import OPERATORS
+from .conditions import COMPILERS
 from .core import (
     AT_CAPACITY,
     CLAIM_LIMIT_REACHED,
@@ -22,6 +25,7 @@ from .core import (
     RoutingEngine,
     claim_refusal,
     decide_batch,
+    rep_has_skills,
     rep_load_refusal,
     rep_on_time_off,
     rep_static_refusal,
@@ -29,20 +33,9 @@ from .core import (
 )
 from .snapshot import (
     ASSIGNED,
-    DIRECT,
-    HOLD,
-    LEAD_FACTS,
-    LOAD_BALANCED,
     MATCHED,
-    NEXT_RULE,
-    PERFORMANCE,
-    POOL,
     POOLED,
-    ROUND_ROBIN,
-    SKILL_SCORE,
-    STRATEGIES,
     UNROUTABLE,
-    WEIGHTED,
     Condition,
     LeadFacts,
     PoolCursor,
@@ -53,9 +46,38 @@ from .snapshot import (
     TerritorySpec,
     WorkingHours,
 )
-from .territories import EngineConfigError, TerritoryIndex
+from .territories import EngineConfigError, TerritoryIndex, TerritoryTree
+from .vocabulary import (
+    DIRECT,
+    HOLD,
+    LEAD_FACT_LABELS,
+    LEAD_FACTS,
+    LIST_OPERATORS,
+    LOAD_BALANCED,
+    NEXT_RULE,
+    OPERATOR_LABELS,
+    OPERATORS,
+    PERFORMANCE,
+    POOL,
+    ROUND_ROBIN,
+    SKILL_SCORE,
+    STRATEGIES,
+    STRATEGY_LABELS,
+    WEIGHTED,
+    WHEN_NONE_ELIGIBLE_LABELS,
+    email_domain,
+    is_lead_fact,
+)
 
 __all__ = [
+    "COMPILERS",
+    "LEAD_FACT_LABELS",
+    "LIST_OPERATORS",
+    "OPERATOR_LABELS",
+    "STRATEGY_LABELS",
+    "WHEN_NONE_ELIGIBLE_LABELS",
+    "email_domain",
+    "is_lead_fact",
     "ASSIGNED",
     "AT_CAPACITY",
     "CLAIM_LIMIT_REACHED",
@@ -92,6 +114,7 @@ __all__ = [
     "SKILL_SCORE",
     "STRATEGIES",
     "TerritoryIndex",
+    "TerritoryTree",
     "TerritorySpec",
     "UNROUTABLE",
     "WEIGHTED",
@@ -99,6 +122,7 @@ __all__ = [
     "ZERO_WEIGHT",
     "claim_refusal",
     "decide_batch",
+    "rep_has_skills",
     "rep_load_refusal",
     "rep_on_time_off",
     "rep_static_refusal",

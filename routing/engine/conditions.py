@@ -7,6 +7,9 @@ Comparison choices (what ops expect when they type a value in the admin):
   `gte` / `lte` / `between`;
 - an empty fact (None, "", blanks, empty list) matches only `is_empty`, `not_equals` and
   `not_in`;
+- an empty rule value ("" or blanks) matches no lead: `equals ""` and `contains ""` never hold
+  and `not_equals ""` always does (the admin and the routing file refuse such values and point
+  to `is_empty`; `check_rules` names the ones stored before);
 - `contains` on a list fact (e.g. `extra.tags`) means "one element equals";
 - `starts_with` and `in`, `not_in`, `email_domain_in` accept one value or a list;
 - `email_domain_in` matches the domain or any sub-domain of it (eu.acme.com is in acme.com);
@@ -21,25 +24,9 @@ from decimal import Decimal
 from operator import attrgetter
 from typing import Any
 
-from .snapshot import LEAD_FACTS, Condition
+from .snapshot import Condition
 from .territories import EngineConfigError, TerritoryIndex
-
-OPERATORS = (
-    "equals",
-    "not_equals",
-    "in",
-    "not_in",
-    "contains",
-    "starts_with",
-    "gte",
-    "lte",
-    "between",
-    "is_empty",
-    "in_territory",
-    "email_domain_in",
-)
-# Facts that hold text: only these are used to index rules (numbers compare numerically).
-TEXT_FACTS = frozenset(LEAD_FACTS) - {"company_size", "annual_revenue", "score"}
+from .vocabulary import LEAD_FACTS, TEXT_FACTS
 
 
 @dataclass(slots=True)
@@ -48,6 +35,9 @@ class CompiledCondition:
     text: str  # how the trace names it: "industry equals airline"
     index_field: str | None = None  # a text fact whose normalised value selects the rule
     index_keys: frozenset[str] = frozenset()
+    # True: a lead whose value is one of the keys passes the condition (equals / in on text).
+    # False: the keys only pre-select leads and the full test still runs (in_territory).
+    index_exact: bool = True
 
 
 def norm_text(value) -> str:
@@ -100,7 +90,7 @@ class _ValueSet:
     __slots__ = ("texts", "numbers")
 
     def __init__(self, values):
-        self.texts = frozenset(norm_text(str(v)) for v in values if v is not None)
+        self.texts = frozenset(t for t in (norm_text(str(v)) for v in values if v is not None) if t)
         self.numbers = frozenset(n for n in (_as_number(v) for v in values) if n is not None)
 
     def has(self, v) -> bool:
@@ -112,110 +102,127 @@ class _ValueSet:
         return norm_text(str(v)) in self.texts
 
 
-def compile_condition(cond: Condition, territories: TerritoryIndex) -> CompiledCondition:
-    op, field, value = cond.op, cond.field, cond.value
-    if op not in OPERATORS:
-        raise EngineConfigError(f"unknown operator {op!r} on {field!r}")
-    if op == "in_territory":
-        tid = territories.resolve(value)
-        name = territories.by_id[tid].name
-        locate = territories.locate
+Compiler = Callable[[Condition, TerritoryIndex], CompiledCondition]
 
-        def in_territory(lead):
-            return tid in locate(lead.country, lead.region, lead.postal_code)[1]
 
-        return CompiledCondition(
-            in_territory,
-            f"in_territory {name}",
-            "country",
-            frozenset(territories.subtree_countries[tid]),
-        )
+def _text(cond: Condition) -> str:
+    return f"{cond.field} {cond.op} {cond.value}"
 
-    get = accessor(field)
-    text = f"{field} {op} {value}" if op != "is_empty" else f"{field} is_empty"
-    indexable = field in TEXT_FACTS
 
-    if op in ("equals", "in", "not_equals", "not_in"):
-        values = _as_list(value) if op in ("in", "not_in") else [value]
-        vs = _ValueSet(values)
-        has = vs.has
-        if op in ("equals", "in"):
+def _equals_or_in(cond: Condition, territories: TerritoryIndex) -> CompiledCondition:
+    get, values = accessor(cond.field), _as_list(cond.value) if cond.op == "in" else [cond.value]
+    vs = _ValueSet(values)
+    has = vs.has
 
-            def test(lead):
-                v = get(lead)
-                return v is not None and has(v)
+    def test(lead):
+        v = get(lead)
+        return v is not None and has(v)
 
-            index_ok = indexable and all(isinstance(v, str) for v in values)
-            return CompiledCondition(test, text, field if index_ok else None, vs.texts if index_ok else frozenset())
+    # Text facts compared with text values are indexed: the lead's normalised value picks the rule.
+    if cond.field in TEXT_FACTS and all(isinstance(v, str) for v in values):
+        return CompiledCondition(test, _text(cond), cond.field, vs.texts)
+    return CompiledCondition(test, _text(cond))
 
-        def test_not(lead):
-            v = get(lead)
-            return _is_empty(v) or not has(v)
 
-        return CompiledCondition(test_not, text)
+def _not_equals_or_not_in(cond: Condition, territories: TerritoryIndex) -> CompiledCondition:
+    get = accessor(cond.field)
+    has = _ValueSet(_as_list(cond.value) if cond.op == "not_in" else [cond.value]).has
 
-    if op == "contains":
-        needle = norm_text(str(value))
+    def test(lead):
+        v = get(lead)
+        return _is_empty(v) or not has(v)
 
-        def contains(lead):
-            v = get(lead)
-            if isinstance(v, str):
-                return needle in v.casefold()
-            if isinstance(v, (list, tuple, set)):
-                return any(norm_text(str(x)) == needle for x in v)
-            return v is not None and needle in norm_text(str(v))
+    return CompiledCondition(test, _text(cond))
 
-        return CompiledCondition(contains, text)
 
-    if op == "starts_with":
-        prefixes = tuple(norm_text(str(p)) for p in _as_list(value))
+def _contains(cond: Condition, territories: TerritoryIndex) -> CompiledCondition:
+    get = accessor(cond.field)
+    needle = norm_text(str(cond.value)) if cond.value is not None else ""
 
-        def starts_with(lead):
-            v = get(lead)
-            return v is not None and norm_text(str(v)).startswith(prefixes)
+    def test(lead):
+        if not needle:
+            return False
+        v = get(lead)
+        if isinstance(v, str):
+            return needle in v.casefold()
+        if isinstance(v, (list, tuple, set)):
+            return any(norm_text(str(x)) == needle for x in v)
+        return v is not None and needle in norm_text(str(v))
 
-        return CompiledCondition(starts_with, text)
+    return CompiledCondition(test, _text(cond))
 
-    if op in ("gte", "lte", "between"):
-        if op == "between":
-            bounds = _as_list(value)
-            if len(bounds) != 2:
-                raise EngineConfigError(f"{field} between needs [low, high], got {value!r}")
-            low, high = (_as_number(b) for b in bounds)
-        else:
-            low = _as_number(value) if op == "gte" else None
-            high = _as_number(value) if op == "lte" else None
-        if (
-            (op == "gte" and low is None)
-            or (op == "lte" and high is None)
-            or (op == "between" and (low is None or high is None))
-        ):
-            raise EngineConfigError(f"{field} {op} needs a number, got {value!r}")
 
-        def in_range(lead):
-            n = _as_number(get(lead))
-            if n is None:
-                return False
-            return (low is None or n >= low) and (high is None or n <= high)
+def _starts_with(cond: Condition, territories: TerritoryIndex) -> CompiledCondition:
+    get = accessor(cond.field)
+    prefixes = tuple(t for t in (norm_text(str(p)) for p in _as_list(cond.value)) if t)
 
-        return CompiledCondition(in_range, text)
+    def test(lead):
+        v = get(lead)
+        return bool(prefixes) and v is not None and norm_text(str(v)).startswith(prefixes)
 
-    if op == "is_empty":
-        want_empty = (
-            value is None
-            or value is True
-            or (isinstance(value, str) and value.strip().lower() not in ("false", "0", "no"))
-        )
+    return CompiledCondition(test, _text(cond))
 
-        def is_empty(lead):
-            return _is_empty(get(lead)) == want_empty
 
-        return CompiledCondition(is_empty, text if want_empty else f"{field} is_not_empty")
+def _bounds(cond: Condition) -> tuple[float | None, float | None]:
+    """(low, high) of gte / lte / between; a missing bound is None."""
+    if cond.op == "between":
+        bounds = _as_list(cond.value)
+        if len(bounds) != 2:
+            raise EngineConfigError(f"{cond.field} between needs [low, high], got {cond.value!r}")
+        low, high = (_as_number(b) for b in bounds)
+        if low is None or high is None:
+            raise EngineConfigError(f"{cond.field} between needs a number, got {cond.value!r}")
+        return low, high
+    n = _as_number(cond.value)
+    if n is None:
+        raise EngineConfigError(f"{cond.field} {cond.op} needs a number, got {cond.value!r}")
+    return (n, None) if cond.op == "gte" else (None, n)
 
-    # email_domain_in: the lead's domain or a parent domain of it is listed.
-    domains = frozenset(norm_text(str(d)).lstrip("@") for d in _as_list(value))
 
-    def email_domain_in(lead):
+def _in_range(cond: Condition, territories: TerritoryIndex) -> CompiledCondition:
+    get = accessor(cond.field)
+    low, high = _bounds(cond)
+
+    def test(lead):
+        n = _as_number(get(lead))
+        if n is None:
+            return False
+        return (low is None or n >= low) and (high is None or n <= high)
+
+    return CompiledCondition(test, _text(cond))
+
+
+def _is_empty_op(cond: Condition, territories: TerritoryIndex) -> CompiledCondition:
+    get, value = accessor(cond.field), cond.value
+    # true, null or any text but "false" / "0" / "no" ask for an empty fact; false asks for a filled one
+    want_empty = (
+        value is None or value is True or (isinstance(value, str) and value.strip().lower() not in ("false", "0", "no"))
+    )
+
+    def test(lead):
+        return _is_empty(get(lead)) == want_empty
+
+    return CompiledCondition(test, f"{cond.field} {'is_empty' if want_empty else 'is_not_empty'}")
+
+
+def _in_territory(cond: Condition, territories: TerritoryIndex) -> CompiledCondition:
+    tid = territories.resolve(cond.value)
+    locate = territories.locate
+
+    def test(lead):
+        return tid in locate(lead.country, lead.region, lead.postal_code)[1]
+
+    # Keyed on the countries of the territory's subtree: a pre-filter only, region and postal
+    # prefix are judged by the test.
+    countries = frozenset(territories.subtree_countries[tid])
+    return CompiledCondition(test, f"in_territory {territories.by_id[tid].name}", "country", countries, False)
+
+
+def _email_domain_in(cond: Condition, territories: TerritoryIndex) -> CompiledCondition:
+    """The lead's domain or a parent domain of it is listed (eu.acme.com is in acme.com)."""
+    domains = frozenset(d for d in (norm_text(str(d)).lstrip("@") for d in _as_list(cond.value)) if d)
+
+    def test(lead):
         d = lead.email_domain
         if not d:
             return False
@@ -228,4 +235,28 @@ def compile_condition(cond: Condition, territories: TerritoryIndex) -> CompiledC
                 return False
             d = d[dot + 1 :]
 
-    return CompiledCondition(email_domain_in, f"email_domain_in {', '.join(sorted(domains))}")
+    return CompiledCondition(test, f"email_domain_in {', '.join(sorted(domains))}")
+
+
+# One small compiler per operator of the vocabulary (a test pins that none is missing).
+COMPILERS: dict[str, Compiler] = {
+    "equals": _equals_or_in,
+    "in": _equals_or_in,
+    "not_equals": _not_equals_or_not_in,
+    "not_in": _not_equals_or_not_in,
+    "contains": _contains,
+    "starts_with": _starts_with,
+    "gte": _in_range,
+    "lte": _in_range,
+    "between": _in_range,
+    "is_empty": _is_empty_op,
+    "in_territory": _in_territory,
+    "email_domain_in": _email_domain_in,
+}
+
+
+def compile_condition(cond: Condition, territories: TerritoryIndex) -> CompiledCondition:
+    compiler = COMPILERS.get(cond.op)
+    if compiler is None:
+        raise EngineConfigError(f"unknown operator {cond.op!r} on {cond.field!r}")
+    return compiler(cond, territories)

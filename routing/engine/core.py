@@ -17,28 +17,20 @@ from operator import attrgetter
 from zoneinfo import ZoneInfo
 
 from .conditions import CompiledCondition, compile_condition
-from .snapshot import (
-    ASSIGNED,
+from .snapshot import ASSIGNED, MATCHED, POOLED, UNROUTABLE, LeadFacts, PoolCursor, RepState, RoutingSnapshot, RuleSpec
+from .territories import EngineConfigError, TerritoryIndex
+from .vocabulary import (
     DIRECT,
     HOLD,
     LOAD_BALANCED,
-    MATCHED,
     NEXT_RULE,
     PERFORMANCE,
     POOL,
-    POOLED,
     ROUND_ROBIN,
     SKILL_SCORE,
     STRATEGIES,
-    UNROUTABLE,
     WEIGHTED,
-    LeadFacts,
-    PoolCursor,
-    RepState,
-    RoutingSnapshot,
-    RuleSpec,
 )
-from .territories import EngineConfigError, TerritoryIndex
 
 # Why a rep was passed over (the words ops read in the reason trace).
 INACTIVE = "inactive"
@@ -90,6 +82,11 @@ def rep_static_refusal(rep: RepState, now: datetime) -> str | None:
     return None
 
 
+def rep_has_skills(rep: RepState, required: frozenset[int]) -> bool:
+    """The rep holds every required skill (any proficiency above 0)."""
+    return all(rep.skills.get(s, 0) > 0 for s in required)
+
+
 def rep_load_refusal(rep: RepState) -> str | None:
     if rep.open_leads >= rep.capacity:
         return AT_CAPACITY
@@ -101,14 +98,18 @@ def rep_load_refusal(rep: RepState) -> str | None:
 def claim_refusal(rep: RepState, *, rule: RuleSpec, open_claimed: int, now: datetime) -> str | None:
     """Why `rep` may not claim a lead pooled on `rule` now (None: the claim is allowed).
 
-    A claim is the rep's own pick, not an engine assignment, so the daily cap (which counts
-    engine assignments) does not apply; capacity and the rule's claim limit do.
+    PRODUCT.md: capacity, daily cap and claim limit are checked when a member claims, and a
+    member who is inactive, on time off or lacks a required skill cannot claim at all. The
+    claim itself is not an engine assignment, so it does not count towards the daily cap.
     """
     refusal = rep_static_refusal(rep, now)
     if refusal:
         return refusal
-    if rep.open_leads >= rep.capacity:
-        return AT_CAPACITY
+    if not rep_has_skills(rep, rule.required_skill_ids):
+        return MISSING_SKILL
+    load = rep_load_refusal(rep)
+    if load:
+        return load
     if rule.claim_limit is not None and open_claimed >= rule.claim_limit:
         return CLAIM_LIMIT_REACHED
     return None
@@ -147,14 +148,17 @@ class Decision:
 
 
 class _Pool:
-    __slots__ = ("key", "member_ids", "candidates", "static_skips", "any_active", "territory_id")
+    __slots__ = ("key", "member_ids", "candidates", "static_skips", "any_active", "any_claimant", "territory_id")
 
-    def __init__(self, key, member_ids, candidates, static_skips, any_active, territory_id=None):
+    def __init__(self, key, member_ids, candidates, static_skips, any_active, any_claimant, territory_id=None):
         self.key = key
         self.member_ids = member_ids  # everyone in the pool, eligible or not
         self.candidates = candidates  # reps that pass static checks, in strategy order
         self.static_skips = static_skips  # [{"rep", "rep_id", "reason"}] shared, never mutated
         self.any_active = any_active
+        # Someone active, not on time off, with the required skills: a `pool` rule only
+        # pools a lead that somebody can claim.
+        self.any_claimant = any_claimant
         self.territory_id = territory_id
 
 
@@ -243,7 +247,9 @@ class RoutingEngine:
                 for k in c.index_keys:
                     table[k] = table.get(k, 0) | bit
                 self.no_match_entries.append(rule.fail_entries[key_cond])
-            rule.rest = [(i, c.test) for i, c in enumerate(compiled) if i != key_cond]
+            # An exact key (equals / in on text) has decided its condition already; a pre-filter
+            # key (in_territory keys on country alone) still runs its full test with the rest.
+            rule.rest = [(i, c.test) for i, c in enumerate(compiled) if i != key_cond or not c.index_exact]
             territory = spec.territory_id
             rule.matched = territory == MATCHED
             base = list(spec.rep_ids)
@@ -279,14 +285,17 @@ class RoutingEngine:
             listed = {rid: n for n, rid in enumerate(spec.rep_ids)}
             reps.sort(key=lambda r: (listed.get(r.id, len(listed)), r.id))
         required = spec.required_skill_ids
-        candidates, skips, any_active = [], [], False
+        candidates, skips, any_active, any_claimant = [], [], False, False
         for rep in reps:
             reason = self._static[rep.id]
             if reason != INACTIVE:
                 any_active = True
+            skilled = not required or rep_has_skills(rep, required)
+            if reason is None and skilled:
+                any_claimant = True
             if reason is None and spec.requires_working_hours and rep.id in self._off_hours:
                 reason = OUTSIDE_WORKING_HOURS
-            if reason is None and required and not all(rep.skills.get(s, 0) > 0 for s in required):
+            if reason is None and not skilled:
                 reason = MISSING_SKILL
             if reason is None and spec.strategy == WEIGHTED and rep.weight <= 0:
                 reason = ZERO_WEIGHT
@@ -294,7 +303,7 @@ class RoutingEngine:
                 candidates.append(rep)
             else:
                 skips.append({"rep": rep.name or rep.id, "rep_id": rep.id, "reason": reason})
-        return _Pool(key, tuple(r.id for r in reps), candidates, skips, any_active, territory_id)
+        return _Pool(key, tuple(r.id for r in reps), candidates, skips, any_active, any_claimant, territory_id)
 
     def _matched_pool(self, rule: _Rule, tid: int | None) -> _Pool:
         """Pool of a "matched" rule at one territory level: the rule's listed reps and team,
@@ -379,7 +388,7 @@ class RoutingEngine:
         tried = []
         for pool in levels:
             if rule.strategy == POOL:
-                if pool.any_active:
+                if pool.any_claimant:
                     entry = {**rule.entry_head, "result": POOLED, "strategy": POOL}
                     if pool.territory_id is not None:
                         entry.update(self._territory_head(pool.territory_id))

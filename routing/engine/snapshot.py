@@ -10,19 +10,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, time
 from typing import Any
 
-# Strategies and outcomes, spelled as in PRODUCT.md.
-ROUND_ROBIN = "round_robin"
-WEIGHTED = "weighted"
-LOAD_BALANCED = "load_balanced"
-SKILL_SCORE = "skill_score"
-PERFORMANCE = "performance"
-DIRECT = "direct"
-POOL = "pool"
-STRATEGIES = (ROUND_ROBIN, WEIGHTED, LOAD_BALANCED, SKILL_SCORE, PERFORMANCE, DIRECT, POOL)
+from .vocabulary import NEXT_RULE, ROUND_ROBIN, email_domain
 
-NEXT_RULE = "next_rule"
-HOLD = "hold"
-
+# Outcomes of a decision.
 ASSIGNED = "assigned"
 POOLED = "pooled"
 UNROUTABLE = "unroutable"
@@ -140,27 +130,6 @@ class RoutingSnapshot:
     settings: RuleSetSettings = field(default_factory=RuleSetSettings)
 
 
-LEAD_FACTS = (
-    "email",
-    "email_domain",
-    "first_name",
-    "last_name",
-    "phone",
-    "company",
-    "industry",
-    "company_size",
-    "annual_revenue",
-    "country",
-    "region",
-    "city",
-    "postal_code",
-    "product_interest",
-    "source",
-    "score",
-    "language",
-)
-
-
 @dataclass(slots=True)
 class LeadFacts:
     id: int
@@ -186,5 +155,5 @@ class LeadFacts:
     excluded_rep_ids: frozenset[int] = frozenset()
 
     def __post_init__(self) -> None:
-        if not self.email_domain and self.email and "@" in self.email:
-            self.email_domain = self.email.rsplit("@", 1)[1]
+        if not self.email_domain and self.email:
+            self.email_domain = email_domain(self.email)

@@ -10,6 +10,8 @@ regions), then the lowest id.
 
 from __future__ import annotations
 
+from collections.abc import Hashable, Iterable, Mapping
+
 from .snapshot import TerritorySpec
 
 
@@ -21,16 +23,82 @@ class EngineConfigError(ValueError):
     """The routing set-up cannot be compiled (unknown operator, territory, cycle…)."""
 
 
+class TerritoryTree:
+    """The nesting of territories, by id or by name: the one walker of the territory tree.
+
+    Built from `{territory: parent or None}`. Parents that are not in the mapping count as
+    none. Walks never loop: a territory inside itself is reported by `inside_itself`, and
+    the walks stop where a chain comes back on itself.
+    """
+
+    __slots__ = ("parent", "children")
+
+    def __init__(self, parents: Mapping[Hashable, Hashable | None]):
+        self.parent = {t: p for t, p in parents.items() if p is not None and p in parents}
+        self.children: dict[Hashable, list] = {}
+        for t, p in self.parent.items():
+            self.children.setdefault(p, []).append(t)
+
+    def ancestors_or_self(self, key) -> list:
+        """The territory, its parent, its parent's parent … up to the top."""
+        chain, seen = [key], {key}
+        while key in self.parent:
+            key = self.parent[key]
+            if key in seen:
+                break
+            chain.append(key)
+            seen.add(key)
+        return chain
+
+    def descendants_or_self(self, key) -> list:
+        """The territory and every territory inside it (depth first)."""
+        found, seen, todo = [], set(), [key]
+        while todo:
+            t = todo.pop()
+            if t not in seen:
+                seen.add(t)
+                found.append(t)
+                todo.extend(reversed(self.children.get(t, ())))
+        return found
+
+    def inside_itself(self, key) -> bool:
+        """The territory's chain of parents comes back to it (or loops above it)."""
+        chain = self.ancestors_or_self(key)
+        return chain[-1] in self.parent
+
+    def depth(self, key) -> int:
+        return len(self.ancestors_or_self(key)) - 1
+
+    def parents_first(self, keys: Iterable, sort_key=None) -> list:
+        """`keys` ordered so every parent comes before the territories inside it; siblings by `sort_key`."""
+        keys = list(keys)
+        wanted = set(keys)
+        tops = [k for k in keys if self.parent.get(k) not in wanted]
+        ordered, seen = [], set()
+        for top in sorted(tops, key=sort_key):
+            stack = [top]
+            while stack:
+                t = stack.pop()
+                if t in seen or t not in wanted:
+                    continue
+                seen.add(t)
+                ordered.append(t)
+                stack.extend(sorted(self.children.get(t, ()), key=sort_key, reverse=True))
+        return ordered
+
+
 class TerritoryIndex:
-    __slots__ = ("by_id", "by_name", "parent", "depth", "subtree_countries", "_by_country", "_memo")
+    __slots__ = ("by_id", "by_name", "tree", "depth", "subtree_countries", "_by_country", "_memo")
 
     def __init__(self, territories: list[TerritorySpec]):
         self.by_id = {t.id: t for t in territories}
         self.by_name = {_norm(t.name): t.id for t in territories}
-        self.parent = {t.id: t.parent_id for t in territories if t.parent_id in self.by_id}
+        self.tree = TerritoryTree({t.id: t.parent_id for t in territories})
         self.depth: dict[int, int] = {}
         for tid in self.by_id:
-            self.depth[tid] = self._depth(tid)
+            if self.tree.inside_itself(tid):
+                raise EngineConfigError(f"territory {tid} is inside itself")
+            self.depth[tid] = self.tree.depth(tid)
         self._by_country: dict[str, list[tuple[TerritorySpec, frozenset, tuple]]] = {}
         # Countries reachable through a territory's subtree: the cheap pre-filter used to
         # index `in_territory` rules.
@@ -45,23 +113,8 @@ class TerritoryIndex:
                     self.subtree_countries[anc].add(c)
         self._memo: dict[tuple[str, str, str], tuple[int | None, frozenset[int]]] = {}
 
-    def _depth(self, tid: int) -> int:
-        seen = set()
-        depth = 0
-        while tid in self.parent:
-            if tid in seen:
-                raise EngineConfigError(f"territory {tid} is inside itself")
-            seen.add(tid)
-            tid = self.parent[tid]
-            depth += 1
-        return depth
-
     def ancestors_or_self(self, tid: int) -> list[int]:
-        chain = [tid]
-        while tid in self.parent:
-            tid = self.parent[tid]
-            chain.append(tid)
-        return chain
+        return self.tree.ancestors_or_self(tid)
 
     def resolve(self, ref) -> int:
         """A territory reference from a rule (id or name) -> id."""

@@ -31,6 +31,8 @@ REFUSALS = {
     "inactive": "is inactive",
     "on_time_off": "is on time off",
     "at_capacity": "is at capacity",
+    "daily_cap_reached": "has reached their daily cap",
+    "missing_skill": "lacks a skill the rule requires",
     "claim_limit_reached": "holds as many unworked leads from this pool as the rule allows",
 }
 
@@ -142,8 +144,9 @@ def leads_reassign(*, lead_ids: Iterable[int], rep_id: int, user=None) -> list[i
 def lead_claim(*, lead_id: int, rep_id: int, user=None) -> Assignment:
     """A pool member takes a pooled lead (shotgun: first claim wins).
 
-    The rep must be in the pool of the rule holding the lead, active, not on time off,
-    below capacity and below the rule's claim limit of unworked claimed leads.
+    The rep must be in the pool of the rule holding the lead, active, not on time off, hold
+    the rule's required skills, be below capacity and daily cap, and below the rule's claim
+    limit of unworked claimed leads (engine.claim_refusal).
     """
     now = timezone.now()
     with transaction.atomic():

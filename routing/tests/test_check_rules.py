@@ -107,3 +107,35 @@ def test_countries_of_recent_leads_that_no_territory_covers_are_reported(sound_s
     assert [f for f in findings() if f.startswith("[uncovered]")] == [
         "[uncovered] country BR: leads came from it in the last 90 days; no territory covers it"
     ]
+
+
+def test_a_pool_rule_whose_members_all_lack_a_required_skill_is_reported(sound_setup):
+    team = TeamFactory(name="Spanish desk")
+    for _ in range(2):
+        LeadFactory(status="assigned", owner=RepFactory(team=team, capacity=1))  # full too: the skill is named first
+    pool = RuleFactory(name="Spanish pool", priority=5, pool_team=team, strategy="pool")
+    pool.required_skills.set([SkillTagFactory(name="spanish")])
+    RuleConditionFactory(rule=pool, field="language", op="equals", value="es")
+    assert (
+        "[pool] rule “Spanish pool”: no active rep in its pool has all the required skills (spanish); "
+        "nobody could claim its leads, so it never pools one"
+    ) in findings()
+
+
+def test_conditions_that_can_never_hold_are_reported(sound_setup):
+    team = sound_setup["team"]
+    odd = RuleFactory(name="Odd", priority=5, pool_team=team)
+    RuleConditionFactory(rule=odd, field="industry", op="equals", value="")
+    RuleConditionFactory(rule=odd, field="region", op="in", value=["BY", " "])
+    RuleConditionFactory(rule=odd, field="company_size", op="between", value=[500, 50])
+    RuleConditionFactory(rule=odd, field="company_size", op="between", value=[50, 500])  # fine
+    RuleConditionFactory(rule=odd, field="city", op="not_equals", value="")
+    result = [f for f in findings() if f.startswith("[condition]")]
+    empty = "compares with empty text, which matches no lead, so it {} holds; to test for a missing fact use “is empty”"
+    assert result == [
+        f'[condition] rule “Odd”: condition “industry equals ""” {empty.format("never")}',
+        f'[condition] rule “Odd”: condition “region is one of ["BY", " "]” {empty.format("never")}',
+        "[condition] rule “Odd”: condition “company_size between [500, 50]” can never hold: "
+        "its low end 500 is above its high end 50",
+        f'[condition] rule “Odd”: condition “city does not equal ""” {empty.format("always")}',
+    ]

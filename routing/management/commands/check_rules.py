@@ -10,7 +10,8 @@ from routing.rule_health import rule_health_findings
 class Command(BaseCommand):
     help = (
         "Check the active rules: rules shadowed by a higher rule, pools that are empty, inactive, at capacity "
-        "or lack the required skills, conditions naming unknown territories, overlapping territories and "
+        "or lack the required skills, conditions naming unknown territories or that can never hold, "
+        "overlapping territories and "
         "countries of recent leads that no territory covers. Prints each finding; exits 1 when there is any."
     )
 
