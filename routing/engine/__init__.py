@@ -47,6 +47,17 @@ from .snapshot import (
     WorkingHours,
 )
 from .territories import EngineConfigError, TerritoryIndex, TerritoryTree
+from .trace import (
+    TRACE_VERSION,
+    OwnerStep,
+    ReasonTrace,
+    RuleStep,
+    SkippedRep,
+    TerritoryLevel,
+    claim_trace,
+    engine_trace,
+    manual_trace,
+)
 from .vocabulary import (
     DIRECT,
     HOLD,
@@ -70,6 +81,15 @@ from .vocabulary import (
 )
 
 __all__ = [
+    "TRACE_VERSION",
+    "OwnerStep",
+    "ReasonTrace",
+    "RuleStep",
+    "SkippedRep",
+    "TerritoryLevel",
+    "claim_trace",
+    "engine_trace",
+    "manual_trace",
     "COMPILERS",
     "LEAD_FACT_LABELS",
     "LIST_OPERATORS",

@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 from .conditions import CompiledCondition, compile_condition
 from .snapshot import ASSIGNED, MATCHED, POOLED, UNROUTABLE, LeadFacts, PoolCursor, RepState, RoutingSnapshot, RuleSpec
 from .territories import EngineConfigError, TerritoryIndex
+from .trace import ReasonTrace, RuleStep, engine_trace
 from .vocabulary import (
     DIRECT,
     HOLD,
@@ -131,20 +132,16 @@ class Decision:
     _engine: RoutingEngine | None = None
 
     @property
-    def reason(self) -> dict:
-        """JSON-able trace: rules tried in order and why each did not decide; reps skipped."""
-        out: dict = {"outcome": self.outcome}
-        if self._owner:
-            out["existing_owner"] = self._owner
-        rules = []
+    def reason(self) -> ReasonTrace:
+        """The reason trace (engine/trace.py): rules tried in order and why each did not decide; reps skipped."""
+        rules: list[RuleStep] = []
         if self._engine is not None and self._rules_upto:
             # Rules the index skipped failed their indexed condition; every rule the engine
             # looked at has its own entry in _details.
             rules = self._engine.no_match_entries[: self._rules_upto]
             for pos, entry in self._details.items():
                 rules[pos] = entry
-        out["rules"] = rules
-        return out
+        return engine_trace(self.outcome, rules, self._owner)
 
 
 class _Pool:
@@ -389,11 +386,7 @@ class RoutingEngine:
         for pool in levels:
             if rule.strategy == POOL:
                 if pool.any_claimant:
-                    entry = {**rule.entry_head, "result": POOLED, "strategy": POOL}
-                    if pool.territory_id is not None:
-                        entry.update(self._territory_head(pool.territory_id))
-                    details[rule.pos] = entry
-                    return Decision(lead.id, POOLED, None, spec.id, POOL, pool.territory_id)
+                    return self._pooled(rule, pool, lead, details)
                 tried.append((pool, pool.static_skips))
                 continue
             eligible = []
@@ -430,18 +423,29 @@ class RoutingEngine:
                 details[rule.pos] = entry
                 return Decision(lead.id, ASSIGNED, rep.id, spec.id, rule.strategy, pool.territory_id)
             tried.append((pool, skipped))
+        return self._none_eligible(rule, tried, lead, details)
+
+    def _pooled(self, rule: _Rule, pool: _Pool, lead: LeadFacts, details: dict) -> Decision:
+        """A `pool` rule with somebody who could claim: the lead waits in the pool."""
+        entry = {**rule.entry_head, "result": POOLED, "strategy": POOL}
+        if pool.territory_id is not None:
+            entry.update(self._territory_head(pool.territory_id))
+        details[rule.pos] = entry
+        return Decision(lead.id, POOLED, None, rule.spec.id, POOL, pool.territory_id)
+
+    def _none_eligible(self, rule: _Rule, tried: list, lead: LeadFacts, details: dict) -> Decision | None:
+        """Nobody in the pool (at any level) could take the lead: hold it, or let the next rule try."""
         any_active = any(p.any_active for p, _ in tried)
         entry = {**rule.entry_head, "result": NO_ELIGIBLE_REP if any_active else EMPTY_POOL}
         if rule.matched:
             entry["territories"] = self._level_trace(tried)
         else:
             entry["skipped"] = tried[0][1]
-        if rule.hold:
-            entry["result"] += "; held"
-            details[rule.pos] = entry
-            return Decision(lead.id, POOLED, None, spec.id, rule.strategy, levels[0].territory_id, held=True)
         details[rule.pos] = entry
-        return None
+        if not rule.hold:
+            return None
+        entry["result"] += "; held"
+        return Decision(lead.id, POOLED, None, rule.spec.id, rule.strategy, tried[0][0].territory_id, held=True)
 
     def _territory_head(self, tid: int | None) -> dict:
         if tid is None:

@@ -17,7 +17,7 @@ from leadops.errors import RoutingConflict, RoutingError
 from leadops.models import Lead, LeadEventType, LeadStatus
 from reps.models import Rep
 from routing import selectors
-from routing.engine import RoutingEngine, claim_refusal
+from routing.engine import RoutingEngine, claim_refusal, claim_trace, manual_trace
 from routing.models import Assignment, RuleSet
 from routing.services.enqueue import leads_enqueue_routing
 from routing.services.locks import routing_lock_acquire
@@ -112,15 +112,13 @@ def leads_reassign(*, lead_ids: Iterable[int], rep_id: int, user=None) -> list[i
             Rep.objects.filter(id__in={lead.owner_id for lead in movable if lead.owner_id}).values_list("id", "name")
         )
         for lead in movable:
-            reason = {
-                "outcome": "assigned",
-                "manual": True,
-                "by": _user_label(user),
-                "rep": rep.name,
-                "rep_id": rep.id,
-                "from": previous.get(lead.owner_id),
-                "from_status": lead.status,
-            }
+            reason = manual_trace(
+                by=_user_label(user),
+                rep=rep.name,
+                rep_id=rep.id,
+                from_rep=previous.get(lead.owner_id),
+                from_status=lead.status,
+            )
             _switch_owner(
                 lead,
                 rep=rep,
@@ -181,15 +179,9 @@ def lead_claim(*, lead_id: int, rep_id: int, user=None) -> Assignment:
             decided_by_user=user or rep_row.user,
             rule_set_version=snapshot.settings.version or 0,
             created_at=now,
-            reason={
-                "outcome": "assigned",
-                "claimed": True,
-                "rule": rule.name,
-                "rule_id": rule.id,
-                "rep": rep.name,
-                "rep_id": rep.id,
-                "by": _user_label(user or rep_row.user),
-            },
+            reason=claim_trace(
+                rule=rule.name, rule_id=rule.id, rep=rep.name, rep_id=rep.id, by=_user_label(user or rep_row.user)
+            ),
         )
         _switch_owner(lead, rep=rep_row, now=now, end_reason=Assignment.EndReason.REASSIGNED, assignment=assignment)
     return assignment

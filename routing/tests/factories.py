@@ -5,7 +5,24 @@ from django.utils import timezone
 from factory.django import DjangoModelFactory
 
 from leadops.tests.factories import LeadFactory
+from reps.models import Rep
 from reps.tests.factories import RepFactory
+from routing.engine import (
+    ASSIGNED,
+    HOLD,
+    NEXT_RULE,
+    POOL,
+    POOLED,
+    ROUND_ROBIN,
+    LeadFacts,
+    ReasonTrace,
+    RepState,
+    RoutingEngine,
+    RoutingSnapshot,
+    RuleSetSettings,
+    RuleSpec,
+    claim_trace,
+)
 from routing.models import Assignment, RotationCursor, Rule, RuleCondition, RulePoolRep, Territory
 
 
@@ -63,8 +80,40 @@ class RulePoolRepFactory(DjangoModelFactory):
     position = factory.Sequence(int)
 
 
+def engine_reason(*, rule: Rule | None, rep: Rep | None, outcome: str = "assigned") -> ReasonTrace:
+    """A real reason trace, made by the engine deciding one lead with only this rule and rep.
+
+    A rule of the `pool` strategy with a rep is a claim from its pool; no rule with a rep is the
+    account's existing owner; no rep is a lead nobody could take (pooled when the outcome says so).
+    """
+    if rule is not None and rep is not None and rule.strategy == POOL and outcome == ASSIGNED:
+        return claim_trace(rule=rule.name, rule_id=rule.pk, rep=rep.name, rep_id=rep.pk, by=rep.email)
+    reps = {rep.pk: RepState(id=rep.pk, name=rep.name)} if rep is not None else {}
+    rules = []
+    if rule is not None:
+        strategy = rule.strategy if rep is not None or outcome != POOLED else ROUND_ROBIN
+        rules.append(
+            RuleSpec(
+                id=rule.pk,
+                name=rule.name,
+                priority=rule.priority,
+                rep_ids=list(reps),
+                strategy=strategy,
+                when_none_eligible=HOLD if outcome == POOLED and rep is None else NEXT_RULE,
+            )
+        )
+    snapshot = RoutingSnapshot(
+        now=timezone.now(),
+        rules=rules,
+        reps=reps,
+        account_owners={"example.com": rep.pk} if rep is not None and rule is None else {},
+        settings=RuleSetSettings(existing_owner_first=rule is None),
+    )
+    return RoutingEngine(snapshot).decide(LeadFacts(id=0, email="lead@example.com")).reason
+
+
 class AssignmentFactory(DjangoModelFactory):
-    """An engine decision assigning a lead to a rep by a rule, with a short reason trace."""
+    """An engine decision assigning a lead to a rep by a rule, with the trace the engine writes for it."""
 
     class Meta:
         model = Assignment
@@ -77,9 +126,7 @@ class AssignmentFactory(DjangoModelFactory):
     strategy = factory.LazyAttribute(lambda o: o.rule.strategy if o.rule else "")
     decided_by = "engine"
     rule_set_version = 1
-    reason = factory.LazyAttribute(
-        lambda o: {"rules": [{"rule": o.rule_name, "result": "decided"}], "skipped_reps": []}
-    )
+    reason = factory.LazyAttribute(lambda o: engine_reason(rule=o.rule, rep=o.rep, outcome=o.outcome))
     created_at = factory.LazyFunction(timezone.now)
 
 
