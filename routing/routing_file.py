@@ -338,17 +338,12 @@ def _check_territories(check: _Checker, out: dict) -> set[str]:
             check.error(f"{where}: countries", f"not ISO 3166-1 alpha-2 codes: {', '.join(bad)}")
         out["territories"][entry["name"]] = t
     territories = out["territories"].keys() | stored_parents.keys()
-    parents = {**stored_parents, **{n: t["parent"] for n, t in out["territories"].items()}}
+    tree = TerritoryTree({**stored_parents, **{n: t["parent"] for n, t in out["territories"].items()}})
     for name, t in out["territories"].items():
         if t["parent"] is not None:
             check.known(f'territories "{name}": parent', t["parent"], territories, "territory")
-        seen, ancestor = {name}, t["parent"]
-        while ancestor is not None and ancestor in parents:
-            if ancestor in seen:
-                check.error(f'territories "{name}": parent', "makes territories sit inside themselves")
-                break
-            seen.add(ancestor)
-            ancestor = parents[ancestor]
+        if tree.inside_itself(name):
+            check.error(f'territories "{name}": parent', "makes territories sit inside themselves")
     return territories
 
 
