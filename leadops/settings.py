@@ -125,6 +125,10 @@ STORAGES = {
 }
 LOGIN_URL = "/admin/login/"
 LOGIN_REDIRECT_URL = "/reports/"
+# Log-in throttling (admin and reports log-in, leadops/login_throttle.py): after this many failures for one
+# username within the window, its log-ins are refused until the window has passed.
+LOGIN_FAILURE_LIMIT = int(os.environ.get("LOGIN_FAILURE_LIMIT", "5"))
+LOGIN_FAILURE_WINDOW_SECONDS = int(os.environ.get("LOGIN_FAILURE_WINDOW_SECONDS", "900"))
 
 # --- Security: HTTPS redirect and secure cookies are their own switches (PRODUCT.md), so a
 # DEBUG=0 server on plain HTTP behind a proxy still logs people in.

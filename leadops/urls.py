@@ -7,7 +7,10 @@ from django.urls import include, path
 from django_rq.urls import get_admin_urlpatterns, get_api_urlpatterns
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from leadops.login_throttle import ThrottledAdminAuthenticationForm
 from leadops.views import healthz
+
+admin.site.login_form = ThrottledAdminAuthenticationForm
 
 
 def superuser_required(view):
