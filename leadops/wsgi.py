@@ -1,6 +1,50 @@
-import os
+"""The WSGI entry point (gunicorn leadops.wsgi).
 
+Chunked request bodies: gunicorn passes a body sent with `Transfer-Encoding: chunked` as a stream that
+ends by itself (`wsgi.input_terminated`) and no CONTENT_LENGTH, and Django then reads an empty body. The
+wrapper below reads such a body first, up to a cap, into a spooled file and gives Django its length, so
+it is read like any other; the API's parser still answers 413 over DATA_UPLOAD_MAX_MEMORY_SIZE.
+"""
+
+import os
+import tempfile
+
+from django.conf import settings
 from django.core.wsgi import get_wsgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "leadops.settings")
-application = get_wsgi_application()
+
+CHUNK = 64 * 1024
+IN_MEMORY = 1024 * 1024
+
+
+def _body_cap() -> int:
+    """Bytes read at most: one more than the largest body anything accepts, so an oversized body still
+    shows as oversized (the API's 413, the admin's file-size error) without being read to its end."""
+    return max(settings.DATA_UPLOAD_MAX_MEMORY_SIZE or 0, settings.IMPORT_MAX_FILE_MB * 1024 * 1024) + 1
+
+
+def read_chunked_bodies(app):
+    def wrapper(environ, start_response):
+        if (
+            environ.get("wsgi.input_terminated")
+            and not environ.get("CONTENT_LENGTH")
+            and "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower()
+        ):
+            body = tempfile.SpooledTemporaryFile(max_size=IN_MEMORY)
+            stream, left = environ["wsgi.input"], _body_cap()
+            while left > 0:
+                data = stream.read(min(CHUNK, left))
+                if not data:
+                    break
+                body.write(data)
+                left -= len(data)
+            environ["CONTENT_LENGTH"] = str(body.tell())
+            body.seek(0)
+            environ["wsgi.input"] = body
+        return app(environ, start_response)
+
+    return wrapper
+
+
+application = read_chunked_bodies(get_wsgi_application())
