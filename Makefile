@@ -29,6 +29,7 @@ demo: $(STAMP)
 	echo; \
 	echo "LeadOps is at http://127.0.0.1:8000/admin/  (ops: admin / leadops-admin-demo)"; \
 	echo "Reports at    http://127.0.0.1:8000/reports/ (manager: manager / leadops-manager-demo)"; \
+	echo "A rep's page  http://127.0.0.1:8000/queue/   (rep: rep / leadops-rep-demo)"; \
 	echo; \
 	$(PY) manage.py runserver 127.0.0.1:8000
 

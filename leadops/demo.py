@@ -42,6 +42,8 @@ REP_DOMAIN = "leadops-demo.example"
 ADMIN_USERNAME, ADMIN_PASSWORD = "admin", "leadops-admin-demo"
 MANAGER_USERNAME, MANAGER_PASSWORD = "manager", "leadops-manager-demo"
 MANAGERS_GROUP = "Managers"
+REP_USERNAME, REP_PASSWORD = "rep", "leadops-rep-demo"
+DEMO_REP = "Noah Fischer"  # Inbound SDR: a member of the "No company given" pool team
 
 # country: (language, faker locale, top-level domain, phone prefix, [(city, region, postal code)], share of leads)
 PLACES = {
@@ -560,9 +562,11 @@ def demo_seed(*, now: dt.datetime | None = None, lead_count: int = LEAD_COUNT) -
         routing_config_load(demo_routing_document(today=today), deactivate_absent_rules=False)
         RuleSet.current()
         result.logins = _users()
+        result.logins.append(demo_rep_login())
         result.integration_keys = _integrations()
         if not Lead.objects.filter(external_id__startswith=DEMO_EXTERNAL_PREFIX).exists():
             _History(now=now, lead_count=lead_count, result=result).write()
+        demo_rep_pool_leads(now=now)  # after the history: its leads are demo leads too
     return result
 
 
@@ -587,6 +591,54 @@ def _users() -> list[tuple[str, str, str]]:
         ("admin (ops, /admin/)", ADMIN_USERNAME, ADMIN_PASSWORD),
         ("manager (/reports/)", MANAGER_USERNAME, MANAGER_PASSWORD),
     ]
+
+
+def demo_rep_login() -> tuple[str, str, str]:
+    """Link the demo rep (a pool team member) to the login `rep`, for /queue/; the password is reset."""
+    user, _ = get_user_model().objects.get_or_create(
+        username=REP_USERNAME, defaults={"email": _rep_email(DEMO_REP), "first_name": "Noah", "last_name": "Fischer"}
+    )
+    user.is_active, user.is_staff, user.is_superuser = True, False, False
+    user.set_password(REP_PASSWORD)
+    user.save()
+    Rep.objects.filter(user=user).exclude(email=_rep_email(DEMO_REP)).update(user=None)
+    Rep.objects.filter(email=_rep_email(DEMO_REP)).update(user=user)
+    return ("rep (their leads and pools, /queue/)", REP_USERNAME, REP_PASSWORD)
+
+
+def demo_rep_pool_leads(*, now: dt.datetime, count: int = 6) -> int:
+    """A few fresh chat leads with no company, left `pending` once: `make demo`'s route step sends them
+    through the engine into the "No company given" pool, so the demo rep has leads to claim.
+    South Africa is in no territory, so no earlier rule takes them."""
+    prefix = f"{DEMO_EXTERNAL_PREFIX}pool-"
+    if Lead.objects.filter(external_id__startswith=prefix).exists():
+        return 0
+    fake = Faker("en_US")
+    fake.seed_instance(SEED + 1)
+    leads = []
+    for i in range(count):
+        first, last = fake.first_name(), fake.last_name()
+        email = f"{_ascii(first).lower()}.{_ascii(last).lower()}@mail.example.org"
+        leads.append(
+            Lead(
+                source="chat",
+                external_id=f"{prefix}{i + 1}",
+                first_name=first,
+                last_name=last,
+                email=email,
+                email_domain="mail.example.org",
+                phone=f"+27 21 555 01{i:02d}",
+                country="ZA",
+                region="WC",
+                city="Cape Town",
+                language="en",
+                score=40 + 7 * i,
+                product_interest=list(PRODUCTS)[i % len(PRODUCTS)],
+                created_at=now - dt.timedelta(minutes=7 * (count - i)),
+            )
+        )
+    Lead.objects.bulk_create(leads)
+    return len(leads)
 
 
 def _integrations() -> dict[str, str]:

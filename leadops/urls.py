@@ -8,7 +8,7 @@ from django_rq.urls import get_admin_urlpatterns, get_api_urlpatterns
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from leadops.login_throttle import ThrottledAdminAuthenticationForm
-from leadops.views import healthz
+from leadops.views import healthz, home
 
 admin.site.login_form = ThrottledAdminAuthenticationForm
 
@@ -39,11 +39,13 @@ def _stats_for_superusers():
 django_rq_urls = (_stats_for_superusers() + get_admin_urlpatterns(view_wrapper=superuser_required), "django_rq")
 
 urlpatterns = [
+    path("", home, name="home"),
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/", include("leadops.api.urls")),
     path("reports/", include("reports.urls")),
+    path("queue/", include("reps.urls")),
     path("django-rq/", include(django_rq_urls)),
 ]

@@ -1,8 +1,10 @@
-"""GET /healthz: 200 when the database (and Redis, where configured) answer; 503 naming what is down."""
+"""GET /: each user to their page. GET /healthz: 200 when the database (and Redis, where configured) answer;
+503 naming what is down."""
 
 from django.conf import settings
 from django.db import connection
 from django.http import JsonResponse
+from django.shortcuts import redirect
 from django.views.decorators.http import require_GET
 
 
@@ -34,3 +36,18 @@ def healthz(request):
     if down:
         body["down"] = down
     return JsonResponse(body, status=503 if down else 200)
+
+
+@require_GET
+def home(request):
+    """A rep to /queue/, ops (staff) to /admin/, managers to /reports/; anyone else to the login."""
+    user = request.user
+    if not user.is_authenticated:
+        return redirect("queue:login")
+    if hasattr(user, "rep"):
+        return redirect("queue:index")
+    if user.is_staff:
+        return redirect("admin:index")
+    if user.has_perm("reports.view_reports"):
+        return redirect("reports:index")
+    return redirect("queue:index")  # says plainly that no rep is linked to this login

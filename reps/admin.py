@@ -6,6 +6,7 @@ from django.db.models import Count, Exists, OuterRef, Q
 from django.utils import timezone
 
 from leadops.admin_common import ChangeHistoryMixin, SharedChoicesInlineMixin
+from reps.admin_login import give_login
 from reps.models import Rep, RepSkill, SkillTag, Team, TimeOff, validate_proficiency, weight_clean
 from routing.admin_actions import REP_ACTIONS
 from routing.services import rep_deactivate
@@ -108,7 +109,7 @@ class RepAdmin(ChangeHistoryMixin, admin.ModelAdmin):
     autocomplete_fields = ["team", "user", "territories"]
     readonly_fields = ["last_assigned_at", "created_at", "updated_at"]
     inlines = [RepSkillInline, TimeOffInline]
-    actions = REP_ACTIONS  # routing/admin_actions.py: thin calls into routing.services
+    actions = [*REP_ACTIONS, give_login]  # routing/admin_actions.py; reps/admin_login.py (a login for /queue/)
     fieldsets = [
         (None, {"fields": ["name", "email", "user", "team", "territories", "active"]}),
         ("Capacity", {"fields": ["capacity", "daily_cap", "weight"]}),

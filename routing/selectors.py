@@ -10,6 +10,7 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
 from leadops.models import Lead, LeadEvent, LeadEventType, LeadStatus
 from reps.models import Rep, TimeOff
+from routing.engine import MATCHED, LeadFacts, RoutingEngine
 from routing.models import Assignment, RepDailyCount
 
 SENT_BACK = (LeadEventType.MISROUTED, LeadEventType.RELEASED)
@@ -77,20 +78,62 @@ def leads_awaiting_routing(*, older_than: dt.datetime | None) -> QuerySet:
     return qs.order_by("id")
 
 
-def rep_claimed_open_count(*, rep_id: int, rule_id: int) -> int:
-    """Leads the rep claimed from the rule's pool and has not contacted yet (the claim limit)."""
-    return (
-        Lead.objects.filter(
-            owner_id=rep_id,
-            status=LeadStatus.ASSIGNED,
-            first_contacted_at__isnull=True,
-            assignments__ended_at__isnull=True,
-            assignments__rule_id=rule_id,
-            assignments__strategy="pool_claim",
-        )
-        .distinct()
-        .count()
+def rep_claimed_open_counts(*, rep_id: int, rule_ids: Iterable[int] | None = None) -> dict[int, int]:
+    """Per rule: leads the rep claimed from its pool and has not contacted yet (the claim limit)."""
+    qs = Lead.objects.filter(
+        owner_id=rep_id,
+        status=LeadStatus.ASSIGNED,
+        first_contacted_at__isnull=True,
+        assignments__ended_at__isnull=True,
+        assignments__strategy="pool_claim",
     )
+    if rule_ids is not None:
+        qs = qs.filter(assignments__rule_id__in=list(rule_ids))
+    rows = qs.values_list("assignments__rule_id").annotate(n=Count("id", distinct=True)).order_by()
+    return dict(rows)
+
+
+def rep_claimed_open_count(*, rep_id: int, rule_id: int) -> int:
+    return rep_claimed_open_counts(rep_id=rep_id, rule_ids=[rule_id]).get(rule_id, 0)
+
+
+def rep_pool_rule_ids(*, rep_id: int, engine: RoutingEngine) -> tuple[set[int], set[int]]:
+    """The rules whose pool holds the rep whatever the lead, and the "matched" territory rules
+    whose pool depends on where the lead is (the engine resolves both; nothing is queried)."""
+    everywhere, by_place = set(), set()
+    nowhere = LeadFacts(id=0)
+    for rule in engine.snapshot.rules:
+        if not rule.active:
+            continue
+        if rule.territory_id == MATCHED:
+            by_place.add(rule.id)
+        elif rep_id in engine.pool_rep_ids(rule.id, nowhere):
+            everywhere.add(rule.id)
+    return everywhere, by_place
+
+
+def rep_pooled_leads(*, rep_id: int, engine: RoutingEngine) -> QuerySet:
+    """Pooled leads the rep may claim: those of every rule whose pool includes the rep.
+
+    Pool membership is the engine's (`RoutingEngine.pool_rep_ids`, the same call `lead_claim`
+    makes under its lock). Two queries whatever the number of leads: "matched" territory rules
+    read the pooled leads' places once and ask the engine once per distinct place.
+    """
+    everywhere, by_place = rep_pool_rule_ids(rep_id=rep_id, engine=engine)
+    pooled = Lead.objects.filter(status=LeadStatus.POOLED)
+    placed_ids, answers = [], {}
+    if by_place:
+        rows = pooled.filter(pool_rule_id__in=by_place).values_list(
+            "id", "pool_rule_id", "country", "region", "postal_code"
+        )
+        for lead_id, rule_id, country, region, postal_code in rows:
+            key = (rule_id, country, region, postal_code)
+            if key not in answers:
+                facts = LeadFacts(id=lead_id, country=country, region=region, postal_code=postal_code)
+                answers[key] = rep_id in engine.pool_rep_ids(rule_id, facts)
+            if answers[key]:
+                placed_ids.append(lead_id)
+    return pooled.filter(Q(pool_rule_id__in=everywhere) | Q(id__in=placed_ids))
 
 
 def unroutable_leads() -> QuerySet:

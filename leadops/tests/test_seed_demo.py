@@ -9,7 +9,14 @@ from django.core.management import call_command
 from django.db.models import Count, Min
 from django.utils import timezone
 
-from leadops.demo import ADMIN_PASSWORD, ADMIN_USERNAME, MANAGER_PASSWORD, MANAGER_USERNAME
+from leadops.demo import (
+    ADMIN_PASSWORD,
+    ADMIN_USERNAME,
+    MANAGER_PASSWORD,
+    MANAGER_USERNAME,
+    REP_PASSWORD,
+    REP_USERNAME,
+)
 from leadops.models import Account, Integration, Lead, LeadEvent
 from reps.models import Rep, RepSkill, Team, TimeOff
 from routing.models import Assignment, Operator, RepDailyCount, Rule, RuleCondition, Strategy, Territory
@@ -50,11 +57,20 @@ def test_running_it_twice_creates_nothing_new_and_the_printed_passwords_work():
     assert "nothing new created" in second_output
     for output in (first_output, second_output):
         assert f"{ADMIN_USERNAME} / {ADMIN_PASSWORD}" in output and f"{MANAGER_USERNAME} / {MANAGER_PASSWORD}" in output
+        assert f"{REP_USERNAME} / {REP_PASSWORD}" in output
     admin = authenticate(username=ADMIN_USERNAME, password=ADMIN_PASSWORD)
     manager = authenticate(username=MANAGER_USERNAME, password=MANAGER_PASSWORD)
     assert admin.is_superuser and admin.is_staff
     assert manager.has_perm("reports.view_reports") and manager.groups.filter(name="Managers").exists()
     assert not manager.is_superuser
+    rep_user = authenticate(username=REP_USERNAME, password=REP_PASSWORD)
+    assert not rep_user.is_staff and rep_user.rep.team.name == "Inbound SDR"  # a member of a pool team
+    # `make demo` routes the pending leads: the demo rep then has leads to claim on /queue/.
+    from reps.selectors import rep_queue
+    from routing.services import leads_route
+
+    leads_route(lead_ids=Lead.objects.filter(external_id__startswith="demo-pool-").values_list("id", flat=True))
+    assert rep_queue(rep=rep_user.rep).pooled_waiting >= 6
 
 
 def test_demo_meets_the_minimums_and_its_history_holds_together():
@@ -136,4 +152,5 @@ def test_same_moment_gives_the_same_company():
     Account.objects.all().delete()
     RepDailyCount.objects.all().delete()
     demo_seed(now=moment, lead_count=600)
-    assert snapshot() == first and len(first) == 600
+    history = [row for row in first if not row[0].startswith("demo-pool-")]  # the demo rep's pool leads apart
+    assert snapshot() == first and len(history) == 600

@@ -1,7 +1,7 @@
 """Routing services: everything that writes routing decisions. Jobs, commands and admin call these."""
 
 from leadops.errors import RoutingConflict, RoutingError
-from routing.services.assignments import lead_claim, leads_reassign, leads_release
+from routing.services.assignments import lead_claim, lead_claim_next, leads_reassign, leads_release
 from routing.services.enqueue import leads_enqueue_routing
 from routing.services.reps import rep_deactivate, rep_redistribute_open_leads
 from routing.services.route import RouteResult, leads_route
@@ -13,6 +13,7 @@ __all__ = [
     "RoutingError",
     "SweepResult",
     "lead_claim",
+    "lead_claim_next",
     "leads_enqueue_routing",
     "leads_reassign",
     "leads_release",

@@ -187,6 +187,49 @@ def lead_claim(*, lead_id: int, rep_id: int, user=None) -> Assignment:
     return assignment
 
 
+def lead_claim_next(*, rep_id: int, user=None) -> Assignment | None:
+    """Pull: claim the oldest pooled lead `rep_id` may take now; None when no pool of theirs holds one.
+
+    Candidates come from the engine's pool resolution (`selectors.rep_pooled_leads`), minus the
+    pools whose claim limit the rep has reached. The oldest candidate is locked with
+    SKIP LOCKED, so reps pulling at once each get a different lead without waiting on each
+    other, and then claimed through `lead_claim` (the locked path: it checks everything again).
+    """
+    now = timezone.now()
+    snapshot, _ = routing_snapshot_load(now=now, leads=[])  # to find candidates; lead_claim decides
+    rep = snapshot.reps.get(rep_id)
+    if rep is None:
+        raise RoutingError({"rep": ["No such rep."]})
+    engine = RoutingEngine(snapshot)
+    candidates = selectors.rep_pooled_leads(rep_id=rep_id, engine=engine)
+    rule_ids = set(candidates.values_list("pool_rule_id", flat=True).distinct())
+    if not rule_ids:
+        return None
+    claimed = selectors.rep_claimed_open_counts(rep_id=rep_id, rule_ids=rule_ids)
+    rules = {r.id: r for r in snapshot.rules if r.id in rule_ids}
+    refusals = {
+        rule_id: claim_refusal(rep, rule=rule, now=now, open_claimed=claimed.get(rule_id, 0))
+        for rule_id, rule in rules.items()
+    }
+    open_rules = [rule_id for rule_id, refusal in refusals.items() if refusal is None]
+    if not open_rules:
+        refusal = next((r for r in refusals.values() if r != "claim_limit_reached"), "claim_limit_reached")
+        if refusal == "claim_limit_reached":
+            raise RoutingError({"rep": [f"{rep.name} {REFUSALS[refusal]}, in every pool with a lead waiting."]})
+        raise RoutingError({"rep": [f"{rep.name} {REFUSALS.get(refusal, refusal)}."]})
+    with transaction.atomic():
+        lead_id = (
+            candidates.filter(pool_rule_id__in=open_rules)
+            .select_for_update(skip_locked=True)
+            .order_by("created_at", "id")
+            .values_list("id", flat=True)
+            .first()
+        )
+        if lead_id is None:
+            return None
+        return lead_claim(lead_id=lead_id, rep_id=rep_id, user=user)
+
+
 def leads_release(*, lead_ids: Iterable[int], user=None, note: str = "") -> list[int]:
     """Send owned leads back to routing without their current rep (a `released` event each)."""
     from leadops.services.events import lead_event_record
