@@ -5,7 +5,7 @@ import shutil
 
 import pytest
 from django.conf import settings
-from django.db import connection
+from django.db import connection, connections
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API inside pytest-django
 
@@ -37,3 +37,20 @@ def pytest_collection_modifyitems(config, items):
 @pytest.fixture
 def on_postgres():
     return connection.vendor == "postgresql"
+
+
+@pytest.fixture
+def chromium():
+    """Debian's Chromium through Playwright (never `playwright install`), headless; closed afterwards."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path="/usr/bin/chromium",
+            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        yield browser
+        browser.close()
+        # Playwright's sync API runs the test in a greenlet with its own context, hence its own
+        # database connection: close it, or pytest cannot drop the test database afterwards.
+        connections.close_all()

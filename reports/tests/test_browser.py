@@ -9,7 +9,6 @@ import re
 from pathlib import Path
 
 import pytest
-from django.db import connections
 
 from reports.tests.helpers import assign, at, convert, end, event, manager
 from reps.tests.factories import RepFactory, TeamFactory
@@ -17,7 +16,6 @@ from routing.tests.factories import RuleFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-CHROMIUM = "/usr/bin/chromium"
 RESULTS = Path(__file__).resolve().parents[2] / "test-results"
 # Per rep: (name, team, leads assigned in March 2026, converted, contacted after seconds …)
 REPS = [
@@ -46,29 +44,18 @@ def march_data():
 
 
 @pytest.fixture
-def page():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        context = browser.new_context(viewport={"width": 1400, "height": 1000})
-        page = context.new_page()
-        outside = []
-        page.on(
-            "request",
-            lambda request: (
-                outside.append(request.url) if not re.match(r"https?://(localhost|127\.0\.0\.1)", request.url) else None
-            ),
-        )
-        yield page
-        browser.close()
-        # Playwright's sync API runs the test in a greenlet with its own context, hence its own
-        # database connection: close it, or pytest cannot drop the test database afterwards.
-        connections.close_all()
-        assert outside == [], f"the page reached outside: {outside}"
+def page(chromium):
+    context = chromium.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    outside = []
+    page.on(
+        "request",
+        lambda request: (
+            outside.append(request.url) if not re.match(r"https?://(localhost|127\.0\.0\.1)", request.url) else None
+        ),
+    )
+    yield page
+    assert outside == [], f"the page reached outside: {outside}"
 
 
 def test_manager_sees_charts_and_table_for_the_chosen_period(live_server, march_data, page):

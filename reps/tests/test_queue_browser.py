@@ -1,7 +1,7 @@
 """A rep works their queue in a real Chromium: log in, claim from the pool, mark it contacted.
 
-Debian's /usr/bin/chromium through Playwright (never `playwright install`); skipped by conftest.py
-when it is not installed. Screenshots at 1400 px and 375 px land in test-results/ (gitignored).
+Debian's /usr/bin/chromium through Playwright (the `chromium` fixture of conftest.py, which skips
+when it is not installed). Screenshots at 1400 px and 375 px land in test-results/ (gitignored).
 """
 
 import re
@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import User
-from django.db import connections
 
 from leadops.models import Lead
 from reps.tests.conftest import SERIAL
@@ -20,7 +19,6 @@ from routing.tests.factories import RuleConditionFactory, RuleFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-CHROMIUM = "/usr/bin/chromium"
 RESULTS = Path(__file__).resolve().parents[2] / "test-results"
 HAS_SLA = any(f.name == "sla_due_at" for f in Assignment._meta.get_fields())
 
@@ -56,20 +54,6 @@ def demo_like_rep():
     return noah, leads
 
 
-@pytest.fixture
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        yield chromium
-        chromium.close()
-        connections.close_all()  # Playwright's greenlet had its own database connection
-
-
 def watch_outside(page) -> list[str]:
     outside = []
     page.on(
@@ -85,11 +69,11 @@ def no_sideways_scroll(page) -> None:
 
 
 def test_a_rep_claims_a_pooled_lead_marks_it_contacted_and_sees_it_move_to_my_leads(
-    live_server, demo_like_rep, browser
+    live_server, demo_like_rep, chromium
 ):
     noah, leads = demo_like_rep
     lena = leads[0]
-    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    context = chromium.new_context(viewport={"width": 1400, "height": 900})
     page = context.new_page()
     outside = watch_outside(page)
 
