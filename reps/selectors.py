@@ -18,6 +18,7 @@ from reps.models import Rep
 from routing import selectors as routing_selectors
 from routing.engine import RepState, RoutingEngine, claim_refusal
 from routing.models import Assignment
+from routing.reasons import assignment_causes, reason_html, reason_summary
 from routing.services.snapshot import lead_facts, routing_snapshot_load
 
 POOL_LEADS_SHOWN = 25  # per pool, oldest first; "Next lead" reaches the rest
@@ -36,6 +37,8 @@ class MyLead:
     lead: Lead
     assignment: Assignment | None  # the current one (who, which rule, the reason, the SLA)
     contacted_at: dt.datetime | None  # my first contact since it came to me
+    why: str = ""  # why it came to me, one line (routing.reasons, the one renderer)
+    why_html: str = ""  # the whole decision
 
     @property
     def sla_due_at(self) -> dt.datetime | None:
@@ -99,10 +102,9 @@ def rep_my_leads(*, rep: Rep, lead_ids: list[int] | None = None) -> list[MyLead]
     mine = mine.filter(owner=rep)
     leads = list(mine.order_by(F("assigned_at").desc(nulls_last=True), "-id"))
     ids = [lead.id for lead in leads]
-    current = {
-        a.lead_id: a
-        for a in Assignment.objects.filter(lead_id__in=ids, rep=rep, ended_at__isnull=True).order_by("created_at")
-    }
+    history: dict[int, list[Assignment]] = {}
+    for a in Assignment.objects.filter(lead_id__in=ids).select_related("rep").order_by("created_at", "id"):
+        history.setdefault(a.lead_id, []).append(a)
     contacts: dict[int, list[dt.datetime]] = {}
     for lead_id, at in LeadEvent.objects.filter(lead_id__in=ids, rep=rep, type=LeadEventType.CONTACTED).values_list(
         "lead_id", "at"
@@ -110,10 +112,20 @@ def rep_my_leads(*, rep: Rep, lead_ids: list[int] | None = None) -> list[MyLead]
         contacts.setdefault(lead_id, []).append(at)
     out = []
     for lead in leads:
-        assignment = current.get(lead.id)
+        past = history.get(lead.id, [])
+        assignment = next((a for a in reversed(past) if a.rep_id == rep.id and a.ended_at is None), None)
+        cause = assignment_causes(past).get(assignment.id, "") if assignment else ""
         since = assignment.created_at if assignment else lead.assigned_at
         mine = sorted(at for at in contacts.get(lead.id, []) if since is None or at >= since)
-        out.append(MyLead(lead=lead, assignment=assignment, contacted_at=mine[0] if mine else None))
+        out.append(
+            MyLead(
+                lead=lead,
+                assignment=assignment,
+                contacted_at=mine[0] if mine else None,
+                why=reason_summary(assignment.reason, cause=cause) if assignment else "",
+                why_html=reason_html(assignment.reason, cause=cause) if assignment else "",
+            )
+        )
     return out
 
 

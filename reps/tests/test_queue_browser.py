@@ -93,7 +93,7 @@ def test_a_rep_claims_a_pooled_lead_marks_it_contacted_and_sees_it_move_to_my_le
     assert page.locator(f"#pooled-{lena.pk}").count() == 0
     assert page.locator("#pools .pooled").count() == 2
     card = page.locator(f"#lead-{lena.pk}")
-    assert "Claimed by Noah Fischer from the pool of rule “No company given”" in card.inner_text()
+    assert "Claimed by Noah Fischer from the pool of “No company given”" in card.inner_text()
     if HAS_SLA:
         assert card.locator(".sla.sla-running time.countdown").is_visible()
 

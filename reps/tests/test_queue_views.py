@@ -88,13 +88,13 @@ def test_a_rep_sees_their_open_leads_newest_first_and_only_their_pools(floor):
     assert [(p.name, [lead.pk for lead in p.leads]) for p in queue.pools] == [("No company given", [pooled[2].pk])]
     text = page_text(ana.get("/queue/"))
     assert all(str(lead) not in text for lead in carls)
-    assert "Claimed by Ana Ruiz from the pool of rule “No company given”" in text  # why it is mine, in words
+    assert "Claimed by Ana Ruiz from the pool of “No company given”" in text  # why it is mine, in words
 
     carl = client_for(floor.carl.user).get("/queue/")
     assert [item.lead.pk for item in carl.context["queue"].my_leads] == [lead.pk for lead in reversed(carls)]
     assert carl.context["queue"].pools == []
     assert "No lead is waiting in a pool you belong to." in page_text(carl)
-    assert "Rule “Logistics to Field”" in page_text(carl)
+    assert "Round robin in “Logistics to Field”: Carl Berg was next in the rotation" in page_text(carl)
 
 
 def test_permission_matrix_another_reps_lead_or_pool_is_a_404(floor):
