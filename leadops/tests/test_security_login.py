@@ -10,7 +10,7 @@ from leadops.login_throttle import _keys
 
 pytestmark = pytest.mark.django_db
 PASSWORD = "right-Horse-battery-9"
-LOGINS = {"admin": "/admin/login/", "reports": "/reports/login/"}
+LOGINS = {"admin": "/admin/login/", "reports": "/reports/login/", "queue": "/queue/login/"}
 
 
 @pytest.fixture
