@@ -54,7 +54,8 @@ def _other_integrations_key(index: int) -> ItemResult:
         conflict=True,
         errors={
             "external_id": [
-                "This source and external_id belong to a lead another integration sent; use your own source."
+                "This source and external_id are taken by a lead this integration did not send; "
+                "use another external_id."
             ]
         },
     )
