@@ -152,6 +152,10 @@ def rep_pools(*, rep: Rep, engine: RoutingEngine, per_pool: int = POOL_LEADS_SHO
     shown: dict[int, list[Lead]] = {}
     for lead in oldest:
         shown.setdefault(lead.pool_rule_id, []).append(lead)
+    due = _pooled_sla_due([lead.id for leads in shown.values() for lead in leads])
+    for leads in shown.values():
+        for lead in leads:
+            lead.sla_due_at = due.get(lead.id)  # a pooled lead meets its SLA by being claimed
     claimed = routing_selectors.rep_claimed_open_counts(rep_id=rep.id, rule_ids=waiting)
     rules = {r.id: r for r in engine.snapshot.rules}
     rep_state = engine.snapshot.reps.get(rep.id)
@@ -170,6 +174,16 @@ def rep_pools(*, rep: Rep, engine: RoutingEngine, per_pool: int = POOL_LEADS_SHO
             )
         )
     return sorted(pools, key=lambda p: (rules[p.rule_id].priority, p.rule_id))
+
+
+def _pooled_sla_due(lead_ids: list[int]) -> dict[int, dt.datetime]:
+    if not lead_ids or not any(f.name == "sla_due_at" for f in Assignment._meta.get_fields()):
+        return {}  # no SLA clocks before the SLA watch adds Assignment.sla_due_at
+    return dict(
+        Assignment.objects.filter(
+            lead_id__in=lead_ids, outcome=Assignment.Outcome.POOLED, ended_at__isnull=True, sla_due_at__isnull=False
+        ).values_list("lead_id", "sla_due_at")
+    )
 
 
 def rep_queue(*, rep: Rep) -> RepQueue:
