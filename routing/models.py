@@ -170,7 +170,7 @@ class RulePoolRep(models.Model):
         return f"{self.rule.name}: {self.rep.name}"
 
 
-def _has_empty_text(value) -> bool:
+def has_empty_text(value) -> bool:
     """Empty text or blanks, alone or in a list: PRODUCT.md refuses them as condition values."""
     values = value if isinstance(value, list) else [value]
     return any(isinstance(v, str) and not v.strip() for v in values)
@@ -184,7 +184,7 @@ def validate_condition(field: str, op: str, value) -> None:
         )
     if op not in Operator.values:
         raise ValidationError({"op": f"“{op}” is not an operator; use one of {', '.join(Operator.values)}."})
-    if op not in (Operator.IS_EMPTY, Operator.IN_TERRITORY) and _has_empty_text(value):
+    if op not in (Operator.IS_EMPTY, Operator.IN_TERRITORY) and has_empty_text(value):
         raise ValidationError(
             {"value": "A value may not be empty text; to match a lead whose fact is empty use “is_empty”."}
         )

@@ -22,7 +22,7 @@ from django.utils import timezone
 from leadops.models import Lead
 from reps.models import Rep
 from routing.engine import TerritoryTree
-from routing.models import Operator, Rule, Strategy, Territory, WhenNoneEligible
+from routing.models import Operator, Rule, Strategy, Territory, WhenNoneEligible, has_empty_text
 from routing.selectors import rep_open_lead_counts
 
 LEAD_COUNTRY_WINDOW = dt.timedelta(days=90)
@@ -105,14 +105,12 @@ def _pools(
 def _never_holds(cond) -> str | None:
     """Why a stored condition cannot work as ops meant it (None when it can)."""
     value = cond.value
-    if cond.op not in (Operator.IS_EMPTY, Operator.IN_TERRITORY):
-        values = value if isinstance(value, list) else [value]
-        if any(isinstance(v, str) and not v.strip() for v in values):
-            always = cond.op in (Operator.NOT_EQUALS, Operator.NOT_IN)
-            return (
-                f"compares with empty text, which matches no lead, so it {'always' if always else 'never'} holds; "
-                "to test for a missing fact use “is empty”"
-            )
+    if cond.op not in (Operator.IS_EMPTY, Operator.IN_TERRITORY) and has_empty_text(value):
+        always = cond.op in (Operator.NOT_EQUALS, Operator.NOT_IN)
+        return (
+            f"compares with empty text, which matches no lead, so it {'always' if always else 'never'} holds; "
+            "to test for a missing fact use “is empty”"
+        )
     if cond.op == Operator.BETWEEN and isinstance(value, list) and len(value) == 2:
         low, high = value
         numbers = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value)
