@@ -32,6 +32,7 @@ from reps.models import Rep, Team
 from routing.models import Assignment, Operator, RepDailyCount, Rule, RuleSet
 from routing.routing_file import routing_config_load
 from routing.services.assignments import MANUAL, POOL_CLAIM
+from routing.services.facts import assignment_facts_fill
 
 SEED = 20261123
 LEAD_COUNT = 5200
@@ -930,6 +931,7 @@ class _History:
             events += [LeadEvent(lead=lead, **event) for event in lead_events]
         Assignment.objects.bulk_create(assignments, batch_size=1000)
         LeadEvent.objects.bulk_create(events, batch_size=1000)
+        assignment_facts_fill()  # the history was written in bulk, around the services that keep the facts
         self._counters(assignments)
         self.result.accounts_created = self._accounts(leads)
         self.result.leads_created, self.result.assignments_created = len(leads), len(assignments)

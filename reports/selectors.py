@@ -6,12 +6,13 @@ Definitions (PRODUCT.md "Metrics", made precise here; tests in reports/tests/tes
   the period when its `created_at` falls in [start 00:00, end + 1 day 00:00).
 * **Assigned** (per rep): distinct leads with an Assignment of outcome `assigned` to the rep
   created in the period (a lead assigned to the same rep twice counts once).
-* **Converted**: of those leads, the ones whose status is `converted` and whose owner is the
-  rep, i.e. the rep converted it (a lead reassigned away and converted by someone else counts
-  for the rep who converted it, not for both).
+* **Converted**: of those leads, the ones the rep converted (the lead's owner when its
+  `converted` event was recorded); a lead reassigned away and converted by someone else counts
+  for the rep who converted it, not for both. Kept on the rep's assignments as `converted_at`.
 * **Conversion rate** = converted / assigned (a fraction 0–1; empty when nothing was assigned).
 * **Contacted**: of those leads, the ones with a `contacted` event by the rep (event.rep is the
-  owner at the time) after the assignment and before it ended.
+  owner at the time) after the assignment and before it ended; the first one is kept on the
+  assignment as `first_contacted_at`.
 * **Speed-to-lead** of one assignment = first such `contacted` event − assignment time, in
   seconds. **Median** over the contacted assignments (PERCENTILE_CONT(0.5) on Postgres, a
   window-function median on SQLite). **Within 5 min** = assignments contacted within 300 s ÷
@@ -19,13 +20,17 @@ Definitions (PRODUCT.md "Metrics", made precise here; tests in reports/tests/tes
 * **Assignment accuracy** = assignments that stuck ÷ all assignments to the rep in the period
   (each Assignment row is one assignment). An assignment did *not* stick when
   - **misrouted**: the rep flagged the lead `misrouted` (a LeadEvent of type misrouted with
-    rep = that rep) at or after the assignment and no later than its `ended_at`; or
+    rep = that rep) at or after the assignment and no later than its `ended_at` (kept on the
+    assignment as `misrouted_at`); or
   - **reassigned**: not flagged misrouted, but the same lead was assigned to a *different*
     rep within 7 days after this assignment (read from the assignment rows themselves, not from
     `end_reason`; by ops, by a re-route or after a release alike).
-  A misrouted lead that is then routed to someone else counts once, as misrouted. Both are
+  A misrouted lead that is then routed to someone else counts once, as misrouted. A move is
   looked up only for assignments that ended: the services set `ended_at` on an assignment
   whenever a later assignment or a misrouted / released event replaces it.
+* The facts above are kept on each Assignment when they happen, in the transaction of the one
+  service that ends assignments (`assignments_end`) and the one that records events
+  (`lead_event_record`); the per-rep table reads one table's period slice and no event.
 * **Open now** = leads owned by the rep with status `assigned`; **load** = open ÷ capacity.
 * **Rule coverage**: for leads created in the period, their *first* routing decision (the
   earliest Assignment row) is classed as
@@ -73,7 +78,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Cast, Coalesce, TruncDate
 
-from leadops.models import Lead, LeadEvent, LeadEventType, LeadStatus
+from leadops.models import Lead, LeadStatus
 from reps.models import Rep
 from routing.models import Assignment, Rule, RuleCondition, RulePoolRep
 
@@ -89,7 +94,6 @@ SPEED_BUCKETS = [
     ("> 1 day", None),
 ]
 TOTAL_KEY = -1
-_FAR_FUTURE = dt.datetime(9999, 1, 1, tzinfo=dt.UTC)
 
 
 @contextmanager
@@ -155,51 +159,47 @@ def _seconds_between_sql(end: str, start: str) -> str:
     return f"ROUND((julianday({end}) - julianday({start})) * 86400.0, 3)"
 
 
+# What the per-rep table reads of each assignment in the period: nothing else.
+FACT_COLUMNS = (
+    "id",
+    "lead_id",
+    "rep_id",
+    "created_at",
+    "ended_at",
+    "first_contacted_at",
+    "converted_at",
+    "misrouted_at",
+)
+
+
 def assignment_facts_ctes(assignments: QuerySet[Assignment]) -> tuple[str, tuple]:
     """Common table expressions (to follow WITH) and their params, ending in `facts`: one row per
     assignment with what the metrics need: r (rep), l (lead), conv, speed, mis, moved (the
     definitions are in the module docstring).
 
-    One pass over the period: the first contacts are hash-joined from the contacted events
-    since the period's first assignment (read from a partial index on `at`), and the converted
-    leads from the partial converted index, bounded below by the period's smallest lead id
-    (leads are numbered as they arrive). Per-assignment lookups would cost ~3 µs each: 0.25 s
-    for a month of assignments in bench/reports.py. Misrouted and moved are still looked up per
-    assignment, but only for the ~7 % that ended: every later assignment and every misrouted /
-    released event sets `ended_at` on the one it replaces.
+    One table's period slice: first contact, conversion and the misrouted flag are kept on each
+    Assignment at write time (routing.services.assignments), so no event is read here. Only
+    `moved` looks at other rows, and only for the ~7 % of assignments that ended (every later
+    assignment and every misrouted / released event sets `ended_at` on the one it replaces).
     """
     period = (
         assignments.order_by()
-        .annotate(
-            window_end=Coalesce("ended_at", Value(_FAR_FUTURE)),
-            moved_by=F("created_at") + Value(REASSIGN_WINDOW),
-        )
-        .values("id", "lead_id", "rep_id", "created_at", "ended_at", "window_end", "moved_by")
+        .annotate(moved_by=F("created_at") + Value(REASSIGN_WINDOW))
+        .values(*FACT_COLUMNS, "moved_by")
     )
     period_sql, params = period.query.sql_with_params()
-    event_t, lead_t, assignment_t = LeadEvent._meta.db_table, Lead._meta.db_table, Assignment._meta.db_table
-    contacted, misrouted = LeadEventType.CONTACTED.value, LeadEventType.MISROUTED.value
-    converted, assigned = LeadStatus.CONVERTED.value, Assignment.Outcome.ASSIGNED.value
+    assignment_t, assigned = Assignment._meta.db_table, Assignment.Outcome.ASSIGNED.value
     sql = (
         f"a AS ({period_sql}), "
-        "contact AS (SELECT a.id, MIN(e.at) AS first_at FROM a"
-        f" JOIN {event_t} e ON e.lead_id = a.lead_id AND e.rep_id = a.rep_id"
-        f" AND e.at >= a.created_at AND e.at <= a.window_end"
-        " WHERE e.type = %s AND e.at >= (SELECT MIN(created_at) FROM a) GROUP BY a.id), "
-        f"converted AS (SELECT id, owner_id FROM {lead_t} WHERE status = %s AND id >= (SELECT MIN(lead_id) FROM a)), "
-        "facts AS (SELECT a.rep_id AS r, a.lead_id AS l, cv.id IS NOT NULL AS conv,"
-        f" {_seconds_between_sql('c.first_at', 'a.created_at')} AS speed,"
-        " CASE WHEN a.ended_at IS NULL THEN FALSE ELSE EXISTS ("
-        f"SELECT 1 FROM {event_t} m WHERE m.lead_id = a.lead_id AND m.rep_id = a.rep_id AND m.type = %s"
-        " AND m.at >= a.created_at AND m.at <= a.window_end) END AS mis,"
+        "facts AS (SELECT a.rep_id AS r, a.lead_id AS l, a.converted_at IS NOT NULL AS conv,"
+        f" {_seconds_between_sql('a.first_contacted_at', 'a.created_at')} AS speed, a.misrouted_at IS NOT NULL AS mis,"
         " CASE WHEN a.ended_at IS NULL THEN FALSE ELSE EXISTS ("
         f"SELECT 1 FROM {assignment_t} b WHERE b.lead_id = a.lead_id AND b.outcome = %s AND b.rep_id <> a.rep_id"
         " AND b.created_at <= a.moved_by"
         " AND (b.created_at > a.created_at OR (b.created_at = a.created_at AND b.id > a.id))) END AS moved"
-        " FROM a LEFT JOIN contact c ON c.id = a.id"
-        " LEFT JOIN converted cv ON cv.id = a.lead_id AND cv.owner_id = a.rep_id)"
+        " FROM a)"
     )
-    return sql, (*params, contacted, converted, misrouted, assigned)
+    return sql, (*params, assigned)
 
 
 def _window_median_sql() -> str:

@@ -253,9 +253,18 @@ class Assignment(models.Model):
     rule_set_version = models.PositiveIntegerField(default=0)
     reason = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(db_index=True)
-    # Set when a later assignment or event takes the lead from this one (reports read it).
+    # Report facts, kept at write time by the two services that change them (never by signals):
+    # routing.services.assignments.assignments_end (ended_at, end_reason; it also drops a fact
+    # that falls after the end) and leadops.services.events.lead_event_record (the other three).
+    # Set when a later assignment or event takes the lead from this one.
     ended_at = models.DateTimeField(null=True, blank=True)
     end_reason = models.CharField(max_length=12, choices=EndReason.choices, blank=True)
+    # The rep's first `contacted` event on the lead between created_at and ended_at.
+    first_contacted_at = models.DateTimeField(null=True, blank=True)
+    # When the lead was converted, on every assignment of the lead to the rep who converted it.
+    converted_at = models.DateTimeField(null=True, blank=True)
+    # When the rep flagged the lead `misrouted` between created_at and ended_at (the earliest).
+    misrouted_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from leadops.errors import IntakeConflict, IntakeError
 from leadops.models import Integration, Lead, LeadEvent, LeadEventType, LeadStatus
-from routing.services.assignments import leads_send_back
+from routing.services.assignments import assignment_facts_record_event, leads_send_back
 
 # An event may be stamped this far in the future (the sender's clock runs ahead).
 CLOCK_SKEW = timedelta(minutes=5)
@@ -32,7 +32,8 @@ def lead_event_record(
 
     contacted: sets first_contacted_at (the first one only). converted / lost: set status and
     closed_at. misrouted / released: end the current assignment, clear the owner, set the lead
-    pending and route it again (the engine leaves out reps named on these events).
+    pending and route it again (the engine leaves out reps named on these events). The report
+    facts on the rep's assignments (first contact, converted, misrouted) move in the same transaction.
     """
     if type not in LeadEventType.values:
         raise IntakeError({"type": [f"Use one of {', '.join(LeadEventType.values)}."]})
@@ -60,6 +61,7 @@ def lead_event_record(
             lead.status, lead.closed_at = type, at
             changed += ["status", "closed_at"]
         lead.save(update_fields=changed)
+        assignment_facts_record_event(lead_id=lead.pk, rep_id=lead.owner_id, type=type, at=at)
         if type in BACK_TO_ROUTING:  # without this rep: the engine leaves out reps named on these events
             leads_send_back(lead_ids=[lead.pk], at=at, reason=type)
     return event

@@ -5,7 +5,8 @@ import datetime as dt
 from django.contrib.auth.models import Group, Permission, User
 from django.http import QueryDict
 
-from leadops.tests.factories import LeadEventFactory, LeadFactory
+from leadops.services.events import lead_event_record
+from leadops.tests.factories import LeadFactory
 from reports.filters import ReportFilter
 from routing.services.assignments import assignments_end
 from routing.tests.factories import AssignmentFactory
@@ -21,14 +22,17 @@ def at(day: int, hour: int = 10, minute: int = 0, second: int = 0, month: int = 
 def assign(rep, when, *, lead=None, rule=None, decided_by="engine", **lead_fields):
     """Assign a (new) lead to `rep` at `when`; the lead ends up owned by `rep`, status assigned.
 
-    Handing over an existing lead ends its current assignment, as the routing services do.
+    Handing over an existing lead ends its current assignment with the routing service that
+    ends assignments (as the router, a reassignment and a claim do). The Assignment row itself
+    is written by the factory: the services stamp their own clock, the reports need exact times.
     """
     if lead is None:
         lead = LeadFactory(status="assigned", owner=rep, created_at=when, **lead_fields)
     else:
         assignments_end(lead_ids=[lead.pk], at=when, reason="reassigned")
+        lead.refresh_from_db()
         lead.owner, lead.status = rep, "assigned"
-        lead.save()
+        lead.save(update_fields=["owner", "status", "updated_at"])
     return AssignmentFactory(lead=lead, rep=rep, rule=rule, decided_by=decided_by, created_at=when)
 
 
@@ -37,17 +41,16 @@ def end(assignment, when, reason):
     assignment.refresh_from_db()
 
 
-def event(assignment_or_lead, kind, when, rep=None):
-    lead = getattr(assignment_or_lead, "lead", assignment_or_lead)
-    rep = rep if rep is not None else getattr(assignment_or_lead, "rep", lead.owner)
-    return LeadEventFactory(lead=lead, type=kind, rep=rep, at=when)
+def event(assignment_or_lead, kind, when):
+    """Record an outcome event at `when` through the events service, by the lead's owner then
+    (so the facts on its assignments move as in production: a misrouted event also ends the
+    assignment and sends the lead back to pending)."""
+    lead_id = getattr(assignment_or_lead, "lead_id", None) or assignment_or_lead.pk
+    return lead_event_record(lead_id=lead_id, type=kind, at=when)
 
 
 def convert(assignment, when):
     event(assignment, "converted", when)
-    lead = assignment.lead
-    lead.status, lead.closed_at = "converted", when
-    lead.save()
 
 
 def report_filter(**params) -> ReportFilter:

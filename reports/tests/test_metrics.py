@@ -96,11 +96,13 @@ def test_totals_count_each_lead_once_across_reps(ana_and_ben):
 def test_a_contact_by_someone_else_or_before_the_assignment_is_not_speed_to_lead():
     ana, ben = RepFactory(name="Ana"), RepFactory(name="Ben")
     a = assign(ana, at(5))
-    event(a, "contacted", at(5, 9), rep=ana)  # before the assignment
-    event(a, "contacted", at(5, 10, 1), rep=ben)  # someone else
-    event(a, "contacted", at(5, 10, 30), rep=ana)
-    event(a, "contacted", at(5, 11), rep=ana)  # not the first
+    event(a, "contacted", at(5, 9))  # Ana's, dated before the assignment
+    event(a, "contacted", at(5, 10, 30))
+    event(a, "contacted", at(5, 11))  # not the first
+    assign(ben, at(5, 12), lead=a.lead, decided_by="user")
+    event(a, "contacted", at(5, 10, 1))  # Ben's, dated while Ana held the lead
     assert row_of(report(), ana).median_speed == pytest.approx(1800)
+    assert row_of(report(), ben).median_speed is None
 
 
 def test_a_rep_flagging_the_same_lead_on_a_later_assignment_does_not_spoil_the_earlier_one():

@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from django.db import transaction
+from django.db.models import Case, F, Q, When
 from django.utils import timezone
 
 from leadops.errors import RoutingConflict, RoutingError
@@ -52,7 +53,37 @@ def assignments_end(*, lead_ids: Iterable[int], at: datetime, reason: str) -> in
     ids = list(lead_ids)
     if not ids:
         return 0
-    return Assignment.objects.filter(lead_id__in=ids, ended_at__isnull=True).update(ended_at=at, end_reason=reason)
+    # A fact stamped after the end (a back-dated end) no longer falls inside this assignment.
+    return Assignment.objects.filter(lead_id__in=ids, ended_at__isnull=True).update(
+        ended_at=at,
+        end_reason=reason,
+        first_contacted_at=Case(When(first_contacted_at__gt=at, then=None), default=F("first_contacted_at")),
+        misrouted_at=Case(When(misrouted_at__gt=at, then=None), default=F("misrouted_at")),
+    )
+
+
+def assignment_facts_record_event(*, lead_id: int, rep_id: int | None, type: str, at: datetime) -> int:
+    """Keep the report facts of the lead's assignments to `rep_id` in step with an outcome event.
+
+    Called only by `lead_event_record`, in its transaction, with `rep_id` the lead's owner then:
+    a `contacted` / `misrouted` event counts for each of the rep's assignments of the lead whose
+    span [created_at, ended_at] holds `at` (the earliest one is kept); `converted` marks every
+    assignment of the lead to the rep (the rep who converts a lead is credited with it).
+    """
+    if rep_id is None:
+        return 0
+    mine = Assignment.objects.filter(lead_id=lead_id, rep_id=rep_id, outcome=Assignment.Outcome.ASSIGNED)
+    if type == LeadEventType.CONVERTED:
+        return mine.update(converted_at=at)
+    column = {LeadEventType.CONTACTED: "first_contacted_at", LeadEventType.MISROUTED: "misrouted_at"}.get(type)
+    if column is None:
+        return 0
+    return (
+        mine.filter(created_at__lte=at)
+        .filter(Q(ended_at__isnull=True) | Q(ended_at__gte=at))
+        .filter(Q(**{f"{column}__isnull": True}) | Q(**{f"{column}__gt": at}))
+        .update(**{column: at})
+    )
 
 
 def leads_send_back(*, lead_ids: Iterable[int], at: datetime, reason: str) -> list[int]:
