@@ -218,9 +218,6 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("DATA_UPLOAD_MAX_MEMORY_SIZE", 
 ROUTING_BATCH_SIZE = int(os.environ.get("ROUTING_BATCH_SIZE", "500"))
 ROUTING_PENDING_GRACE_SECONDS = int(os.environ.get("ROUTING_PENDING_GRACE_SECONDS", "120"))
 
-# --- Reports: the routing-health panel's queries run on a second connection beside the per-rep ones (Postgres)
-REPORT_PARALLEL_QUERIES = os.environ.get("REPORT_PARALLEL_QUERIES", "1") == "1"
-
 # Largest lead file the admin's background import accepts (it is stored in the database until imported).
 IMPORT_MAX_FILE_MB = int(os.environ.get("IMPORT_MAX_FILE_MB", "100"))
 

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import plotly
 
+from .columns import RepChart
 from .selectors import SPEED_BUCKETS, RepRow
 
 PLOTLY_JS = Path(plotly.__file__).resolve().parent / "package_data" / "plotly.min.js"
@@ -29,8 +30,9 @@ def _layout(**extra) -> dict:
     return {**_LAYOUT, **extra}
 
 
-def rate_per_rep(rows: list[RepRow], attr: str, name: str) -> dict | None:
-    """A bar per rep with assignments in the period; None when there is nothing to draw."""
+def rate_per_rep(rows: list[RepRow], chart: RepChart) -> dict | None:
+    """A bar per rep with a figure for `chart.value`; None when there is nothing to draw."""
+    attr = chart.value
     shown = [r for r in rows if getattr(r, attr) is not None]
     if not shown:
         return None
@@ -38,7 +40,7 @@ def rate_per_rep(rows: list[RepRow], attr: str, name: str) -> dict | None:
         "data": [
             {
                 "type": "bar",
-                "name": name,
+                "name": chart.title,
                 "x": [r.name for r in shown],
                 "y": [round(getattr(r, attr), 4) for r in shown],
                 "marker": {"color": "#2f6fb0"},
@@ -46,7 +48,7 @@ def rate_per_rep(rows: list[RepRow], attr: str, name: str) -> dict | None:
             }
         ],
         "layout": _layout(
-            yaxis={"tickformat": ".0%", "range": [0, 1], "title": {"text": name}}, xaxis={"automargin": True}
+            yaxis={"tickformat": ".0%", "range": [0, 1], "title": {"text": chart.title}}, xaxis={"automargin": True}
         ),
     }
 

@@ -52,13 +52,9 @@ The number of queries does not depend on the number of reps or leads.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import TypeVar
 
-from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import (
     Case,
@@ -82,8 +78,9 @@ from leadops.models import Lead, LeadStatus
 from reps.models import Rep
 from routing.models import Assignment, Rule, RuleCondition, RulePoolRep
 
+from .columns import COUNT_COLUMNS, MEDIAN_COLUMNS, RATIO_COLUMNS, TABLE_COLUMNS
+
 REASSIGN_WINDOW = dt.timedelta(days=7)
-FAST_CONTACT_SECONDS = 300
 # Speed-to-lead histogram buckets: (label, upper bound in seconds, inclusive).
 SPEED_BUCKETS = [
     ("≤ 5 min", 5 * 60),
@@ -110,42 +107,6 @@ def report_queries():
             with connection.cursor() as cursor:
                 cursor.execute("SET LOCAL jit = off; SET LOCAL work_mem = '256MB'")
         yield
-
-
-MainResult = TypeVar("MainResult")
-SideResult = TypeVar("SideResult")
-
-
-def side_by_side(main: Callable[[], MainResult], side: Callable[[], SideResult]) -> tuple[MainResult, SideResult]:
-    """Run two independent groups of report queries at once, each in its own report transaction:
-    `side` in a thread on a second database connection, `main` here. The page's two halves take
-    about the same time, so on Postgres this about halves its wait (bench/reports.py).
-
-    Side by side only on Postgres and outside any transaction: another connection cannot see what
-    an open transaction has not committed (a test's, or ATOMIC_REQUESTS), so there they run one
-    after the other here. The figures are the same either way: every statement reads its own
-    snapshot (READ COMMITTED). `side` must return evaluated data, never a lazy QuerySet.
-    """
-    if connection.vendor != "postgresql" or connection.in_atomic_block or not settings.REPORT_PARALLEL_QUERIES:
-        with report_queries():
-            return main(), side()
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="report-side") as pool:
-        future = pool.submit(_on_own_connection, side)
-        with report_queries():
-            main_result = main()
-        side_result, side_queries = future.result()
-    connection.queries_log.extend(side_queries)  # the side's queries count in DEBUG's connection.queries too
-    return main_result, side_result
-
-
-def _on_own_connection(work: Callable[[], SideResult]) -> tuple[SideResult, list[dict]]:
-    """In a worker thread: `work` on this thread's own connection, then that connection closed."""
-    try:
-        with report_queries():
-            result = work()
-        return result, list(connection.queries_log)
-    finally:
-        connection.close()
 
 
 # ----------------------------------------------------------------------------- per-rep table
@@ -202,32 +163,25 @@ def assignment_facts_ctes(assignments: QuerySet[Assignment]) -> tuple[str, tuple
     return sql, (*params, assigned)
 
 
-def _window_median_sql() -> str:
+def _window_median_sql(fact: str) -> str:
     """Portable median (SQLite has no PERCENTILE_CONT): CTE `med(k, m)` from the middle row(s) by
-    ROW_NUMBER over the contacted assignments, per rep (k = rep id) and over all (k = TOTAL_KEY)."""
+    ROW_NUMBER over the facts that have `fact`, per rep (k = rep id) and over all (k = TOTAL_KEY)."""
     return (
-        "ranked AS (SELECT r AS k, speed, ROW_NUMBER() OVER (PARTITION BY r ORDER BY speed) AS rn,"
-        " COUNT(*) OVER (PARTITION BY r) AS n FROM facts WHERE speed IS NOT NULL"
-        f" UNION ALL SELECT {TOTAL_KEY}, speed, ROW_NUMBER() OVER (ORDER BY speed), COUNT(*) OVER ()"
-        " FROM facts WHERE speed IS NOT NULL),"
-        " med AS (SELECT k, AVG(speed) AS m FROM ranked WHERE rn IN ((n + 1) / 2, (n + 2) / 2) GROUP BY k)"
+        f"ranked AS (SELECT r AS k, {fact} AS v, ROW_NUMBER() OVER (PARTITION BY r ORDER BY {fact}) AS rn,"
+        f" COUNT(*) OVER (PARTITION BY r) AS n FROM facts WHERE {fact} IS NOT NULL"
+        f" UNION ALL SELECT {TOTAL_KEY}, {fact}, ROW_NUMBER() OVER (ORDER BY {fact}), COUNT(*) OVER ()"
+        f" FROM facts WHERE {fact} IS NOT NULL),"
+        " med AS (SELECT k, AVG(v) AS m FROM ranked WHERE rn IN ((n + 1) / 2, (n + 2) / 2) GROUP BY k)"
     )
 
 
-_AGG_COLUMNS = [
-    "assigned",
-    "converted",
-    "contacted",
-    "assignments",
-    "misrouted",
-    "reassigned",
-    "within_5_min",
-    *[f"bucket_{i}" for i in range(len(SPEED_BUCKETS))],
-]
+_BUCKET_KEYS = [f"bucket_{i}" for i in range(len(SPEED_BUCKETS))]
+_COUNT_KEYS = [column.key for column in COUNT_COLUMNS] + _BUCKET_KEYS
+[_MEDIAN] = MEDIAN_COLUMNS  # one median (speed-to-lead); a second would need its own window CTE on SQLite
 
 
 def _aggregates_sql(median: str) -> str:
-    """The aggregate columns (named as _AGG_COLUMNS, then m for the median) over `facts`."""
+    """The count columns (COUNT_COLUMNS, then the speed buckets), then the median as m, over `facts`."""
     buckets, low = [], None
     for i, (_, high) in enumerate(SPEED_BUCKETS):
         cond = "speed IS NOT NULL"
@@ -237,26 +191,18 @@ def _aggregates_sql(median: str) -> str:
             cond += f" AND speed <= {high}"
         buckets.append(f"SUM(CASE WHEN {cond} THEN 1 ELSE 0 END) AS bucket_{i}")
         low = high
-    return (
-        "COUNT(DISTINCT l) AS assigned,"
-        " COUNT(DISTINCT CASE WHEN conv THEN l END) AS converted,"
-        " COUNT(DISTINCT CASE WHEN speed IS NOT NULL THEN l END) AS contacted,"
-        " COUNT(*) AS assignments,"
-        " SUM(CASE WHEN mis THEN 1 ELSE 0 END) AS misrouted,"
-        " SUM(CASE WHEN moved AND NOT mis THEN 1 ELSE 0 END) AS reassigned,"
-        f" SUM(CASE WHEN speed <= {FAST_CONTACT_SECONDS} THEN 1 ELSE 0 END) AS within_5_min, "
-        + ", ".join(buckets)
-        + f", {median} AS m"
-    )
+    counts = [f"{column.sql} AS {column.key}" for column in COUNT_COLUMNS]
+    return ", ".join([*counts, *buckets, f"{median} AS m"])
 
 
 def assignment_metrics(assignments: QuerySet[Assignment]) -> dict[int, dict]:
-    """Aggregates per rep id, plus the whole period under TOTAL_KEY, in one query."""
+    """The figures of reports.columns (counts, median, ratios) per rep id, plus the whole period
+    under TOTAL_KEY, in one query."""
     ctes, params = assignment_facts_ctes(assignments)
-    cols = ", ".join(f"agg.{c}" for c in _AGG_COLUMNS)
+    cols = ", ".join(f"agg.{key}" for key in _COUNT_KEYS)
     if connection.vendor == "postgresql":
         # Per rep and in total in one sorted pass (ROLLUP), the median with them.
-        aggregates = _aggregates_sql("PERCENTILE_CONT(0.5) WITHIN GROUP (ORDER BY speed)")
+        aggregates = _aggregates_sql(f"PERCENTILE_CONT(0.5) WITHIN GROUP (ORDER BY {_MEDIAN.median})")
         agg = (
             f"SELECT CASE WHEN GROUPING(r) = 1 THEN {TOTAL_KEY} ELSE r END AS k, {aggregates} "
             "FROM facts GROUP BY ROLLUP(r)"
@@ -265,38 +211,25 @@ def assignment_metrics(assignments: QuerySet[Assignment]) -> dict[int, dict]:
     else:
         aggregates = _aggregates_sql("NULL")
         agg = f"SELECT r AS k, {aggregates} FROM facts GROUP BY r UNION ALL SELECT {TOTAL_KEY}, {aggregates} FROM facts"
-        med_cte, med_join, median_col = f", {_window_median_sql()}", " LEFT JOIN med ON med.k = agg.k", "med.m"
-    sql = (
-        f"WITH {ctes}, agg AS ({agg}){med_cte} "
-        f"SELECT agg.k, {cols}, {median_col},"
-        " CAST(agg.converted AS FLOAT) / NULLIF(agg.assigned, 0),"
-        " CAST(agg.assignments - agg.misrouted - agg.reassigned AS FLOAT) / NULLIF(agg.assignments, 0),"
-        " CAST(agg.within_5_min AS FLOAT) / NULLIF(agg.assignments, 0)"
-        f" FROM agg{med_join}"
-    )
+        med_cte, med_join = f", {_window_median_sql(_MEDIAN.median)}", " LEFT JOIN med ON med.k = agg.k"
+        median_col = "med.m"
+    ratios = "".join(f", CAST({num} AS FLOAT) / NULLIF({den}, 0)" for num, den in (c.ratio for c in RATIO_COLUMNS))
+    sql = f"WITH {ctes}, agg AS ({agg}){med_cte} SELECT agg.k, {cols}, {median_col}{ratios} FROM agg{med_join}"
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
     out = {}
-    names = ["key", *_AGG_COLUMNS, "median_speed", "conversion_rate", "assignment_accuracy", "within_5_min_share"]
-    for row in rows:
-        item = dict(zip(names, row, strict=False))
-        for name in _AGG_COLUMNS:
-            item[name] = int(item[name] or 0)
-        for name in ("median_speed", "conversion_rate", "assignment_accuracy", "within_5_min_share"):
-            item[name] = None if item[name] is None else float(item[name])
-        out[int(item.pop("key"))] = item
+    fractions = [_MEDIAN.key, *(column.key for column in RATIO_COLUMNS)]
+    for key, *values in rows:
+        item = {name: int(value or 0) for name, value in zip(_COUNT_KEYS, values, strict=False)}
+        for name, value in zip(fractions, values[len(_COUNT_KEYS) :], strict=True):
+            item[name] = None if value is None else float(value)
+        out[int(key)] = item
     return out
 
 
 def _empty_metrics() -> dict:
-    return {
-        **dict.fromkeys(_AGG_COLUMNS, 0),
-        "median_speed": None,
-        "conversion_rate": None,
-        "assignment_accuracy": None,
-        "within_5_min_share": None,
-    }
+    return {**dict.fromkeys(_COUNT_KEYS, 0), _MEDIAN.key: None, **{c.key: None for c in RATIO_COLUMNS}}
 
 
 def reps_with_load(reps: QuerySet[Rep]) -> QuerySet[Rep]:
@@ -329,6 +262,8 @@ def reps_with_load(reps: QuerySet[Rep]) -> QuerySet[Rep]:
 
 @dataclass
 class RepRow:
+    """A rep's figures (or the totals'): one attribute per reports.columns.COLUMNS key, plus the buckets."""
+
     rep_id: int | None
     name: str
     email: str
@@ -398,27 +333,10 @@ def rep_report(*, assignments: QuerySet[Assignment], reps: QuerySet[Rep]) -> Rep
     return RepReport(rows=rows, total=total)
 
 
-SORTABLE = {
-    "name",
-    "team",
-    "assigned",
-    "open",
-    "contacted",
-    "converted",
-    "conversion_rate",
-    "median_speed",
-    "within_5_min_share",
-    "assignment_accuracy",
-    "misrouted",
-    "reassigned",
-    "load",
-}
-
-
 def sort_rows(rows: list[RepRow], sort: str) -> list[RepRow]:
     """Order rows by a column (`-column` for descending); empty values always last."""
     key = sort.lstrip("-")
-    if key not in SORTABLE:
+    if key not in {column.key for column in TABLE_COLUMNS}:
         return rows
     present = [r for r in rows if getattr(r, key) is not None]
     missing = [r for r in rows if getattr(r, key) is None]

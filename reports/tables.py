@@ -12,6 +12,7 @@ from html import escape
 
 from django.utils.safestring import SafeString, mark_safe
 
+from .columns import TABLE_COLUMNS, Column, RepChart
 from .selectors import RepRow
 from .templatetags.report_format import duration, pct
 
@@ -22,25 +23,30 @@ def _e(value) -> str:
     return escape(str(value))
 
 
+def cell(column: Column, row: RepRow) -> str:
+    """A figure of `row` in words, as `column` declares it (text, count, percentage, duration)."""
+    value = getattr(row, column.key)
+    if column.fmt in ("pct", "load"):
+        return pct(value, 0 if column.fmt == "load" else 1)
+    if column.fmt == "duration":
+        return duration(value)
+    return str(value)
+
+
 def _figure_cells(row: RepRow) -> str:
-    cells = [
-        ("assigned", row.assigned),
-        ("open", row.open),
-        ("contacted", row.contacted),
-        ("converted", row.converted),
-        ("conversion_rate", pct(row.conversion_rate)),
-        ("median_speed", duration(row.median_speed)),
-        ("within_5_min_share", pct(row.within_5_min_share)),
-        ("assignment_accuracy", pct(row.assignment_accuracy)),
-        ("misrouted", row.misrouted),
-        ("reassigned", row.reassigned),
-    ]
-    html = "".join(f'<td class="num" data-col="{col}">{_e(value)}</td>' for col, value in cells)
-    return (
-        html
-        + f'<td class="num" data-col="load">{_e(pct(row.load, 0))} '
-        + f'<span class="muted">of {_e(row.capacity)}</span></td>'
-    )
+    """The table's figure columns (TABLE_COLUMNS after the text ones); load with the rep's capacity."""
+    out = []
+    for column in TABLE_COLUMNS:
+        if not column.numeric:
+            continue
+        extra = f' <span class="muted">of {_e(row.capacity)}</span>' if column.fmt == "load" else ""
+        out.append(f'<td class="num" data-col="{column.key}">{_e(cell(column, row))}{extra}</td>')
+    return "".join(out)
+
+
+def _text_cells(row: RepRow) -> str:
+    """The text columns after the rep's name (the team)."""
+    return "".join(f"<td>{_e(getattr(row, c.key) or '—')}</td>" for c in TABLE_COLUMNS[1:] if not c.numeric)
 
 
 def rep_rows(rows: list[RepRow]) -> SafeString:
@@ -48,14 +54,22 @@ def rep_rows(rows: list[RepRow]) -> SafeString:
     return mark_safe(
         "".join(
             f'<tr data-rep-id="{_e(row.rep_id)}"><th scope="row"><a href="{_e(LEADS_ADMIN_URL.format(row.rep_id))}"'
-            f' title="{_e(row.email)}">{_e(row.name)}</a></th><td>{_e(row.team or "—")}</td>{_figure_cells(row)}</tr>'
+            f' title="{_e(row.email)}">{_e(row.name)}</a></th>{_text_cells(row)}{_figure_cells(row)}</tr>'
             for row in rows
         )
     )
 
 
 def total_row(total: RepRow) -> SafeString:
-    return mark_safe(f'<tr id="totals"><td>Total</td><td></td>{_figure_cells(total)}</tr>')
+    blanks = "<td></td>" * sum(1 for c in TABLE_COLUMNS[1:] if not c.numeric)
+    return mark_safe(f'<tr id="totals"><td>Total</td>{blanks}{_figure_cells(total)}</tr>')
+
+
+def chart_rows(chart: RepChart, rows: list[RepRow]) -> SafeString:
+    """A per-rep chart's data table: the rep's name, then the chart's columns, for reps it counts."""
+    return simple_rows(
+        [[row.name, *(cell(c, row) for c in chart.columns)] for row in rows if getattr(row, chart.shown_when)]
+    )
 
 
 def simple_rows(rows: list[list], numeric_from: int = 1) -> SafeString:

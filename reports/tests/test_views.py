@@ -222,34 +222,18 @@ def test_existing_owner_decisions_count_as_specific_routing(manager_client):
     assert coverage.rule_share == 1.0
 
 
-@pytest.mark.postgres
-@pytest.mark.django_db(transaction=True)
-def test_on_postgres_the_health_panel_runs_beside_the_table_on_a_second_connection_with_the_same_figures(
-    client,
-    data,
-    settings,
-):
-    import threading
+def test_the_table_the_charts_and_the_csv_show_the_declared_columns(manager_client, data):
+    from dataclasses import fields
 
-    from django.db.backends.signals import connection_created
+    from reports.columns import COLUMNS, CSV_COLUMNS, REP_CHARTS, TABLE_COLUMNS
+    from reports.selectors import RepRow
 
-    client.force_login(manager())
-    opened_by = []
-
-    def note_thread(sender, **kwargs):
-        opened_by.append(threading.current_thread().name)
-
-    connection_created.connect(note_thread)
-    try:
-        side_by_side = client.get("/reports/" + MARCH)
-        assert any(name.startswith("report-side") for name in opened_by)
-        opened_by.clear()
-        settings.REPORT_PARALLEL_QUERIES = False
-        one_after_the_other = client.get("/reports/" + MARCH)
-        assert not any(name.startswith("report-side") for name in opened_by)
-    finally:
-        connection_created.disconnect(note_thread)
-    for name in ("tables", "coverage", "waiting", "fairness", "sources"):
-        assert side_by_side.context[name] == one_after_the_other.context[name], name
-    assert side_by_side.context["coverage"].decided == 3
-    assert side_by_side.context["fairness"][0]["leads"] == 3
+    assert {c.key for c in COLUMNS} <= {f.name for f in fields(RepRow)}
+    page = manager_client.get("/reports/" + MARCH)
+    assert [c["label"] for c in page.context["columns"]] == [c.label for c in TABLE_COLUMNS]
+    html = page.content.decode()
+    for chart in REP_CHARTS:
+        headings = "".join(f'<th scope="col" class="num">{c.label}</th>' for c in chart.columns)
+        assert f'<th scope="col">Rep</th>{headings}' in html
+    header = manager_client.get("/reports/reps.csv" + MARCH).content.decode().splitlines()[0]
+    assert header.split(",") == [c.csv for c in CSV_COLUMNS]

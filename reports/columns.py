@@ -1,0 +1,114 @@
+"""The per-rep report's columns, declared once: the query computes them (reports/selectors.py), the
+HTML table shows them (reports/tables.py, with its headings and sort links), the per-rep charts plot
+them with their data tables (reports/charts.py) and the CSV exports them (reports/exports.py).
+
+A new figure is one `Column` here (and its field on `selectors.RepRow`): `sql` when it is a count
+over the period's assignment facts (`r` rep, `l` lead, `conv`, `speed`, `mis`, `moved`; the
+definitions are in reports/selectors.py), `ratio` when it is a fraction of two aggregates, `rep`
+when it comes from the rep (open now, capacity, load).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+FAST_CONTACT_SECONDS = 300
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str  # the RepRow attribute, the sort key and the table cell's data-col
+    label: str  # table heading
+    csv: str | None = None  # CSV header; None: not exported
+    fmt: str = "count"  # text, count, pct (a fraction 0–1), duration (seconds), load (a fraction, "of capacity")
+    table: bool = True  # a column of the HTML table (sortable)
+    sql: str | None = None  # an aggregate over the facts, per rep and in total
+    ratio: tuple[str, str] | None = None  # SQL over the aggregates (agg.<key>): numerator, denominator
+    median: str | None = None  # the median of this fact (per dialect in the query)
+
+    @property
+    def numeric(self) -> bool:
+        return self.fmt != "text"
+
+
+COLUMNS: list[Column] = [
+    Column("name", "Rep", csv="rep_name", fmt="text"),
+    Column("email", "E-mail", csv="rep_email", fmt="text", table=False),
+    Column("team", "Team", csv="team", fmt="text"),
+    Column("assigned", "Assigned", csv="assigned", sql="COUNT(DISTINCT l)"),
+    Column("open", "Open now", csv="open"),
+    Column("contacted", "Contacted", csv="contacted", sql="COUNT(DISTINCT CASE WHEN speed IS NOT NULL THEN l END)"),
+    Column("converted", "Converted", csv="converted", sql="COUNT(DISTINCT CASE WHEN conv THEN l END)"),
+    Column("conversion_rate", "Conversion", csv="conversion_rate", fmt="pct", ratio=("agg.converted", "agg.assigned")),
+    Column("median_speed", "Median speed-to-lead", csv="median_speed_to_lead_seconds", fmt="duration", median="speed"),
+    Column(
+        "within_5_min_share",
+        "Contacted ≤ 5 min",
+        csv="contacted_within_5_min_share",
+        fmt="pct",
+        ratio=("agg.within_5_min", "agg.assignments"),
+    ),
+    Column(
+        "assignment_accuracy",
+        "Accuracy",
+        csv="assignment_accuracy",
+        fmt="pct",
+        ratio=("agg.assignments - agg.misrouted - agg.reassigned", "agg.assignments"),
+    ),
+    Column("misrouted", "Misrouted", csv="misrouted", sql="SUM(CASE WHEN mis THEN 1 ELSE 0 END)"),
+    Column(
+        "reassigned", "Reassigned ≤ 7 d", csv="reassigned", sql="SUM(CASE WHEN moved AND NOT mis THEN 1 ELSE 0 END)"
+    ),
+    Column("load", "Load", csv="load", fmt="load"),
+    Column("capacity", "Capacity", csv="capacity", table=False),
+    Column("assignments", "Assignments", csv="assignments", table=False, sql="COUNT(*)"),
+    Column(
+        "within_5_min",
+        "Contacted ≤ 5 min (assignments)",
+        table=False,
+        sql=f"SUM(CASE WHEN speed <= {FAST_CONTACT_SECONDS} THEN 1 ELSE 0 END)",
+    ),
+]
+BY_KEY = {column.key: column for column in COLUMNS}
+TABLE_COLUMNS = [column for column in COLUMNS if column.table]
+CSV_COLUMNS = [column for column in COLUMNS if column.csv]
+COUNT_COLUMNS = [column for column in COLUMNS if column.sql]
+RATIO_COLUMNS = [column for column in COLUMNS if column.ratio]
+MEDIAN_COLUMNS = [column for column in COLUMNS if column.median]
+FIGURE_KEYS = [column.key for column in (*COUNT_COLUMNS, *MEDIAN_COLUMNS, *RATIO_COLUMNS)]
+
+
+@dataclass(frozen=True)
+class RepChart:
+    """A bar per rep of one fraction column, with a data table of the columns behind it."""
+
+    key: str
+    title: str
+    value: str  # the column plotted
+    table: tuple[str, ...]  # the data table's columns after the rep's name
+    shown_when: str  # a rep is in the chart's data table when this count is not zero
+    empty: str
+
+    @property
+    def columns(self) -> list[Column]:
+        return [BY_KEY[key] for key in self.table]
+
+
+REP_CHARTS: list[RepChart] = [
+    RepChart(
+        "conversion",
+        "Conversion rate",
+        value="conversion_rate",
+        table=("assigned", "converted", "conversion_rate"),
+        shown_when="assigned",
+        empty="No leads were assigned in this period, so there is no conversion rate yet.",
+    ),
+    RepChart(
+        "accuracy",
+        "Assignment accuracy",
+        value="assignment_accuracy",
+        table=("assignments", "misrouted", "reassigned", "assignment_accuracy"),
+        shown_when="assignments",
+        empty="No assignments in this period.",
+    ),
+]

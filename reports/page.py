@@ -1,0 +1,97 @@
+"""The manager report page and its CSV put together: valid filters in, what the template (or the
+CSV file) shows out. The views (reports/views.py) only check access and translate the request.
+
+Every query runs on the request's one connection, in one report transaction (selectors.report_queries):
+the per-rep table reads one table's period slice (reports/selectors.py), so the page no longer needs a
+second connection beside it.
+"""
+
+from __future__ import annotations
+
+import io
+
+from django.urls import reverse
+
+from . import charts, selectors, tables
+from .columns import REP_CHARTS, TABLE_COLUMNS
+from .exports import write_csv
+from .filters import ReportFilter
+
+
+def rep_report_page(*, filters: ReportFilter, sort: str) -> dict:
+    """The page's context: the per-rep table, its charts with their data tables, the routing-health panel."""
+    assignments, reps = filters.qs, filters.reps()
+    with selectors.report_queries():
+        report = selectors.rep_report(assignments=assignments.all(), reps=reps.all())
+        per_day = selectors.leads_per_day_by_team(assignments.all())
+        coverage = selectors.rule_coverage(filters.leads(), since=filters.since)
+        waiting = selectors.waiting_now(filters.leads(whole_history=True))
+        fairness = selectors.pool_fairness(assignments=assignments.all(), reps=reps.all())
+        sources = selectors.sources_seen(since=filters.since, until=filters.until)
+    report.rows = selectors.sort_rows(report.rows, sort)
+    start, end = filters.period
+    per_day_figure, per_day_table = charts.leads_per_day(per_day, start, end)
+    speed_figure, speed_table = charts.speed_distribution(report.total)
+    rep_charts = [
+        {
+            "chart": chart,
+            "figure": charts.rate_per_rep(report.rows, chart),
+            "rows": tables.chart_rows(chart, report.rows),
+        }
+        for chart in REP_CHARTS
+    ]
+    return {
+        "report": report,
+        "columns": headings(filters, sort),
+        "csv_url": f"{reverse('reports:reps_csv')}?{filters.query_string()}",
+        "rep_charts": rep_charts,
+        "figures": {
+            **{item["chart"].key: item["figure"] for item in rep_charts},
+            "per_day": per_day_figure,
+            "speed": speed_figure,
+        },
+        "tables": {
+            "reps": tables.rep_rows(report.rows),
+            "total": tables.total_row(report.total),
+            **{item["chart"].key: item["rows"] for item in rep_charts},
+            "per_day": tables.simple_rows(
+                [[p["day"].isoformat(), p["team"], p["leads"]] for p in per_day_table], numeric_from=2
+            ),
+            "speed": tables.simple_rows([[b["bucket"], b["assignments"]] for b in speed_table]),
+        },
+        "coverage": coverage,
+        "waiting": waiting,
+        "fairness": fairness,
+        "sources": sources,
+        "plotly_url": f"{reverse('reports:plotly_js')}?v={charts.PLOTLY_VERSION}",
+    }
+
+
+def headings(filters: ReportFilter, sort: str) -> list[dict]:
+    """Table headings with their sort links: a click sorts by the column, a second click reverses it."""
+    out = []
+    for column in TABLE_COLUMNS:
+        current = sort.lstrip("-") == column.key
+        descending = sort.startswith("-")
+        next_sort = ("" if descending else "-") + column.key if current else column.key
+        out.append(
+            {
+                "key": column.key,
+                "label": column.label,
+                "numeric": column.numeric,
+                "url": "?" + filters.query_string(sort=next_sort),
+                "aria_sort": ("descending" if descending else "ascending") if current else "none",
+            }
+        )
+    return out
+
+
+def rep_report_csv(*, filters: ReportFilter, sort: str) -> tuple[str, str]:
+    """The per-rep table as the page shows it (same filters and sort): (file name, CSV text)."""
+    with selectors.report_queries():
+        report = selectors.rep_report(assignments=filters.qs, reps=filters.reps())
+    report.rows = selectors.sort_rows(report.rows, sort)
+    out = io.StringIO()
+    write_csv(report, out)
+    start, end = filters.period
+    return f"reps-{start:%Y%m%d}-{end:%Y%m%d}.csv", out.getvalue()
