@@ -218,6 +218,12 @@ class RuleCondition(models.Model):
         validate_condition(self.field or "", self.op or "", self.value)
 
 
+FACTS_INDEX_INCLUDE = [
+    *["id", "lead", "rep", "ended_at", "rule", "decided_by"],
+    *["first_contacted_at", "converted_at", "misrouted_at"],
+]
+
+
 class Assignment(models.Model):
     """One routing decision or manual reassignment; never edited, a reassignment is a new row."""
 
@@ -281,13 +287,13 @@ class Assignment(models.Model):
             models.Index(fields=["lead", "created_at"]),
             models.Index(fields=["rep", "created_at"]),
             models.Index(fields=["rule", "created_at"]),
-            # Reports: a period's assignments to reps read from the index alone (INCLUDE is Postgres only;
-            # elsewhere Django creates the plain partial index).
+            # Reports: a period's assignments to reps with their facts, read from the index alone (INCLUDE is
+            # Postgres only; elsewhere Django creates the plain partial index).
             models.Index(
                 fields=["created_at"],
-                include=["id", "lead", "rep", "ended_at", "rule", "decided_by"],
+                include=FACTS_INDEX_INCLUDE,
                 condition=Q(outcome="assigned"),
-                name="assignment_assigned_period_idx",
+                name="assignment_facts_period_idx",
             ),
         ]
 
