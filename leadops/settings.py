@@ -68,6 +68,16 @@ if not DEBUG:
     # with DEBUG on, runserver serves them from the apps.
     MIDDLEWARE.insert(1, "whitenoise.middleware.WhiteNoiseMiddleware")
 
+# /api/… in production (leadops/wsgi.py): what an API call uses of the above. Sessions and auth stay for
+# staff calling with a session (DRF's SessionAuthentication checks CSRF itself); no messages, clickjacking
+# header or static files, which only pages use.
+API_MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+]
+
 ROOT_URLCONF = "leadops.urls"
 WSGI_APPLICATION = "leadops.wsgi.application"
 

@@ -1,4 +1,8 @@
-"""The WSGI entry point (gunicorn leadops.wsgi).
+"""The WSGI entry point (gunicorn leadops.wsgi -c gunicorn.conf.py).
+
+API calls (/api/…) go through a lean middleware stack (settings.API_MIDDLEWARE): no messages, no
+clickjacking header, no static files and no CSRF middleware (DRF's session authentication checks CSRF
+itself). Every other path gets settings.MIDDLEWARE. Measured under gunicorn in bench/intake.py (README).
 
 Chunked request bodies: gunicorn passes a body sent with `Transfer-Encoding: chunked` as a stream that
 ends by itself (`wsgi.input_terminated`) and no CONTENT_LENGTH, and Django then reads an empty body. The
@@ -47,4 +51,26 @@ def read_chunked_bodies(app):
     return wrapper
 
 
-application = read_chunked_bodies(get_wsgi_application())
+site = get_wsgi_application()  # sets Django up
+
+
+def _handler_with(middleware: list[str]):
+    from django.core.handlers.wsgi import WSGIHandler
+
+    full = settings.MIDDLEWARE
+    settings.MIDDLEWARE = middleware  # read once, by the handler's constructor
+    try:
+        return WSGIHandler()
+    finally:
+        settings.MIDDLEWARE = full
+
+
+api = _handler_with(settings.API_MIDDLEWARE)
+
+
+def dispatch(environ, start_response):
+    handler = api if environ.get("PATH_INFO", "").startswith("/api/") else site
+    return handler(environ, start_response)
+
+
+application = read_chunked_bodies(dispatch)

@@ -6,6 +6,7 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
 from leadops.models import Integration
+from leadops.prepared import fetchone_prepared
 
 # last_used_at is refreshed at most this often: one UPDATE per minute, not one per request.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
@@ -62,8 +63,8 @@ _lookup_sql: str | None = None
 
 def _active_integration(key_hash: str) -> Integration | None:
     """The active integration with this key hash. On Postgres the indexed SELECT, run on every
-    API call, is written out: the ORM spends longer compiling it than Postgres answering it
-    (psycopg returns the model's Python types but for JSON, which goes through its field's converter)."""
+    API call, is written out and prepared: the ORM spends longer compiling it than Postgres answering
+    it (psycopg returns the model's Python types but for JSON, which goes through its field's converter)."""
     global _lookup_sql
     if connection.vendor != "postgresql":
         return Integration.objects.filter(key_hash=key_hash, active=True).first()
@@ -73,9 +74,7 @@ def _active_integration(key_hash: str) -> Integration | None:
             f"SELECT {', '.join(quote(f.column) for f in Integration._meta.concrete_fields)} "
             f"FROM {quote(Integration._meta.db_table)} WHERE key_hash = %s AND active"
         )
-    with connection.cursor() as cursor:
-        cursor.execute(_lookup_sql, [key_hash])
-        row = cursor.fetchone()
+    row = fetchone_prepared(_lookup_sql, [key_hash])
     if row is None:
         return None
     row = list(row)

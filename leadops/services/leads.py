@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from leadops.errors import IntakeConflict, IntakeError, IntakeForbidden
 from leadops.models import Integration, Lead
+from leadops.prepared import fetchone_prepared
 from leadops.selectors import lead_get, lead_keys_stored
 from leadops.services.normalise import lead_input_clean
 from routing.services import leads_enqueue_routing
@@ -145,9 +146,7 @@ def _insert_returning(facts: dict, integration: Integration | None) -> Lead | No
     extra_at = plan.at["extra"]
     extra = facts.get("extra") or {}
     values[extra_at] = Jsonb(extra)
-    with connection.cursor() as cursor:
-        cursor.execute(plan.insert_sql, values)
-        row = cursor.fetchone()
+    row = fetchone_prepared(plan.insert_sql, values)
     if row is None:
         return None
     values[extra_at] = extra
