@@ -3,15 +3,19 @@
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/leadops_intake REDIS_URL=redis://127.0.0.1:6379/5 \
         .venv/bin/python bench/intake.py [--only a,b,c] [--seconds 30] [--rows 100000] [--baseline-rows N]
 
-(a) API under load: gunicorn with 2 workers (gthread, 2 threads each; BENCH_GUNICORN_THREADS=1 for sync
-    workers) on 127.0.0.1; 50 concurrent clients post single leads for 30 s, each as fast as answers come
-    back (closed loop): requests/s, p50, p99.
-    Then the same server at a fixed 400 posts/s spread over 50 clients (open loop; latency
-    counted from each post's scheduled time): p50, p99. Then, if Debian's `wrk` is installed,
-    the closed loop again driven by wrk (C, 2 threads, 50 connections; less client CPU). Every post creates a lead and
-    hands it to routing (one job per burst; no worker runs during (a); the jobs, and the leads left pending, are
-    dropped afterwards). The closed loop also prints the machine's CPU time per request (all processes, from
-    /proc/stat) and the part of it spent in gunicorn and in the load client.
+(a) API under load, on gunicorn with the repo's gunicorn.conf.py (GUNICORN_WORKERS, GUNICORN_WORKER_CLASS,
+    GUNICORN_THREADS override it) on 127.0.0.1, in one run:
+    - the floor: bench/trivial_wsgi.py (reads the body, answers a fixed 201; no Django, no database) under the
+      same gunicorn and client, 50 closed-loop clients: the machine's CPU time per request;
+    - the API, 50 clients posting single leads for 30 s as fast as answers come back (closed loop):
+      requests/s, p50, p99, and the machine's CPU time per request (all processes, from /proc/stat) as a
+      ratio to the floor's, with the part spent in gunicorn and in the load client;
+    - open loop at a fixed 200 posts/s for 30 s (latency counted from each post's scheduled time): p50, p99;
+    - a rate sweep (200, 300, 400, … posts/s, 10 s each) up to the first rate whose p99 passes 100 ms: the
+      highest rate with p99 ≤ 100 ms;
+    - if Debian's `wrk` is installed, the closed loop again driven by wrk (C, 2 threads, 50 connections).
+    Every post creates a lead and hands it to routing (one job per burst; no worker runs during (a); the jobs,
+    and the leads left pending, are dropped afterwards). Each figure is printed with the load average.
 (b) speed-to-lead: the same server plus one `manage.py rqworker routing` process; leads posted
     at a steady 50/s for 20 s; time from sending the POST to the lead's `assigned_at`: p50, p99.
 (c) import of a 100,000-row CSV with `manage.py import_leads` in its own process: rows/s and
@@ -46,9 +50,6 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 PY = sys.executable
 RUN_ID = f"{int(time.time())}"
-THREADS = int(
-    os.environ.get("BENCH_GUNICORN_THREADS", "2")
-)  # gthread: one request's commit wait overlaps another's CPU
 WORKER_CLASS = os.environ.get("BENCH_WORKER_CLASS", "")  # e.g. rq.worker.SimpleWorker (no fork per job)
 SERVER_ENV = {"DEBUG": "0", "SECRET_KEY": "bench-" + "x" * 50, "ALLOWED_HOSTS": "127.0.0.1", "LOG_LEVEL": "WARNING"}
 
@@ -155,6 +156,14 @@ async def open_loop(client: Client, rate: float, seconds: float, start_n: int, c
 
 
 # ----------------------------------------------------------------------------- processes
+def gunicorn_settings() -> str:
+    """The worker class and count gunicorn.conf.py gives (GUNICORN_WORKERS, GUNICORN_WORKER_CLASS, GUNICORN_THREADS)."""
+    conf: dict = {}
+    exec((ROOT / "gunicorn.conf.py").read_text(), conf)
+    threads = f" × {conf['threads']} threads" if conf.get("threads", 1) > 1 else ""
+    return f"{conf['workers']} {conf['worker_class']} workers{threads}"
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -187,26 +196,10 @@ def stop(process: subprocess.Popen) -> None:
             os.killpg(process.pid, signal.SIGKILL)
 
 
-def start_gunicorn(threads: int = THREADS) -> tuple[subprocess.Popen, int]:
+def start_gunicorn(app: str = "leadops.wsgi") -> tuple[subprocess.Popen, int]:
+    """gunicorn with the repo's gunicorn.conf.py (worker class and count for this box), on a free port."""
     port = free_port()
-    threading = ["--worker-class", "gthread", "--threads", str(threads)] if threads > 1 else []
-    server = start(
-        [
-            PY,
-            "-m",
-            "gunicorn",
-            "leadops.wsgi",
-            "--workers",
-            "2",
-            *threading,
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--backlog",
-            "2048",
-            "--log-level",
-            "warning",
-        ]
-    )
+    server = start([PY, "-m", "gunicorn", app, "-c", str(ROOT / "gunicorn.conf.py"), "--bind", f"127.0.0.1:{port}"])
     for _ in range(100):
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=0.2):
@@ -279,40 +272,89 @@ def server_pids(server: subprocess.Popen) -> list[int]:
     return [server.pid, *map(int, children)]
 
 
+def cpu_per_request(server: subprocess.Popen, client: Client, seconds: float) -> dict:
+    """A closed loop of 50 clients; the machine's and the server's CPU time per request, and the latencies."""
+    asyncio.run(closed_loop(client, 10, 2, 10_000_000 + random.randrange(10**8)))  # warm up every worker
+    pids = server_pids(server)
+    machine, server_cpu, own = machine_cpu_seconds(), process_cpu_seconds(pids), time.process_time()
+    latencies, codes, elapsed, _ = asyncio.run(closed_loop(client, 50, seconds, random.randrange(10**9)))
+    n = len(latencies)
+    return {
+        "n": n,
+        "rate": n / elapsed,
+        "elapsed": elapsed,
+        "codes": codes,
+        "latencies": latencies,
+        "machine": (machine_cpu_seconds() - machine) / n,
+        "server": (process_cpu_seconds(pids) - server_cpu) / n,
+        "client": (time.process_time() - own) / n,
+    }
+
+
+def open_loop_latencies(client: Client, rate: float, seconds: float) -> tuple[float, float, dict]:
+    results, codes, _ = asyncio.run(open_loop(client, rate, seconds, random.randrange(10**9)))
+    lat = [r[0] for r in results]
+    return pct(lat, 50), pct(lat, 99), codes
+
+
+SWEEP_RATES = (200, 300, 400, 500, 600, 700, 800, 1000)
+SWEEP_P99 = 0.100
+
+
 def bench_api(key: str, seconds: float) -> None:
+    """(a): the trivial-WSGI floor, then the API closed loop, the open loop at 200/s and the rate sweep."""
+    floor, port = start_gunicorn("bench.trivial_wsgi:application")
+    try:
+        base = cpu_per_request(floor, Client(port, key), min(seconds, 10))
+    finally:
+        stop(floor)
+    print(
+        f"(a) floor: trivial WSGI app under the same gunicorn, closed loop 50 clients: {base['rate']:,.0f} req/s, "
+        f"{base['machine'] * 1000:.2f} ms of machine CPU per request ({base['server'] * 1000:.2f} ms in gunicorn); "
+        f"load {load()}"
+    )
     server, port = start_gunicorn()
     try:
         client = Client(port, key)
-        asyncio.run(closed_loop(client, 10, 2, 10_000_000))  # warm up both workers
-        pids = server_pids(server)
-        machine, gunicorn, own = machine_cpu_seconds(), process_cpu_seconds(pids), time.process_time()
-        latencies, codes, elapsed, _ = asyncio.run(closed_loop(client, 50, seconds, 0))
-        machine, gunicorn, own = (
-            machine_cpu_seconds() - machine,
-            process_cpu_seconds(pids) - gunicorn,
-            time.process_time() - own,
-        )
-        n = len(latencies)
+        api = cpu_per_request(server, client, seconds)
+        lat = api["latencies"]
         print(
-            f"(a) closed loop, 50 clients, {elapsed:.0f} s: {n / elapsed:,.0f} req/s, "
-            f"p50 {pct(latencies, 50) * 1000:.1f} ms, p99 {pct(latencies, 99) * 1000:.1f} ms, statuses {codes}"
+            f"(a) closed loop, 50 clients, {api['elapsed']:.0f} s: {api['rate']:,.0f} req/s, "
+            f"p50 {pct(lat, 50) * 1000:.1f} ms, p99 {pct(lat, 99) * 1000:.1f} ms, statuses {api['codes']}; "
+            f"load {load()}"
         )
         print(
-            f"(a) CPU per request: {machine / n * 1000:.2f} ms of the machine "
-            f"({machine / (elapsed * os.cpu_count()):.0%} "
-            f"busy): gunicorn {gunicorn / n * 1000:.2f} ms, load client {own / n * 1000:.2f} ms, "
-            f"the rest (Postgres, Redis, kernel, anything else running) {(machine - gunicorn - own) / n * 1000:.2f} ms"
+            f"(a) CPU per request: {api['machine'] * 1000:.2f} ms of the machine = "
+            f"{api['machine'] / base['machine']:.2f}× the floor's {base['machine'] * 1000:.2f} ms (target ≤ 2.5×); "
+            f"gunicorn {api['server'] * 1000:.2f} ms ({api['server'] / base['server']:.2f}× the floor's), "
+            f"load client {api['client'] * 1000:.2f} ms, the rest (Postgres, Redis, kernel, anything else running) "
+            f"{(api['machine'] - api['server'] - api['client']) * 1000:.2f} ms"
         )
-        results, codes, _ = asyncio.run(open_loop(client, 400, seconds, 20_000_000))
-        lat = [r[0] for r in results]
+        p50, p99, codes = open_loop_latencies(client, 200, seconds)
         print(
-            f"(a) open loop, 400 posts/s over 50 clients, {seconds:.0f} s: p50 {pct(lat, 50) * 1000:.1f} ms, "
-            f"p99 {pct(lat, 99) * 1000:.1f} ms, statuses {codes}"
+            f"(a) open loop, 200 posts/s, {seconds:.0f} s: p50 {p50 * 1000:.1f} ms, p99 {p99 * 1000:.1f} ms "
+            f"(target ≤ 50 ms), statuses {codes}; load {load()}"
+        )
+        best = None
+        for rate in SWEEP_RATES:
+            p50, p99, codes = open_loop_latencies(client, rate, max(5.0, seconds / 3))
+            ok = p99 <= SWEEP_P99 and set(codes) <= {200, 201}
+            print(f"(a) sweep {rate} posts/s: p50 {p50 * 1000:.1f} ms, p99 {p99 * 1000:.1f} ms, statuses {codes}")
+            if not ok:
+                break
+            best = rate
+        print(
+            f"(a) highest rate with p99 ≤ {SWEEP_P99 * 1000:.0f} ms: "
+            f"{f'{best} posts/s' if best else f'below {SWEEP_RATES[0]} posts/s'} (target ≥ 400); load {load()}"
         )
     finally:
         stop(server)
         drop_routing_jobs()
         drop_unrouted_bench_leads()
+
+
+def load() -> str:
+    return open("/proc/loadavg").read().split(" ", 1)[0]
 
 
 WRK_SCRIPT = """
@@ -610,7 +652,7 @@ def main():
     parts = set(args.only.split(","))
     print(
         f"intake benchmark on {os.cpu_count()} CPUs; Postgres {os.environ['DATABASE_URL'].rsplit('/', 1)[-1]}; "
-        f"gunicorn 2 workers × {THREADS} thread(s); load average {os.getloadavg()[0]:.2f}"
+        f"gunicorn {gunicorn_settings()}; load average {os.getloadavg()[0]:.2f}"
     )
     if "a" in parts:
         bench_api(key, args.seconds)
