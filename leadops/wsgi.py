@@ -1,8 +1,9 @@
 """The WSGI entry point (gunicorn leadops.wsgi -c gunicorn.conf.py).
 
-API calls (/api/…) go through a lean middleware stack (settings.API_MIDDLEWARE): no messages, no
-clickjacking header, no static files and no CSRF middleware (DRF's session authentication checks CSRF
-itself). Every other path gets settings.MIDDLEWARE. Measured under gunicorn in bench/intake.py (README).
+API calls (/api/…, not its docs pages) go through a lean middleware stack (settings.API_MIDDLEWARE):
+no messages, no clickjacking header, no static files and no CSRF middleware (DRF's session
+authentication checks CSRF itself). Every other path gets settings.MIDDLEWARE. Measured under
+gunicorn in bench/intake.py (README, Benchmarks).
 
 Chunked request bodies: gunicorn passes a body sent with `Transfer-Encoding: chunked` as a stream that
 ends by itself (`wsgi.input_terminated`) and no CONTENT_LENGTH, and Django then reads an empty body. The
@@ -68,8 +69,12 @@ def _handler_with(middleware: list[str]):
 api = _handler_with(settings.API_MIDDLEWARE)
 
 
+PAGES_UNDER_API = ("/api/docs/", "/api/schema/")  # browsable pages: the full stack (CSRF cookie, framing)
+
+
 def dispatch(environ, start_response):
-    handler = api if environ.get("PATH_INFO", "").startswith("/api/") else site
+    path = environ.get("PATH_INFO", "")
+    handler = api if path.startswith("/api/") and not path.startswith(PAGES_UNDER_API) else site
     return handler(environ, start_response)
 
 

@@ -47,3 +47,8 @@ def test_a_lead_posted_through_the_wsgi_entry_point_is_stored_and_answered_201_i
     assert "X-Frame-Options" not in headers  # the API's lean stack: no page-only middleware
     status, headers, _ = call(RequestFactory().get("/reports/login/"))
     assert (status, headers["X-Frame-Options"]) == (200, "DENY")  # pages keep the full stack
+
+
+def test_the_api_docs_pages_keep_the_full_stack(call):
+    status, headers, _ = call(RequestFactory().get("/api/docs/"))
+    assert (status, headers.get("X-Frame-Options")) == (200, "DENY")
