@@ -6,8 +6,17 @@ import shutil
 import pytest
 from django.conf import settings
 from django.db import connection, connections
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API inside pytest-django
+
+# Property tests judge behaviour, not speed: on a busy CI machine input generation may be slow,
+# which is no defect of ours (example counts stay as each test sets them).
+hypothesis_settings.register_profile(
+    "leadops", deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]
+)
+hypothesis_settings.load_profile("leadops")
 
 
 def pytest_collection_modifyitems(config, items):
