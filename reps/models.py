@@ -72,6 +72,15 @@ class Team(models.Model):
     manager = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="managed_teams"
     )
+    away_hand_back_after_minutes = models.PositiveIntegerField(
+        "hand back leads of members on time off after (minutes)",
+        null=True,
+        blank=True,
+        help_text=(
+            "Empty: a member's leads wait for them while they are away. A number: once a member's time off "
+            "has run this long, their leads not yet contacted go back to routing (contacted leads stay)."
+        ),
+    )
 
     class Meta:
         ordering = ["name"]

@@ -9,7 +9,9 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
+from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
+from django.urls import reverse
 
 from reps.models import Rep
 from routing.services import (
@@ -19,7 +21,6 @@ from routing.services import (
     leads_reassign,
     leads_release,
     leads_route,
-    rep_deactivate,
     rep_redistribute_open_leads,
 )
 
@@ -113,11 +114,11 @@ def redistribute_open_leads(modeladmin, request, queryset):
     modeladmin.message_user(request, f"{total} open leads sent back to routing.")
 
 
-@admin.action(description="Deactivate and send their open leads to other reps", permissions=["change"])
+@admin.action(description="Deactivate selected reps…", permissions=["change"])
 def deactivate_and_redistribute(modeladmin, request, queryset):
-    rep_ids = list(queryset.values_list("id", flat=True))
-    total = sum(len(rep_deactivate(rep_id=rep_id)) for rep_id in rep_ids)
-    modeladmin.message_user(request, f"{len(rep_ids)} reps deactivated; {total} open leads sent back to routing.")
+    """To the confirmation page: it lists their open leads and asks which go back to routing."""
+    ids = ",".join(str(pk) for pk in queryset.order_by("id").values_list("id", flat=True))
+    return HttpResponseRedirect(f"{reverse('admin:reps_rep_deactivate')}?ids={ids}")
 
 
 LEAD_ACTIONS = [route_now, reassign_to_rep, release_to_routing, claim_for_rep]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 
 from django.conf import settings
@@ -55,5 +56,7 @@ def route_pending_job() -> dict:
     return leads_route_pending().as_dict()
 
 
-def rep_redistribute_job(rep_id: int) -> list[int]:
-    return rep_redistribute_open_leads(rep_id=rep_id)
+def rep_redistribute_job(rep_id: int, since_iso: str | None = None) -> list[int]:
+    """Leads assigned to a just-deactivated rep at or after `since_iso` go on to others (safe twice)."""
+    since = dt.datetime.fromisoformat(since_iso) if since_iso else None
+    return rep_redistribute_open_leads(rep_id=rep_id, since=since)

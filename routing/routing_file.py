@@ -50,6 +50,7 @@ from routing.models import (
     WhenNoneEligible,
     validate_condition,
 )
+from routing.services.reps import UNCONTACTED, reps_routing_update
 from routing.services.rule_set import rule_set_bump_version
 
 MATCHED = "matched"
@@ -581,13 +582,23 @@ def _upsert_reps(changed: dict[str, dict]) -> None:
         [Rep(email=email, name=spec["name"]) for email, spec in changed.items() if email not in existing]
     )
     reps = {r.email: r for r in Rep.objects.filter(email__in=list(changed))}
-    for email, spec in changed.items():
-        rep = reps[email]
-        rep.name, rep.team_id = spec["name"], teams.get(spec["team"])
-        rep.capacity, rep.daily_cap, rep.weight = spec["capacity"], spec["daily_cap"], Decimal(str(spec["weight"]))
-        rep.timezone, rep.working_hours, rep.active = spec["timezone"], spec["working_hours"] or {}, spec["active"]
-    Rep.objects.bulk_update(
-        list(reps.values()), ["name", "team", "capacity", "daily_cap", "weight", "timezone", "working_hours", "active"]
+    # The one service for a rep's routing fields: a rep the file deactivates hands back their leads
+    # not yet contacted, exactly as from the admin's default.
+    reps_routing_update(
+        changes={
+            reps[email].pk: {
+                "name": spec["name"],
+                "team_id": teams.get(spec["team"]),
+                "capacity": spec["capacity"],
+                "daily_cap": spec["daily_cap"],
+                "weight": Decimal(str(spec["weight"])),
+                "timezone": spec["timezone"],
+                "working_hours": spec["working_hours"] or {},
+                "active": spec["active"],
+            }
+            for email, spec in changed.items()
+        },
+        hand_back=UNCONTACTED,
     )
     rep_ids = [r.pk for r in reps.values()]
     # Skills, territories and time off of a changed rep are replaced by what the file lists.

@@ -6,10 +6,9 @@ import datetime as dt
 from collections.abc import Iterable
 from zoneinfo import ZoneInfo
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 
 from leadops.models import Lead, LeadEvent, LeadEventType, LeadStatus
-from reps.models import Rep, TimeOff
 from routing.engine import MATCHED, LeadFacts, RoutingEngine
 from routing.models import Assignment, RepDailyCount
 
@@ -139,10 +138,3 @@ def rep_pooled_leads(*, rep_id: int, engine: RoutingEngine) -> QuerySet:
 def unroutable_leads() -> QuerySet:
     """The admin queue of leads no rule could place (an alert while it is not empty)."""
     return Lead.objects.filter(status=LeadStatus.UNROUTABLE).order_by("created_at")
-
-
-def reps_away_with_open_leads(*, now: dt.datetime) -> list[int]:
-    """Inactive reps, and reps on time off now, who still own open leads (the sweep frees them)."""
-    away = Q(active=False) | Exists(TimeOff.objects.filter(rep=OuterRef("pk"), start__lte=now, end__gt=now))
-    holding = Exists(Lead.objects.filter(owner=OuterRef("pk"), status=LeadStatus.ASSIGNED))
-    return list(Rep.objects.filter(away, holding).order_by("id").values_list("id", flat=True))

@@ -1,5 +1,7 @@
 """Ops admin for teams, skills and reps: pages render, load is shown, no query per row."""
 
+import re
+
 import pytest
 from django.urls import reverse
 
@@ -57,21 +59,64 @@ def test_rep_with_zero_weight_is_refused_with_a_reason(admin_client):
     assert rep.weight == 1
 
 
-def test_deactivating_a_rep_from_the_list_sends_their_open_leads_to_others(
+def rep_form_data(rep, **changes) -> dict:
+    """The rep change form as the browser posts it, with no skills or time off rows."""
+    data = {
+        "name": rep.name,
+        "email": rep.email,
+        "active": "on",
+        "timezone": "UTC",
+        "capacity": str(rep.capacity),
+        "daily_cap": str(rep.daily_cap),
+        "weight": str(rep.weight),
+        "working_hours": "{}",
+        "rep_skills-TOTAL_FORMS": "0",
+        "rep_skills-INITIAL_FORMS": "0",
+        "time_off-TOTAL_FORMS": "0",
+        "time_off-INITIAL_FORMS": "0",
+    }
+    return {**data, **changes}
+
+
+def test_deactivating_a_rep_goes_through_a_confirmation_that_hands_back_only_uncontacted_leads(
     admin_client, django_capture_on_commit_callbacks
 ):
+    from django.utils import timezone
+
     leaving = RepFactory(name="Leaving Rep")
-    open_leads = LeadFactory.create_batch(3, status="assigned", owner=leaving)
+    contacted = LeadFactory.create_batch(2, status="assigned", owner=leaving, first_contacted_at=timezone.now())
+    waiting = LeadFactory.create_batch(3, status="assigned", owner=leaving)
+    page = admin_client.post(
+        reverse("admin:reps_rep_changelist"),
+        {"action": "deactivate_and_redistribute", "_selected_action": [leaving.pk]},
+        follow=True,
+    )
+    content = page.content.decode()
+    assert "They hold <strong>5</strong> open leads" in content
+    assert "<strong>3</strong> not yet contacted, <strong>2</strong> already contacted" in content
+    assert re.search(r'value="uncontacted"[^>]*checked', content)  # the default
+    leaving.refresh_from_db()
+    assert leaving.active  # nothing happens before the confirmation
     with django_capture_on_commit_callbacks(execute=False):
-        response = admin_client.post(
-            reverse("admin:reps_rep_changelist"),
-            {"action": "deactivate_and_redistribute", "_selected_action": [leaving.pk]},
-            follow=True,
-        )
-    assert "1 reps deactivated; 3 open leads sent back to routing." in response.content.decode()
+        done = admin_client.post(page.request["PATH_INFO"] + f"?ids={leaving.pk}", {"hand_back": "uncontacted"})
+    assert done.status_code == 302 and "/admin/leadops/lead/?id__in=" in done["Location"]
     leaving.refresh_from_db()
     assert not leaving.active
-    assert not Rep.objects.get(pk=leaving.pk).leads.filter(pk__in=[lead.pk for lead in open_leads]).exists()
+    assert set(leaving.leads.values_list("id", flat=True)) == {lead.id for lead in contacted}
+    assert all(lead.id in [int(i) for i in done["Location"].split("=")[1].split(",")] for lead in waiting)
+
+
+def test_unticking_active_on_the_rep_page_saves_the_rest_and_asks_about_the_leads(admin_client):
+    rep = RepFactory(capacity=40)
+    LeadFactory(status="assigned", owner=rep)
+    data = rep_form_data(rep, capacity="25")
+    del data["active"]  # the box unticked
+    response = admin_client.post(reverse("admin:reps_rep_change", args=[rep.pk]), data)
+    assert response.status_code == 302
+    assert response["Location"] == f"{reverse('admin:reps_rep_deactivate')}?ids={rep.pk}"
+    rep.refresh_from_db()
+    assert rep.capacity == 25 and rep.active
+    assert rep.leads.count() == 1
 
 
 def test_rep_history_says_what_capacity_and_team_changed_from(admin_client):
@@ -110,49 +155,10 @@ def test_rep_list_marks_reps_on_time_off_now(admin_client):
     assert rows[away.pk].away_now and not rows[here.pk].away_now
 
 
-def test_unticking_active_on_the_rep_page_sends_their_open_leads_to_others(
-    admin_client, django_capture_on_commit_callbacks
-):
-    leaving = RepFactory(name="Leaving Rep")
-    open_leads = LeadFactory.create_batch(2, status="assigned", owner=leaving)
-    data = {
-        "name": leaving.name,
-        "email": leaving.email,
-        "timezone": "UTC",
-        "capacity": str(leaving.capacity),
-        "daily_cap": str(leaving.daily_cap),
-        "weight": str(leaving.weight),
-        "working_hours": "{}",
-        "rep_skills-TOTAL_FORMS": "0",
-        "rep_skills-INITIAL_FORMS": "0",
-        "time_off-TOTAL_FORMS": "0",
-        "time_off-INITIAL_FORMS": "0",
-    }  # "active" left out: the box is unticked
-    with django_capture_on_commit_callbacks(execute=False):
-        response = admin_client.post(reverse("admin:reps_rep_change", args=[leaving.pk]), data, follow=True)
-    assert "Leaving Rep is inactive; 2 open lead(s) sent back to routing." in response.content.decode()
-    for lead in open_leads:
-        lead.refresh_from_db()
-        assert (lead.owner_id, lead.status) == (None, "pending")
-
-
 def test_editing_an_active_rep_leaves_their_leads_alone(admin_client):
     rep = RepFactory()
     lead = LeadFactory(status="assigned", owner=rep)
-    data = {
-        "name": rep.name,
-        "email": rep.email,
-        "active": "on",
-        "timezone": "UTC",
-        "capacity": "7",
-        "daily_cap": str(rep.daily_cap),
-        "weight": str(rep.weight),
-        "working_hours": "{}",
-        "rep_skills-TOTAL_FORMS": "0",
-        "rep_skills-INITIAL_FORMS": "0",
-        "time_off-TOTAL_FORMS": "0",
-        "time_off-INITIAL_FORMS": "0",
-    }
+    data = rep_form_data(rep, capacity="7")
     assert admin_client.post(reverse("admin:reps_rep_change", args=[rep.pk]), data).status_code == 302
     lead.refresh_from_db()
     assert lead.owner_id == rep.pk and lead.status == "assigned"

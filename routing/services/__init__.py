@@ -3,7 +3,7 @@
 from leadops.errors import RoutingConflict, RoutingError
 from routing.services.assignments import lead_claim, lead_claim_next, leads_reassign, leads_release
 from routing.services.enqueue import leads_enqueue_routing
-from routing.services.reps import rep_deactivate, rep_redistribute_open_leads
+from routing.services.reps import rep_redistribute_open_leads, rep_routing_update, reps_routing_update
 from routing.services.route import RouteResult, leads_route
 from routing.services.sweep import SweepResult, leads_route_pending
 
@@ -19,6 +19,7 @@ __all__ = [
     "leads_release",
     "leads_route",
     "leads_route_pending",
-    "rep_deactivate",
     "rep_redistribute_open_leads",
+    "rep_routing_update",
+    "reps_routing_update",
 ]

@@ -121,16 +121,17 @@ def _coalesce_script(redis_connection):
     return script
 
 
-def rep_enqueue_redistribution(rep_id: int, *, delay_seconds: int = 5) -> None:
-    """After commit, free the rep's open leads once more, a few seconds later.
+def rep_enqueue_redistribution(rep_id: int, *, since=None, delay_seconds: int = 5) -> None:
+    """After commit, a few seconds later, send on the rep's open leads assigned at or after `since`.
 
     A worker that read the rep as active just before the change may still commit a lead to
-    them; this second pass (and route_pending after it) sends such a lead on.
+    them; this second pass sends such a lead on (leads the rep held before `since` stay as ops chose).
     """
-    transaction.on_commit(partial(_enqueue_redistribution, rep_id, delay_seconds))
+    since_iso = since.isoformat() if since is not None else None
+    transaction.on_commit(partial(_enqueue_redistribution, rep_id, delay_seconds, since_iso))
 
 
-def _enqueue_redistribution(rep_id: int, delay_seconds: int) -> None:
+def _enqueue_redistribution(rep_id: int, delay_seconds: int, since_iso: str | None = None) -> None:
     from datetime import timedelta
 
     from routing.jobs import rep_redistribute_job
@@ -142,10 +143,11 @@ def _enqueue_redistribution(rep_id: int, delay_seconds: int) -> None:
                 timedelta(seconds=delay_seconds),
                 rep_redistribute_job,
                 rep_id,
+                since_iso,
                 retry=ROUTING_RETRY,
                 job_timeout=JOB_TIMEOUT,
             )
         else:  # inline jobs: nothing else is routing in this process, once is enough
-            queue.enqueue(rep_redistribute_job, rep_id)
+            queue.enqueue(rep_redistribute_job, rep_id, since_iso)
     except Exception:
         logger.exception("Could not enqueue redistribution for rep %s; route_pending will do it", rep_id)

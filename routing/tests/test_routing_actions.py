@@ -108,15 +108,13 @@ def test_claim_for_a_rep_takes_pooled_leads_and_reports_refusals(lead_admin, pos
     assert "as many unworked leads from this pool" in messages[1]
 
 
-def test_deactivating_reps_from_the_rep_list_sends_their_leads_to_others(
-    post, team, django_capture_on_commit_callbacks
-):
+def test_deactivating_reps_from_the_rep_list_asks_first(post, team):
     leads = LeadFactory.create_batch(4)
     leads_route(lead_ids=[lead.id for lead in leads])
     rep_admin = admin.ModelAdmin(Rep, admin.site)
-    request = post()
-    with django_capture_on_commit_callbacks(execute=False):
-        admin_actions.deactivate_and_redistribute(rep_admin, request, Rep.objects.filter(id=team[0].id))
-    assert not Rep.objects.get(id=team[0].id).active
-    assert not Lead.objects.filter(owner=team[0]).exists()
-    assert said(request) == ["1 reps deactivated; 2 open leads sent back to routing."]
+    response = admin_actions.deactivate_and_redistribute(rep_admin, post(), Rep.objects.filter(id=team[0].id))
+    assert response.status_code == 302 and response["Location"].endswith(
+        f"/admin/reps/rep/deactivate/?ids={team[0].id}"
+    )
+    assert Rep.objects.get(id=team[0].id).active
+    assert Lead.objects.filter(owner=team[0]).count() == 2

@@ -283,3 +283,27 @@ def test_reloading_a_changed_file_updates_in_place_and_bumps_the_rule_set_versio
     rule = Rule.objects.get()
     assert rule.priority == 5 and not rule.conditions.exists()
     assert RuleSet.current().version == version + 1
+
+
+def test_a_rep_deactivated_by_the_file_hands_back_leads_as_from_the_admin(tmp_path, django_capture_on_commit_callbacks):
+    """The file and the admin call the same rep service: leads not yet contacted go back, contacted ones stay."""
+    from django.utils import timezone
+
+    from leadops.tests.factories import LeadFactory
+    from routing.models import Assignment
+
+    routing_config_load(PRODUCT_EXAMPLE)
+    ana = Rep.objects.get(email="ana@example.com")
+    contacted = LeadFactory(status="assigned", owner=ana, first_contacted_at=timezone.now())
+    waiting = LeadFactory(status="assigned", owner=ana)
+    Assignment.objects.create(lead=waiting, rep=ana, created_at=timezone.now())
+    data = copy.deepcopy(PRODUCT_EXAMPLE)
+    data["reps"][0]["active"] = False
+    with django_capture_on_commit_callbacks(execute=False):
+        load_file(tmp_path, data)
+    ana.refresh_from_db()
+    waiting.refresh_from_db()
+    assert not ana.active
+    assert waiting.owner_id is None and waiting.status == "pending"
+    assert Assignment.objects.get(lead=waiting, rep=ana).end_reason == "deactivated"
+    assert Rep.objects.get(pk=ana.pk).leads.get() == contacted

@@ -26,7 +26,7 @@ from routing.services import (
     leads_release,
     leads_route,
     leads_route_pending,
-    rep_deactivate,
+    rep_routing_update,
 )
 from routing.tests.factories import (
     AssignmentFactory,
@@ -334,7 +334,7 @@ def test_released_leads_go_back_to_routing_without_that_rep(
     assert lead.status == "assigned" and lead.owner_id not in (None, reps[0].id)
 
 
-def test_a_deactivated_rep_gets_nothing_and_their_open_leads_are_redistributed(
+def test_a_deactivated_rep_gets_nothing_and_hands_back_only_leads_not_yet_contacted(
     team_of_three, django_capture_on_commit_callbacks
 ):
     _, reps, _ = team_of_three
@@ -342,27 +342,65 @@ def test_a_deactivated_rep_gets_nothing_and_their_open_leads_are_redistributed(
     route(leads)
     theirs = [lead.id for lead in leads if owners_of([lead]) == [reps[0].id]]
     assert len(theirs) == 2
+    Lead.objects.filter(id=theirs[0]).update(first_contacted_at=timezone.now())
     with django_capture_on_commit_callbacks(execute=True):
-        assert rep_deactivate(rep_id=reps[0].id) == theirs
+        result = rep_routing_update(rep_id=reps[0].id, changes={"active": False})
     run_routing_jobs()
-    assert set(Lead.objects.filter(id__in=theirs).values_list("owner_id", flat=True)) <= {reps[1].id, reps[2].id}
+    assert result.handed_back == [theirs[1]]
+    assert Lead.objects.get(id=theirs[0]).owner_id == reps[0].id  # contacted: stays with her
+    assert Lead.objects.get(id=theirs[1]).owner_id in {reps[1].id, reps[2].id}
+    ended = Assignment.objects.get(lead_id=theirs[1], rep=reps[0])
+    assert ended.end_reason == "deactivated"
     more = LeadFactory.create_batch(4)
     route(more)
     assert reps[0].id not in owners_of(more)
 
 
-def test_the_sweep_frees_the_open_leads_of_a_rep_who_started_time_off(
-    team_of_three, django_capture_on_commit_callbacks
+@pytest.mark.parametrize("hand_back, moved", [("all", 2), ("none", 0)])
+def test_deactivation_can_hand_back_all_open_leads_or_none(
+    team_of_three, django_capture_on_commit_callbacks, hand_back, moved
 ):
     _, reps, _ = team_of_three
-    leads = LeadFactory.create_batch(3)
+    leads = LeadFactory.create_batch(6)
     route(leads)
-    TimeOffFactory(rep=reps[1])
+    Lead.objects.filter(owner=reps[0]).update(first_contacted_at=timezone.now())
+    with django_capture_on_commit_callbacks(execute=True):
+        result = rep_routing_update(rep_id=reps[0].id, changes={"active": False}, hand_back=hand_back)
+    run_routing_jobs()
+    assert len(result.handed_back) == moved
+    assert Lead.objects.filter(owner=reps[0]).count() == 2 - moved
+    assert not Rep.objects.get(id=reps[0].id).active
+
+
+def test_leads_of_a_rep_on_time_off_stay_unless_their_team_hands_them_back(
+    team_of_three, django_capture_on_commit_callbacks
+):
+    team, reps, _ = team_of_three
+    leads = LeadFactory.create_batch(6)
+    route(leads)
+    hers = [lead.id for lead in leads if owners_of([lead]) == [reps[1].id]]
+    Lead.objects.filter(id=hers[0]).update(first_contacted_at=timezone.now())
+    TimeOffFactory(rep=reps[1], start=timezone.now() - dt.timedelta(minutes=30))
+    with django_capture_on_commit_callbacks(execute=True):
+        result = leads_route_pending()
+    assert result.redistributed == 0
+    assert "leads of reps on time off stay with them (no team hands them back)" in result.summary()
+    team.away_hand_back_after_minutes = 60
+    team.save()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert leads_route_pending().redistributed == 0  # away for 30 minutes: inside the grace period
+    team.away_hand_back_after_minutes = 20
+    team.save()
     with django_capture_on_commit_callbacks(execute=True):
         result = leads_route_pending()
     run_routing_jobs()
     assert result.redistributed == 1
-    assert reps[1].id not in owners_of(leads)
+    assert "1 lead not yet contacted handed back from reps on time off past their team's grace period (Inbound)" in (
+        result.summary()
+    )
+    assert owners_of([Lead(id=hers[0]), Lead(id=hers[1])])[0] == reps[1].id
+    assert owners_of([Lead(id=hers[1])])[0] not in (None, reps[1].id)
+    assert Assignment.objects.get(lead_id=hers[1], rep=reps[1]).end_reason == "away"
 
 
 def test_performance_routing_reads_each_reps_trailing_conversion_rate():
