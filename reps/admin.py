@@ -12,6 +12,7 @@ from django.utils.html import format_html
 
 from leadops.admin_common import ChangeHistoryMixin, SharedChoicesInlineMixin
 from reps.admin_login import give_login
+from reps.forms import WorkingHoursField
 from reps.models import Rep, RepSkill, SkillTag, Team, TimeOff, validate_proficiency, weight_clean
 from routing.admin_actions import REP_ACTIONS
 from routing.services.reps import (
@@ -89,6 +90,8 @@ class TimeOffInline(admin.TabularInline):
 
 
 class RepForm(forms.ModelForm):
+    working_hours = WorkingHoursField(label="Working hours")
+
     class Meta:
         model = Rep
         fields = [

@@ -4,12 +4,12 @@ Every saved change to a rule, its conditions or its pool bumps the rule-set vers
 (routing.services.rule_set), so each later assignment records which set-up decided it.
 """
 
-from django import forms
 from django.contrib import admin, messages
 from django.db.models import Count
 
 from leadops.admin_common import ChangeHistoryMixin, ReadOnlyAdmin, SharedChoicesInlineMixin
 from routing.admin_columns import AssignmentColumnsMixin
+from routing.condition_form import RuleConditionForm
 from routing.models import (
     Assignment,
     RepDailyCount,
@@ -87,23 +87,19 @@ class TerritoryAdmin(ChangeHistoryMixin, RuleVersionBumpMixin, admin.ModelAdmin)
         return territory.rep_count
 
 
-class RuleConditionForm(forms.ModelForm):
-    class Meta:
-        model = RuleCondition
-        fields = ["field", "op", "value", "position"]
-
-    def clean(self):
-        cleaned = super().clean()
-        if cleaned.get("op") == "in_territory" and isinstance(cleaned.get("value"), str) and cleaned["value"]:
-            if not Territory.objects.filter(name=cleaned["value"]).exists():
-                self.add_error("value", f"No territory is named “{cleaned['value']}”.")
-        return cleaned
-
-
 class RuleConditionInline(admin.TabularInline):
     model = RuleCondition
-    form = RuleConditionForm
+    form = RuleConditionForm  # routing/condition_form.py: facts, operators and values in words, no JSON
     extra = 1
+    verbose_name_plural = "conditions (all must hold; none: every lead matches)"
+
+    class Media:
+        js = ["routing/condition_editor.js"]
+
+    def get_formset(self, request, obj=None, **kwargs):
+        names = list(Territory.objects.order_by("name").values_list("name", flat=True))
+        kwargs["form"] = type("RuleConditionForm", (self.form,), {"territory_names": names})
+        return super().get_formset(request, obj, **kwargs)
 
 
 class RulePoolRepInline(SharedChoicesInlineMixin, admin.TabularInline):

@@ -162,3 +162,24 @@ def test_editing_an_active_rep_leaves_their_leads_alone(admin_client):
     assert admin_client.post(reverse("admin:reps_rep_change", args=[rep.pk]), data).status_code == 302
     lead.refresh_from_db()
     assert lead.owner_id == rep.pk and lead.status == "assigned"
+
+
+def test_working_hours_are_day_boxes_and_two_times(admin_client):
+    rep = RepFactory(working_hours={})
+    url = reverse("admin:reps_rep_change", args=[rep.pk])
+    page = admin_client.get(url).content.decode()
+    assert 'type="checkbox" name="working_hours_0" value="1"' in page and 'type="time"' in page
+    hours = {"working_hours_0": ["1", "2", "3", "4", "5"], "working_hours_1": "08:00", "working_hours_2": "18:00"}
+    assert admin_client.post(url, rep_form_data(rep, **hours)).status_code == 302
+    rep.refresh_from_db()
+    assert rep.working_hours == {"start": "08:00", "end": "18:00", "days": [1, 2, 3, 4, 5]}
+    half = admin_client.post(url, rep_form_data(rep, working_hours_0=["6"], working_hours_1="09:00"))
+    assert "Give both times (from and until), or leave the working hours empty." in half.content.decode()
+    backwards = admin_client.post(
+        url, rep_form_data(rep, working_hours_0=["1"], working_hours_1="18:00", working_hours_2="08:00")
+    )
+    assert "Working hours must end after they start." in backwards.content.decode()
+    cleared = rep_form_data(rep)
+    assert admin_client.post(url, cleared).status_code == 302
+    rep.refresh_from_db()
+    assert rep.working_hours == {}

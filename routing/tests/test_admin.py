@@ -50,6 +50,21 @@ def test_rule_list_is_in_priority_order(ops):
     assert [rule.name for rule in rows] == ["DACH airlines", "Catch-all"]
 
 
+VALUE_INPUTS = {"text": 0, "list": 1, "number": 2, "low": 3, "high": 4, "territory": 5}
+
+
+def condition_data(n: int, fact: str, op: str, **values) -> dict:
+    """One condition row of the rule page as the browser posts it (fact, operator, the value inputs)."""
+    key = ""
+    if fact.startswith("extra."):
+        fact, key = "extra", fact[len("extra.") :]
+    data = {f"conditions-{n}-field_0": fact, f"conditions-{n}-field_1": key, f"conditions-{n}-op": op}
+    data |= {f"conditions-{n}-value_{i}": "" for i in VALUE_INPUTS.values()}
+    data |= {f"conditions-{n}-value_{VALUE_INPUTS[name]}": str(v) for name, v in values.items()}
+    data[f"conditions-{n}-position"] = str(n)
+    return data
+
+
 def rule_form_data(rule, **changes) -> dict:
     data = {
         "name": rule.name,
@@ -59,10 +74,7 @@ def rule_form_data(rule, **changes) -> dict:
         "when_none_eligible": rule.when_none_eligible,
         "conditions-TOTAL_FORMS": "1",
         "conditions-INITIAL_FORMS": "0",
-        "conditions-0-field": "country",
-        "conditions-0-op": "equals",
-        "conditions-0-value": '"DE"',
-        "conditions-0-position": "0",
+        **condition_data(0, "country", "equals", text="DE"),
         "pool_entries-TOTAL_FORMS": "0",
         "pool_entries-INITIAL_FORMS": "0",
     }
@@ -84,9 +96,7 @@ def test_condition_naming_an_unknown_territory_is_refused_in_ops_language(ops):
     rule = RuleFactory()
     before = RuleSet.current().version
     url = reverse("admin:routing_rule_change", args=[rule.pk])
-    response = ops.post(
-        url, rule_form_data(rule, **{"conditions-0-op": "in_territory", "conditions-0-value": '"Atlantis"'})
-    )
+    response = ops.post(url, rule_form_data(rule, **condition_data(0, "country", "in_territory", territory="Atlantis")))
     assert response.status_code == 200
     assert "No territory is named “Atlantis”." in response.content.decode()
     assert RuleSet.current().version == before and not rule.conditions.exists()
@@ -96,9 +106,57 @@ def test_condition_with_bad_value_is_explained(ops):
     rule = RuleFactory()
     response = ops.post(
         reverse("admin:routing_rule_change", args=[rule.pk]),
-        rule_form_data(rule, **{"conditions-0-op": "in", "conditions-0-value": '"DE"'}),
+        rule_form_data(rule, **condition_data(0, "country", "in", list=" , ")),
     )
     assert "needs a list of values" in response.content.decode()
+
+
+def test_conditions_are_written_with_choices_and_plain_values_no_json(ops):
+    from routing.routing_file import RoutingFileError, routing_config_load
+
+    rule = RuleFactory(name="Mid-market DACH")
+    TerritoryFactory(name="DACH", countries=["DE", "AT", "CH"])
+    url = reverse("admin:routing_rule_change", args=[rule.pk])
+    rows = [
+        condition_data(0, "country", "in", list="DE, AT,ch"),
+        condition_data(1, "company_size", "between", low="50", high="999"),
+        condition_data(2, "score", "gte", number="70.5"),
+        condition_data(3, "extra.plan", "equals", text=" gold "),
+        condition_data(4, "phone", "is_empty"),
+        condition_data(5, "country", "in_territory", territory="DACH"),
+    ]
+    data = rule_form_data(rule, **{"conditions-TOTAL_FORMS": "6"})
+    for row in rows:
+        data |= row
+    assert ops.post(url, data).status_code == 302
+    stored = list(rule.conditions.order_by("position").values_list("field", "op", "value"))
+    assert stored == [
+        ("country", "in", ["DE", "AT", "ch"]),
+        ("company_size", "between", [50, 999]),
+        ("score", "gte", 70.5),
+        ("extra.plan", "equals", "gold"),
+        ("phone", "is_empty", None),
+        ("country", "in_territory", "DACH"),
+    ]
+    page = ops.get(url).content.decode()
+    assert 'value="DE, AT, ch"' in page and 'value="gold"' in page
+    assert "Enter a valid JSON" not in page and "null" not in page.split('id="conditions-group"')[1][:4000]
+
+    # Saving the page unchanged changes nothing (no version bump for an unchanged list or range).
+    before = RuleSet.current().version
+    unchanged = rule_form_data(rule, **{"conditions-TOTAL_FORMS": "6", "conditions-INITIAL_FORMS": "6"})
+    for row, condition in zip(rows, rule.conditions.order_by("position"), strict=True):
+        unchanged |= row | {f"conditions-{condition.position}-id": str(condition.pk)}
+    assert ops.post(url, unchanged).status_code == 302
+    assert RuleSet.current().version == before
+
+    # The same words as load_routing for the same mistake.
+    bad = ops.post(url, rule_form_data(rule, **condition_data(0, "score", "gte", number="")))
+    with pytest.raises(RoutingFileError) as err:
+        routing_config_load({"rules": [{"name": "x", "conditions": [{"field": "score", "op": "gte", "value": None}]}]})
+    page = bad.content.decode()
+    assert "gte” needs a number." in page, page[page.find("errorlist") - 200 : page.find("errorlist") + 400]
+    assert 'gte" needs a number.' in str(err.value)
 
 
 def test_assignment_page_explains_the_decision_readably(ops):
