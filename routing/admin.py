@@ -4,8 +4,14 @@ Every saved change to a rule, its conditions or its pool bumps the rule-set vers
 (routing.services.rule_set), so each later assignment records which set-up decided it.
 """
 
+import datetime as dt
+
 from django.contrib import admin, messages
-from django.db.models import Count
+from django.db.models import Count, Subquery
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+from django.utils.html import format_html_join
+from django.utils.safestring import mark_safe
 
 from leadops.admin_common import ChangeHistoryMixin, ReadOnlyAdmin, SharedChoicesInlineMixin
 from routing.admin_columns import AssignmentColumnsMixin
@@ -20,8 +26,9 @@ from routing.models import (
     RuleSet,
     Territory,
 )
-from routing.reasons import assignment_causes, reason_html
+from routing.reasons import assignment_causes, condition_words, reason_html, strategy_label
 from routing.rule_health import rule_health_findings
+from routing.selectors import rule_decision_counts
 from routing.services.rule_set import rule_set_bump_version
 
 HEALTH_SHOWN = 8  # rule-health warnings shown above the rule list
@@ -116,11 +123,11 @@ class RuleAdmin(ChangeHistoryMixin, RuleVersionBumpMixin, admin.ModelAdmin):
         "priority",
         "name",
         "active",
-        "strategy",
-        "when_none_eligible",
+        "conditions_in_words",
         "pool",
-        "condition_count",
-        "sla_minutes",
+        "strategy_words",
+        "when_none_eligible",
+        "decisions_7d",
     ]
     list_display_links = ["name"]
     list_editable = ["priority", "active"]
@@ -171,17 +178,32 @@ class RuleAdmin(ChangeHistoryMixin, RuleVersionBumpMixin, admin.ModelAdmin):
         return super().changelist_view(request, extra_context)
 
     def get_queryset(self, request):
+        since = timezone.now() - dt.timedelta(days=7)
         return (
             super()
             .get_queryset(request)
             .annotate(
-                condition_count=Count("conditions", distinct=True), listed_reps=Count("pool_entries", distinct=True)
+                listed_reps=Count("pool_entries", distinct=True),
+                decisions_7d=Coalesce(Subquery(rule_decision_counts(since=since)), 0),
             )
+            .prefetch_related("conditions")
         )
 
-    @admin.display(description="conditions", ordering="condition_count")
-    def condition_count(self, rule):
-        return rule.condition_count or "none (matches every lead)"
+    @admin.display(description="conditions (all must hold)")
+    def conditions_in_words(self, rule):
+        conditions = rule.conditions.all()
+        if not conditions:
+            return "none: every lead"
+        words = ((condition_words(c.field, c.op, c.value),) for c in conditions)
+        return format_html_join(mark_safe("<br>"), "{}", words)
+
+    @admin.display(description="strategy", ordering="strategy")
+    def strategy_words(self, rule):
+        return strategy_label(rule.strategy)
+
+    @admin.display(description="decisions, last 7 days", ordering="decisions_7d")
+    def decisions_7d(self, rule):
+        return rule.decisions_7d
 
     @admin.display(description="pool")
     def pool(self, rule):
@@ -216,7 +238,9 @@ class RuleSetAdmin(ChangeHistoryMixin, admin.ModelAdmin):
 
 @admin.register(Assignment)
 class AssignmentAdmin(AssignmentColumnsMixin, ReadOnlyAdmin):
-    list_display = ["created_at", "lead", "outcome", "rep", "rule_name", "strategy_words", "decided", "ended"]
+    # Fits 1,400 px: short names here, the whole lead and the trace on the assignment's page.
+    list_display = ["created", "lead_name", "outcome", "rep_name", "rule_name", "strategy_words", "decided", "ended"]
+    list_display_links = ["created"]
     list_select_related = ["lead", "rep", "decided_by_user"]
     list_filter = ["outcome", "decided_by", "strategy", "end_reason"]
     search_fields = ["lead__email", "lead__company", "rep__email", "rep__name", "rule_name"]
@@ -238,6 +262,19 @@ class AssignmentAdmin(AssignmentColumnsMixin, ReadOnlyAdmin):
         "reason_trace",
     ]
     readonly_fields = fields
+
+    @admin.display(description="created", ordering="created_at")
+    def created(self, assignment):
+        return assignment.created_at.strftime("%Y-%m-%d %H:%M")
+
+    @admin.display(description="lead", ordering="lead_id")
+    def lead_name(self, assignment):
+        lead = assignment.lead
+        return " ".join(p for p in (lead.first_name, lead.last_name) if p) or lead.email or f"Lead {lead.pk}"
+
+    @admin.display(description="rep", ordering="rep__name")
+    def rep_name(self, assignment):
+        return assignment.rep.name if assignment.rep_id else "—"
 
     @admin.display(description="why")
     def reason_trace(self, assignment):

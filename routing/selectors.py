@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Iterable
 from zoneinfo import ZoneInfo
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, OuterRef, Q, QuerySet
 
 from leadops.models import Lead, LeadEvent, LeadEventType, LeadStatus
 from routing.engine import MATCHED, LeadFacts, RoutingEngine
@@ -138,3 +138,14 @@ def rep_pooled_leads(*, rep_id: int, engine: RoutingEngine) -> QuerySet:
 def unroutable_leads() -> QuerySet:
     """The admin queue of leads no rule could place (an alert while it is not empty)."""
     return Lead.objects.filter(status=LeadStatus.UNROUTABLE).order_by("created_at")
+
+
+def rule_decision_counts(*, since: dt.datetime) -> QuerySet:
+    """Per rule, decisions (assignments, pooled, unroutable held by it) since `since`: a subquery on OuterRef("pk")."""
+    return (
+        Assignment.objects.filter(rule=OuterRef("pk"), created_at__gte=since)
+        .order_by()
+        .values("rule")
+        .annotate(n=Count("id"))
+        .values("n")
+    )

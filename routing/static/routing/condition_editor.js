@@ -6,7 +6,8 @@
   function setUp(row) {
     var fact = row.querySelector("select.condition-fact");
     var op = row.querySelector("select.condition-op");
-    if (!fact || !op || row.dataset.conditionEditor) return;
+    // The empty template row is cloned for "add another": set up the clones, never the template.
+    if (!fact || !op || row.dataset.conditionEditor || row.classList.contains("empty-form")) return;
     row.dataset.conditionEditor = "1";
     var opsFor = JSON.parse(fact.dataset.ops || "{}");
     var kinds = JSON.parse(op.dataset.kinds || "{}");

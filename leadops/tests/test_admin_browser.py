@@ -1,0 +1,132 @@
+"""Ops and managers in a real Chromium at 1400×900: the admin's daily tasks with no JSON, surprises or dead ends.
+
+Debian's /usr/bin/chromium through Playwright (skipped by conftest.py when it is not there).
+Screenshots land in screenshots/ (git-ignored); they are looked at when the pages change.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+
+from leadops.models import Lead
+from leadops.tests.factories import LeadFactory
+from reps.tests.factories import RepFactory, TeamFactory
+from routing.models import Rule
+from routing.tests.factories import AssignmentFactory, RuleConditionFactory, RuleFactory, TerritoryFactory
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+SHOTS = Path(__file__).resolve().parents[2] / "screenshots"
+PASSWORD = "ops-Pass-123"
+LISTS = ["leadops/lead", "reps/rep", "routing/assignment", "routing/rule"]
+
+
+@pytest.fixture
+def page(chromium):
+    """A 1400×900 page (conftest.py's Chromium) that must not reach outside the server."""
+    SHOTS.mkdir(exist_ok=True)
+    page = chromium.new_context(viewport={"width": 1400, "height": 900}).new_page()
+    outside = []
+    page.on(
+        "request",
+        lambda r: outside.append(r.url) if not re.match(r"https?://(localhost|127\.0\.0\.1)", r.url) else None,
+    )
+    yield page
+    assert outside == [], f"the page reached outside: {outside}"
+
+
+def log_in(page, live_server, username):
+    page.goto(f"{live_server.url}/admin/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", PASSWORD)
+    page.click("input[type=submit]")
+
+
+@pytest.fixture
+def company():
+    """A small company whose longest names and e-mails would push a careless list sideways."""
+    get_user_model().objects.create_superuser("ops", "ops@example.com", PASSWORD)
+    team = TeamFactory(name="EMEA Enterprise Mid-Market Accounts")
+    TerritoryFactory(name="DACH", countries=["DE", "AT", "CH"])
+    rule = RuleFactory(name="DACH mid-market by round robin", priority=10, pool_team=team)
+    RuleConditionFactory(rule=rule, field="country", op="in", value=["DE", "AT", "CH"])
+    reps = [RepFactory(team=team, name=f"{n} Longname-Doublebarrel", capacity=40) for n in ("Ana", "Bo", "Cy")]
+    for i in range(12):
+        lead = LeadFactory(
+            email=f"very.long.first.name.number{i}@subsidiary-of-a-big-holding-company.example.com",
+            company="Internationale Handelsgesellschaft für Maschinenbau und Anlagentechnik mbH",
+            status="assigned",
+            owner=reps[i % 3],
+        )
+        AssignmentFactory(lead=lead, rep=reps[i % 3], rule=rule)
+    return reps
+
+
+def test_ops_writes_a_rule_without_json_and_every_list_fits_1400_px(live_server, company, page):
+    log_in(page, live_server, "ops")
+    page.goto(f"{live_server.url}/admin/routing/rule/add/")
+    page.fill("#id_name", "Big DACH accounts")
+    page.fill("#id_priority", "5")
+    page.select_option("#id_conditions-0-field_0", "country")
+    page.select_option("#id_conditions-0-op", "in_territory")
+    assert page.is_visible("#id_conditions-0-value_5") and not page.is_visible("#id_conditions-0-value_0")
+    page.select_option("#id_conditions-0-value_5", "DACH")
+    page.click("#conditions-group .add-row a")
+    page.select_option("#id_conditions-1-field_0", "company_size")
+    assert page.eval_on_selector("#id_conditions-1-op option[value=contains]", "o => o.hidden")  # not for numbers
+    page.select_option("#id_conditions-1-op", "between")
+    page.fill("#id_conditions-1-value_3", "50")
+    page.fill("#id_conditions-1-value_4", "999")
+    page.screenshot(path=SHOTS / "rule_conditions_editor.png", full_page=True)
+    page.click("input[name=_save]")
+    page.wait_for_url("**/admin/routing/rule/")
+    rule = Rule.objects.get(name="Big DACH accounts")
+    assert list(rule.conditions.order_by("position").values_list("field", "op", "value")) == [
+        ("country", "in_territory", "DACH"),
+        ("company_size", "between", [50, 999]),
+    ]
+    for path in LISTS:
+        page.goto(f"{live_server.url}/admin/{path}/")
+        fits = page.evaluate(
+            """() => {
+                const table = document.querySelector('#result_list');
+                const box = table.parentElement;
+                return {page: document.scrollingElement.scrollWidth <= window.innerWidth,
+                        table: table.getBoundingClientRect().width <= box.clientWidth + 1};
+            }"""
+        )
+        page.screenshot(path=SHOTS / f"list_{path.replace('/', '_')}.png", full_page=True)
+        assert fits == {"page": True, "table": True}, path
+    assert "company size is between 50 and 999" in page.content()  # the rule list says conditions in words
+
+
+def test_ops_deactivates_a_rep_and_only_uncontacted_leads_move(live_server, company, page):
+    ana = company[0]
+    contacted = list(Lead.objects.filter(owner=ana).order_by("id")[:2])
+    Lead.objects.filter(id__in=[lead.id for lead in contacted]).update(first_contacted_at=timezone.now())
+    waiting = list(Lead.objects.filter(owner=ana, first_contacted_at__isnull=True).values_list("id", flat=True))
+    log_in(page, live_server, "ops")
+    page.goto(f"{live_server.url}/admin/reps/rep/{ana.pk}/change/")
+    page.uncheck("#id_active")
+    page.click("input[name=_save]")
+    page.wait_for_url("**/admin/reps/rep/deactivate/**")
+    assert page.is_checked("input[name=hand_back][value=uncontacted]")
+    assert page.locator("#open-leads tbody tr").count() == 4
+    page.screenshot(path=SHOTS / "rep_deactivate_confirmation.png", full_page=True)
+    page.click("input[type=submit][value=Deactivate]")
+    page.wait_for_url("**/admin/leadops/lead/?id__in=**")
+    page.screenshot(path=SHOTS / "rep_deactivate_result.png", full_page=True)
+    ana.refresh_from_db()
+    assert not ana.active
+    assert set(Lead.objects.filter(owner=ana).values_list("id", flat=True)) == {lead.id for lead in contacted}
+    moved = Lead.objects.filter(id__in=waiting)
+    assert all(lead.owner_id != ana.pk for lead in moved)
+    if not settings.REDIS_URL:  # jobs inline: already routed to the others
+        assert all(lead.owner_id in (company[1].pk, company[2].pk) for lead in moved)
+    assert page.locator("#result_list tbody tr").count() == len(waiting)
