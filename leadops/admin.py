@@ -34,11 +34,6 @@ from routing.reasons import assignment_causes, reason_html, strategy_label
 
 ADMIN_SOURCE = "manual"
 
-admin.site.site_header = admin.site.site_title = "LeadOps"
-admin.site.index_title = "Routing operations"
-# The lists need the width at 1,400 px: the app list is one click away (breadcrumbs, header).
-admin.site.enable_nav_sidebar = False
-
 
 class LeadAdminForm(forms.ModelForm):
     """The admin form cleans the facts exactly as the API does (and refuses a known source + external id)."""

@@ -283,14 +283,24 @@ class AssignmentAdmin(AssignmentColumnsMixin, ReadOnlyAdmin):
         return reason_html(assignment.reason, cause=causes.get(assignment.id, ""))
 
 
+class EngineStateAdmin(ReadOnlyAdmin):
+    """The engine's own bookkeeping: superusers only (ops read routing through rules and assignments)."""
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_active and request.user.is_superuser
+
+    def has_module_permission(self, request):
+        return self.has_view_permission(request)
+
+
 @admin.register(RotationCursor)
-class RotationCursorAdmin(ReadOnlyAdmin):
+class RotationCursorAdmin(EngineStateAdmin):
     list_display = ["pool_key", "last_rep_id", "updated_at"]
     search_fields = ["pool_key"]
 
 
 @admin.register(RepDailyCount)
-class RepDailyCountAdmin(ReadOnlyAdmin):
+class RepDailyCountAdmin(EngineStateAdmin):
     list_display = ["day", "rep", "assigned"]
     list_select_related = ["rep"]
     search_fields = ["rep__name", "rep__email"]
