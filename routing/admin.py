@@ -7,8 +7,11 @@ Every saved change to a rule, its conditions or its pool bumps the rule-set vers
 import datetime as dt
 
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Subquery
 from django.db.models.functions import Coalesce
+from django.template.response import TemplateResponse
+from django.urls import path
 from django.utils import timezone
 from django.utils.html import format_html_join
 from django.utils.safestring import mark_safe
@@ -27,6 +30,7 @@ from routing.models import (
     Territory,
 )
 from routing.reasons import assignment_causes, condition_words, reason_html, strategy_label
+from routing.routing_map import routing_map
 from routing.rule_health import rule_health_findings
 from routing.selectors import rule_decision_counts
 from routing.services.rule_set import rule_set_bump_version
@@ -164,6 +168,24 @@ class RuleAdmin(ChangeHistoryMixin, RuleVersionBumpMixin, admin.ModelAdmin):
             },
         ),
     ]
+
+    def get_urls(self):
+        extra = [path("map/", self.admin_site.admin_view(self.routing_map_view), name="routing_rule_map")]
+        return extra + super().get_urls()
+
+    def routing_map_view(self, request):
+        """The rule chain in priority order with pools, strategies, decisions and health marks."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        rows, inactive = routing_map(now=timezone.now())
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Routing map",
+            "opts": self.model._meta,
+            "rows": rows,
+            "inactive": inactive,
+        }
+        return TemplateResponse(request, "admin/routing/rule/routing_map.html", context)
 
     def changelist_view(self, request, extra_context=None):
         # Rule health where ops reorder rules: a shadowed rule or a dead pool shows up right here.

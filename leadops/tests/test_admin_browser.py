@@ -105,6 +105,18 @@ def test_ops_writes_a_rule_without_json_and_every_list_fits_1400_px(live_server,
         assert fits == {"page": True, "table": True}, path
     assert "company size is between 50 and 999" in page.content()  # the rule list says conditions in words
 
+    # The routing map: the chain in priority order, pools now, marks; a click opens the rule.
+    page.click("#routing-map-link")
+    page.wait_for_url("**/admin/routing/rule/map/")
+    chain = page.locator(".routing-map h3").all_inner_texts()
+    assert chain == ["5 · Big DACH accounts", "10 · DACH mid-market by round robin"]
+    first = page.locator(f"#map-rule-{rule.pk}").inner_text()
+    assert "in territory DACH and company size is between 50 and 999" in first and "its pool is empty" in first
+    assert "3 reps, 3 eligible now" in page.locator(".routing-map > li").nth(2).inner_text()
+    page.screenshot(path=SHOTS / "routing_map.png", full_page=True)
+    page.click(f"#map-rule-{rule.pk} h3 a")
+    page.wait_for_url(f"**/admin/routing/rule/{rule.pk}/change/")
+
 
 def test_ops_deactivates_a_rep_and_only_uncontacted_leads_move(live_server, company, page):
     ana = company[0]

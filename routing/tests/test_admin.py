@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from routing.models import Assignment, RepDailyCount, RotationCursor, Rule, RuleSet, Territory
 from routing.tests.admin_pages import page_queries, page_url, queries_at_5_and_50_rows
-from routing.tests.factories import AssignmentFactory, RuleFactory, TerritoryFactory
+from routing.tests.factories import AssignmentFactory, RuleConditionFactory, RuleFactory, TerritoryFactory
 
 pytestmark = pytest.mark.django_db
 MAX_QUERIES = 30
@@ -272,3 +272,18 @@ def test_manual_reassignment_and_claim_read_as_sentences(ops):
     claim_page = ops.get(reverse("admin:routing_assignment_change", args=[claim.pk])).content.decode()
     assert "Reassigned by hand by ops.lisa</strong>; from Bo Berg to Ana Ruiz" in manual_page
     assert "Claimed by Rafael Costa from the pool of “LATAM pool”" in claim_page
+
+
+def test_the_routing_map_draws_the_chain_with_pools_and_marks(ops):
+    from reps.tests.factories import RepFactory, TeamFactory
+
+    team = TeamFactory()
+    RepFactory(team=team), RepFactory(team=team, active=False)
+    first = RuleFactory(name="Airlines", priority=5, pool_team=team)
+    RuleConditionFactory(rule=first, field="industry", op="equals", value="airline")
+    RuleFactory(name="Nobody home", priority=9)
+    page = ops.get(reverse("admin:routing_rule_map")).content.decode()
+    assert page.index("Airlines") < page.index("Nobody home")
+    assert "industry is airline" in page and "2 reps, 1 eligible now" in page
+    assert "its pool is empty" in page
+    assert reverse("admin:routing_rule_change", args=[first.pk]) in page
