@@ -17,11 +17,10 @@ from decimal import Decimal, InvalidOperation
 from django import forms
 from django.utils.functional import cached_property
 
-from routing.models import LEAD_FACT_FIELDS, Operator, RuleCondition
-from routing.reasons import fact_label
+from routing.engine.vocabulary import LEAD_FACT_LABELS, NUMBER_FACTS
+from routing.models import Operator, RuleCondition
 
 EXTRA = "extra"
-NUMERIC_FACTS = {"company_size", "annual_revenue", "score"}
 PLACE_FACTS = {"country", "region", "postal_code"}
 EMAIL_FACTS = {"email", "email_domain"}
 TEXT_OPS = ["equals", "not_equals", "in", "not_in", "contains", "starts_with", "is_empty"]
@@ -46,7 +45,7 @@ VALUE_PARTS = ("text", "list", "number", "low", "high", "territory")
 
 def operators_for(fact: str) -> list[str]:
     """The operators that make sense on a fact (the editor offers only these)."""
-    if fact in NUMERIC_FACTS:
+    if fact in NUMBER_FACTS:
         return NUMBER_OPS
     ops = list(TEXT_OPS)
     if fact in PLACE_FACTS:
@@ -58,7 +57,7 @@ def operators_for(fact: str) -> list[str]:
     return ops
 
 
-FACT_CHOICES = [("", "— lead fact —")] + [(f, fact_label(f)) for f in LEAD_FACT_FIELDS]
+FACT_CHOICES = [("", "— lead fact —"), *LEAD_FACT_LABELS.items()]
 FACT_CHOICES.append((EXTRA, "custom value (extra) …"))
 
 

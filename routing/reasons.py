@@ -21,17 +21,13 @@ import ast
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
-# Labels for the engine's vocabulary. The engine ("engine" helper, routing/engine/) is to declare
-# its facts, operators, strategies and refusal reasons with labels once; until that lands this
-# small table is the one place they are put in words (tests pin that it covers the engine's names).
+from routing.engine import vocabulary
+
+# Strategy names come from the engine's vocabulary (routing/engine/vocabulary.py), plus the ways a
+# person decides. Refusal reasons, results and the sentence forms of operators and facts ("company
+# size is at least 1000") are said here, the one renderer; tests pin that they cover the engine's names.
 STRATEGY_LABELS = {
-    "round_robin": "Round robin",
-    "weighted": "Weighted round robin",
-    "load_balanced": "Load balanced",
-    "skill_score": "Best skill match",
-    "performance": "By conversion rate",
-    "direct": "Direct to named reps",
-    "pool": "Team pool",
+    **vocabulary.STRATEGY_LABELS,
     "existing_owner": "Existing owner",
     "manual": "Reassigned by hand",
     "pool_claim": "Claimed from a pool",
