@@ -18,6 +18,7 @@ def fetchone_prepared(sql: str, params: list) -> tuple | None:
     """Run `sql` (with %s placeholders) prepared on this connection, in its current transaction; the first row."""
     import psycopg
 
+    connection.close_if_health_check_failed()  # as Django's own cursors do (CONN_HEALTH_CHECKS)
     connection.ensure_connection()
     started = time.monotonic()
     with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
