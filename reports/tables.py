@@ -16,7 +16,7 @@ from .columns import TABLE_COLUMNS, Column, RepChart
 from .selectors import RepRow
 from .templatetags.report_format import duration, pct
 
-LEADS_ADMIN_URL = "/admin/leadops/lead/?owner__id__exact={}"
+REP_PAGE_URL = "/reports/reps/{}/"  # the managers' rep page (reports/rep_page.py)
 
 
 def _e(value) -> str:
@@ -50,10 +50,10 @@ def _text_cells(row: RepRow) -> str:
 
 
 def rep_rows(rows: list[RepRow]) -> SafeString:
-    """<tr> per rep: name (linking to the rep's leads in the admin), team and the figures."""
+    """<tr> per rep: name (linking to the rep's page in the reports), team and the figures."""
     return mark_safe(
         "".join(
-            f'<tr data-rep-id="{_e(row.rep_id)}"><th scope="row"><a href="{_e(LEADS_ADMIN_URL.format(row.rep_id))}"'
+            f'<tr data-rep-id="{_e(row.rep_id)}"><th scope="row"><a href="{_e(REP_PAGE_URL.format(row.rep_id))}"'
             f' title="{_e(row.email)}">{_e(row.name)}</a></th>{_text_cells(row)}{_figure_cells(row)}</tr>'
             for row in rows
         )

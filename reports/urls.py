@@ -8,6 +8,7 @@ from . import views
 app_name = "reports"
 urlpatterns = [
     path("", views.RepReportView.as_view(), name="index"),
+    path("reps/<int:rep_id>/", views.RepPageView.as_view(), name="rep"),
     path("reps.csv", views.RepReportCsvView.as_view(), name="reps_csv"),
     path("plotly.min.js", views.plotly_js, name="plotly_js"),
     path(

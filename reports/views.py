@@ -4,13 +4,17 @@ from __future__ import annotations
 
 from django.contrib.auth.mixins import PermissionRequiredMixin
 from django.http import FileResponse, HttpResponse
+from django.shortcuts import get_object_or_404
 from django.urls import reverse_lazy
 from django.views.decorators.http import require_GET
 from django.views.generic import TemplateView, View
 
+from reps.models import Rep
+
 from . import charts
 from .filters import ReportFilter
 from .page import rep_report_csv, rep_report_page
+from .rep_page import rep_page
 
 
 class ReportAccessMixin(PermissionRequiredMixin):
@@ -30,6 +34,22 @@ class RepReportView(ReportAccessMixin, TemplateView):
         if not filters.is_valid():
             return self.render_to_response(context, status=400)
         context.update(rep_report_page(filters=filters, sort=request.GET.get("sort", "name")))
+        return self.render_to_response(context)
+
+
+class RepPageView(ReportAccessMixin, TemplateView):
+    """One rep for managers: their figures for the period (same filters as the report) and their leads."""
+
+    template_name = "reports/rep.html"
+
+    def get(self, request, *args, **kwargs):
+        rep = get_object_or_404(Rep.objects.select_related("team"), pk=kwargs["rep_id"])
+        filters = ReportFilter(request.GET)
+        context = self.get_context_data(filters=filters, rep=rep)
+        if not filters.is_valid():
+            return self.render_to_response(context, status=400)
+        figures, leads, total = rep_page(rep=rep, assignments=filters.qs)
+        context.update(figures=figures, leads=leads, total=total, shown=len(leads), query=filters.query_string())
         return self.render_to_response(context)
 
 

@@ -142,3 +142,21 @@ def test_ops_deactivates_a_rep_and_only_uncontacted_leads_move(live_server, comp
     if not settings.REDIS_URL:  # jobs inline: already routed to the others
         assert all(lead.owner_id in (company[1].pk, company[2].pk) for lead in moved)
     assert page.locator("#result_list tbody tr").count() == len(waiting)
+
+
+def test_a_manager_opens_a_reps_page_from_the_report(live_server, company, page):
+    from reports.tests.helpers import manager
+
+    manager(username="mia", password=PASSWORD)
+    ana = company[0]
+    page.goto(f"{live_server.url}/reports/")
+    page.fill("#id_username", "mia")
+    page.fill("#id_password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url("**/reports/")
+    page.click(f"tr[data-rep-id='{ana.pk}'] th a")
+    page.wait_for_url(f"**/reports/reps/{ana.pk}/")
+    assert page.locator("#rep-leads tbody tr").count() == 4
+    assert "Assigned" in page.locator("#rep-figures").inner_text()
+    assert page.evaluate("document.scrollingElement.scrollWidth <= window.innerWidth")
+    page.screenshot(path=SHOTS / "reports_rep_page.png", full_page=True)

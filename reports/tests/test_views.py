@@ -64,7 +64,7 @@ def test_a_manager_sees_the_per_rep_table(manager_client, data):
     page = response.content.decode()
     assert "Ana Ruiz" in page and "Bob Stone" in page
     ana, _ = data
-    assert f'href="/admin/leadops/lead/?owner__id__exact={ana.pk}"' in page
+    assert f'href="/reports/reps/{ana.pk}/"' in page
     report = response.context["report"]
     assert [(r.name, r.assigned, r.converted) for r in report.rows] == [("Ana Ruiz", 2, 1), ("Bob Stone", 1, 0)]
     assert (report.total.assigned, report.total.converted) == (3, 1)
@@ -237,3 +237,25 @@ def test_the_table_the_charts_and_the_csv_show_the_declared_columns(manager_clie
         assert f'<th scope="col">Rep</th>{headings}' in html
     header = manager_client.get("/reports/reps.csv" + MARCH).content.decode().splitlines()[0]
     assert header.split(",") == [c.csv for c in CSV_COLUMNS]
+
+
+def test_a_manager_opens_a_reps_page_from_the_report(client):
+    from leadops.tests.factories import LeadFactory
+    from routing.tests.factories import AssignmentFactory
+
+    client.force_login(manager(username="mia2"))
+    ana = RepFactory(name="Ana Ruiz")
+    lead = LeadFactory(status="converted", owner=ana, first_name="Kim", last_name="Lee", company="Acme")
+    assignment = AssignmentFactory(lead=lead, rep=ana)
+    lead.first_contacted_at = assignment.created_at + dt.timedelta(minutes=3)
+    lead.save()
+    report = client.get("/reports/").content.decode()
+    assert f'href="/reports/reps/{ana.pk}/"' in report
+    page = client.get(f"/reports/reps/{ana.pk}/")
+    assert page.status_code == 200
+    content = page.content.decode()
+    assert "Ana Ruiz" in content and f"#{lead.pk} Kim Lee" in content and "Acme" in content
+    assert "Converted" in content and "3 min 0 s" in content
+    assert client.get("/reports/reps/999999/").status_code == 404
+    client.logout()
+    assert client.get(f"/reports/reps/{ana.pk}/").status_code == 302  # to the login
