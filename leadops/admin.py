@@ -5,11 +5,16 @@ Writes go through the same services as the API: a lead added here is cleaned and
 services and shown once.
 """
 
+import csv
+import io
+
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Exists, OuterRef
-from django.urls import reverse
+from django.http import HttpResponse
+from django.urls import path, reverse
 from django.utils.html import format_html
 from import_export.admin import ImportExportModelAdmin
 
@@ -33,6 +38,32 @@ from routing.models import Assignment, Rule
 from routing.reasons import assignment_causes, reason_html, strategy_label
 
 ADMIN_SOURCE = "manual"
+IMPORT_SAMPLE_ROWS = [
+    {
+        "external_id": "crm-1001",
+        "source": "trade_show",
+        "email": "ana.berg@acme.example",
+        "first_name": "Ana",
+        "last_name": "Berg",
+        "company": "Acme GmbH",
+        "industry": "airline",
+        "company_size": "1200",
+        "country": "DE",
+        "city": "Berlin",
+        "score": "80",
+    },
+    {
+        "external_id": "crm-1002",
+        "source": "trade_show",
+        "email": "li.wong@example.com",
+        "first_name": "Li",
+        "last_name": "Wong",
+        "company": "Wong Trading",
+        "country": "GB",
+        "region": "ENG",
+        "score": "45",
+    },
+]
 
 
 class LeadAdminForm(forms.ModelForm):
@@ -195,14 +226,32 @@ class LeadAdmin(ImportExportModelAdmin):
     def has_export_permission(self, request):
         return request.user.has_perm("leadops.view_lead")
 
+    def get_urls(self):
+        sample = self.admin_site.admin_view(self.import_sample_view)
+        return [path("import/sample.csv", sample, name="leadops_lead_import_sample"), *super().get_urls()]
+
+    def import_sample_view(self, request):
+        """A sample lead file: every column the import reads, and two example rows."""
+        if not self.has_import_permission(request):
+            raise PermissionDenied
+        out = io.StringIO()
+        writer = csv.DictWriter(out, fieldnames=list(INPUT_FIELDS), extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(IMPORT_SAMPLE_ROWS)
+        response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = 'attachment; filename="leads-sample.csv"'
+        return response
+
     def import_action(self, request, **kwargs):
         """The preview lists bad rows with their numbers and still offers to import the good ones."""
         if request.method == "GET":
             self.message_user(
                 request,
                 format_html(
+                    'CSV or XLSX with a header line: <a href="{}" id="sample-file">download a sample file</a>. '
                     "The preview reads the whole file while you wait: for files over a few thousand rows use "
                     '<a href="{}">a background file import</a>.',
+                    reverse("admin:leadops_lead_import_sample"),
                     reverse("admin:leadops_importrun_add"),
                 ),
                 messages.INFO,

@@ -143,3 +143,20 @@ def test_ops_reassign_a_lead_from_the_lead_list_and_the_history_names_them(admin
     assert lead.owner == after
     latest = lead.assignments.order_by("-created_at", "-id").first()
     assert (latest.rep, latest.decided_by, latest.decided_by_user) == (after, "user", admin_user)
+
+
+def test_the_import_page_offers_a_sample_file_that_imports_cleanly(admin_client):
+    import csv
+    import io
+
+    from leadops.services.normalise import INPUT_FIELDS, lead_input_clean
+
+    page = admin_client.get(reverse("admin:leadops_lead_import")).content.decode()
+    assert 'id="sample-file"' in page
+    response = admin_client.get(reverse("admin:leadops_lead_import_sample"))
+    assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(response.content.decode())))
+    assert list(rows[0]) == list(INPUT_FIELDS) and len(rows) == 2
+    for row in rows:
+        facts, errors = lead_input_clean({k: v for k, v in row.items() if v}, default_source="import", strict=False)
+        assert errors == {} and facts["email"]
