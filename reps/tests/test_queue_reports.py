@@ -35,3 +35,6 @@ def test_a_claimed_and_contacted_lead_counts_as_assigned_and_contacted_for_the_c
     response = client_for(manager).get(f"/reports/reps.csv?start={today}&end={today}")
     rows = {r["rep_email"]: r for r in csv.DictReader(io.StringIO(response.content.decode()))}
     assert (rows[floor.ana.email]["assigned"], rows[floor.ana.email]["converted"]) == ("2", "1")
+    page = client_for(manager).get(f"/reports/reps/{floor.ana.pk}/?start={today}&end={today}")  # the rep's page
+    assert (page.context["figures"].assigned, page.context["figures"].converted) == (2, 1)
+    assert {row.lead_id for row in page.context["leads"]} == {leads[0].pk, leads[1].pk}
