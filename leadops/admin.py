@@ -33,7 +33,7 @@ from leadops.services import (
 from leadops.services.imports import import_file_name_check, import_run_start
 from leadops.services.normalise import INPUT_FIELDS, lead_input_clean
 from routing.admin_actions import LEAD_ACTIONS
-from routing.admin_columns import AssignmentColumnsMixin
+from routing.admin_columns import AssignmentColumnsMixin, with_version_pk
 from routing.models import Assignment, Rule
 from routing.reasons import assignment_causes, reason_html, strategy_label
 
@@ -101,13 +101,13 @@ class AssignmentHistoryInline(AssignmentColumnsMixin, admin.TabularInline):
     extra = 0
     can_delete = False
     ordering = ["-created_at", "-id"]
-    fields = ["created_at", "outcome", "rep", "rule_name", "strategy_words", "decided", "ended", "why"]
+    fields = ["created_at", "outcome", "rep", "rule_name", "strategy_words", "decided", "version", "ended", "why"]
     readonly_fields = fields
     verbose_name = "assignment"
     verbose_name_plural = "assignment history (newest first)"
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("rep", "decided_by_user")
+        return with_version_pk(super().get_queryset(request).select_related("rep", "decided_by_user"))
 
     def has_add_permission(self, request, obj=None):
         return False

@@ -560,7 +560,7 @@ def demo_seed(*, now: dt.datetime | None = None, lead_count: int = LEAD_COUNT) -
     today = now.astimezone(dt.UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     result = DemoResult()
     with transaction.atomic():
-        routing_config_load(demo_routing_document(today=today), deactivate_absent_rules=False)
+        routing_config_load(demo_routing_document(today=today), who="seed_demo", deactivate_absent_rules=False)
         RuleSet.current()
         result.logins = _users()
         result.logins.append(demo_rep_login())

@@ -10,7 +10,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from leadops.admin_common import ChangeHistoryMixin, SharedChoicesInlineMixin
+from leadops.admin_common import ChangeHistoryMixin, RoutingVersionMixin, SharedChoicesInlineMixin
 from reps.admin_login import give_login
 from reps.forms import WorkingHoursField
 from reps.models import Rep, RepSkill, SkillTag, Team, TimeOff, validate_proficiency, weight_clean
@@ -37,7 +37,7 @@ class DeactivateForm(forms.Form):
 
 
 @admin.register(Team)
-class TeamAdmin(ChangeHistoryMixin, admin.ModelAdmin):
+class TeamAdmin(ChangeHistoryMixin, RoutingVersionMixin, admin.ModelAdmin):
     list_display = ["name", "manager", "rep_count", "away_hand_back_after_minutes"]
     list_select_related = ["manager"]
     search_fields = ["name"]
@@ -52,7 +52,7 @@ class TeamAdmin(ChangeHistoryMixin, admin.ModelAdmin):
 
 
 @admin.register(SkillTag)
-class SkillTagAdmin(admin.ModelAdmin):
+class SkillTagAdmin(RoutingVersionMixin, admin.ModelAdmin):
     list_display = ["name", "rep_count"]
     search_fields = ["name"]
 
@@ -114,7 +114,7 @@ class RepForm(forms.ModelForm):
 
 
 @admin.register(Rep)
-class RepAdmin(ChangeHistoryMixin, admin.ModelAdmin):
+class RepAdmin(ChangeHistoryMixin, RoutingVersionMixin, admin.ModelAdmin):
     form = RepForm
     # Fits 1,400 px beside the filters; the e-mail and time zone are on the rep's page.
     list_display = ["name", "team", "active", "away_now", "load", "daily_cap", "weight"]

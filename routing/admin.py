@@ -1,28 +1,33 @@
 """Ops admin for territories, rules and the assignment audit trail.
 
-Every saved change to a rule, its conditions or its pool bumps the rule-set version
-(routing.services.rule_set), so each later assignment records which set-up decided it.
+Every saved change to the routing set-up is recorded as a routing version (RoutingVersionMixin →
+routing.services.rule_set), so each later assignment records which set-up decided it. Versions
+have their own pages: changes, a diff against the version before, and restore.
 """
 
 import datetime as dt
+import difflib
 
+from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Subquery
 from django.db.models.functions import Coalesce
+from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
-from django.urls import path
+from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.html import format_html_join
+from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
-from leadops.admin_common import ChangeHistoryMixin, ReadOnlyAdmin, SharedChoicesInlineMixin
-from routing.admin_columns import AssignmentColumnsMixin
+from leadops.admin_common import ChangeHistoryMixin, ReadOnlyAdmin, RoutingVersionMixin, SharedChoicesInlineMixin
+from routing.admin_columns import AssignmentColumnsMixin, with_version_pk
 from routing.condition_form import RuleConditionForm
 from routing.models import (
     Assignment,
     RepDailyCount,
     RotationCursor,
+    RoutingVersion,
     Rule,
     RuleCondition,
     RulePoolRep,
@@ -30,36 +35,17 @@ from routing.models import (
     Territory,
 )
 from routing.reasons import assignment_causes, condition_words, reason_html, strategy_label
+from routing.routing_file import RoutingFileError, routing_config_dump, routing_config_dumps, routing_version_restore
 from routing.routing_map import routing_map
 from routing.rule_health import rule_health_findings
 from routing.selectors import rule_decision_counts
-from routing.services.rule_set import rule_set_bump_version
+from routing.versions import document_changes, version_document
 
 HEALTH_SHOWN = 8  # rule-health warnings shown above the rule list
 
 
-class RuleVersionBumpMixin:
-    """Bump the rule-set version after a rule (with its inlines) or a territory is saved or deleted.
-
-    Territories count: they decide `in_territory` conditions and territory pools.
-    """
-
-    def save_related(self, request, form, formsets, change):
-        super().save_related(request, form, formsets, change)
-        if not change or form.has_changed() or any(formset.has_changed() for formset in formsets):
-            rule_set_bump_version()
-
-    def delete_model(self, request, obj):
-        super().delete_model(request, obj)
-        rule_set_bump_version()
-
-    def delete_queryset(self, request, queryset):
-        super().delete_queryset(request, queryset)
-        rule_set_bump_version()
-
-
 @admin.register(Territory)
-class TerritoryAdmin(ChangeHistoryMixin, RuleVersionBumpMixin, admin.ModelAdmin):
+class TerritoryAdmin(ChangeHistoryMixin, RoutingVersionMixin, admin.ModelAdmin):
     list_display = [
         "name",
         "parent",
@@ -122,7 +108,7 @@ class RulePoolRepInline(SharedChoicesInlineMixin, admin.TabularInline):
 
 
 @admin.register(Rule)
-class RuleAdmin(ChangeHistoryMixin, RuleVersionBumpMixin, admin.ModelAdmin):
+class RuleAdmin(ChangeHistoryMixin, RoutingVersionMixin, admin.ModelAdmin):
     list_display = [
         "priority",
         "name",
@@ -242,7 +228,7 @@ class RuleAdmin(ChangeHistoryMixin, RuleVersionBumpMixin, admin.ModelAdmin):
 
 
 @admin.register(RuleSet)
-class RuleSetAdmin(ChangeHistoryMixin, admin.ModelAdmin):
+class RuleSetAdmin(ChangeHistoryMixin, RoutingVersionMixin, admin.ModelAdmin):
     list_display = ["__str__", "version", "existing_owner_first", "updated_at"]
     readonly_fields = ["version", "updated_at"]
 
@@ -251,11 +237,6 @@ class RuleSetAdmin(ChangeHistoryMixin, admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
-
-    def save_model(self, request, obj, form, change):
-        super().save_model(request, obj, form, change)
-        if form.has_changed():
-            obj.version = rule_set_bump_version()
 
 
 @admin.register(Assignment)
@@ -277,7 +258,7 @@ class AssignmentAdmin(AssignmentColumnsMixin, ReadOnlyAdmin):
         "strategy",
         "decided_by",
         "decided_by_user",
-        "rule_set_version",
+        "version",
         "created_at",
         "ended_at",
         "end_reason",
@@ -297,6 +278,9 @@ class AssignmentAdmin(AssignmentColumnsMixin, ReadOnlyAdmin):
     @admin.display(description="rep", ordering="rep__name")
     def rep_name(self, assignment):
         return assignment.rep.name if assignment.rep_id else "—"
+
+    def get_queryset(self, request):
+        return with_version_pk(super().get_queryset(request))
 
     @admin.display(description="why")
     def reason_trace(self, assignment):
@@ -327,3 +311,85 @@ class RepDailyCountAdmin(EngineStateAdmin):
     list_select_related = ["rep"]
     search_fields = ["rep__name", "rep__email"]
     date_hierarchy = "day"
+
+
+@admin.register(RoutingVersion)
+class RoutingVersionAdmin(ReadOnlyAdmin):
+    """Routing versions: who changed what when, the diff against the version before, restore."""
+
+    list_display = ["version", "created_at", "who", "first_changes"]
+    list_display_links = ["version"]
+    search_fields = ["who", "changes"]
+    date_hierarchy = "created_at"
+    fields = ["version", "created_at", "who", "all_changes", "restore", "diff"]
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).defer("payload")
+
+    @admin.display(description="version", ordering="number")
+    def version(self, obj):
+        return f"v{obj.number}"
+
+    @admin.display(description="changes")
+    def first_changes(self, obj):
+        text = "; ".join(obj.changes)
+        return text if len(text) <= 160 else text[:159] + "…"
+
+    @admin.display(description="changes")
+    def all_changes(self, obj):
+        return format_html("<ul>{}</ul>", format_html_join("", "<li>{}</li>", ((line,) for line in obj.changes)))
+
+    @admin.display(description="diff against the version before")
+    def diff(self, obj):
+        previous = RoutingVersion.objects.filter(number__lt=obj.number).order_by("-number").first()
+        before = routing_config_dumps(version_document(previous.number)) if previous else ""
+        after = routing_config_dumps(version_document(obj.number))
+        label = f"v{previous.number}" if previous else "(nothing recorded)"
+        lines = difflib.unified_diff(before.splitlines(), after.splitlines(), label, f"v{obj.number}", n=3, lineterm="")
+        return format_html(
+            '<pre class="routing-diff" style="white-space: pre-wrap; overflow-wrap: anywhere">{}</pre>',
+            "\n".join(lines) or "no difference",
+        )
+
+    @admin.display(description="restore")
+    def restore(self, obj):
+        if obj.number == RuleSet.current().version:
+            return "This is the current version."
+        return format_html(
+            '<a class="button" href="{}">Restore this version…</a>',
+            reverse("admin:routing_routingversion_restore", args=[obj.pk]),
+        )
+
+    def get_urls(self):
+        view = self.admin_site.admin_view(self.restore_view)
+        return [path("<int:pk>/restore/", view, name="routing_routingversion_restore"), *super().get_urls()]
+
+    def restore_view(self, request, pk: int):
+        if not request.user.has_perm("routing.restore_routingversion"):
+            raise PermissionDenied
+        version = get_object_or_404(RoutingVersion, pk=pk)
+        if request.method == "POST":
+            try:
+                summary = routing_version_restore(
+                    number=version.number, who=request.user.get_username(), user=request.user
+                )
+            except RoutingFileError as err:
+                for message in err.messages:
+                    self.message_user(request, message, messages.ERROR)
+                self.message_user(request, f"v{version.number} was not restored; nothing changed.", messages.ERROR)
+                return redirect("admin:routing_routingversion_change", version.pk)
+            if summary.rule_set_version is None:
+                self.message_user(request, f"Nothing to change: the set-up already matches v{version.number}.")
+                return redirect("admin:routing_routingversion_change", version.pk)
+            new = RoutingVersion.objects.get(number=summary.rule_set_version)
+            self.message_user(request, f"Restored v{version.number} as v{new.number}.", messages.SUCCESS)
+            return redirect("admin:routing_routingversion_change", new.pk)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Restore v{version.number}?",
+            "opts": self.model._meta,
+            "version": version,
+            "changes": document_changes(routing_config_dump(), version_document(version.number)),
+        }
+        return TemplateResponse(request, "routing/admin/restore_version.html", context)

@@ -6,12 +6,32 @@ Not an admin module: both admins import it, neither imports the other.
 from __future__ import annotations
 
 from django.contrib import admin
+from django.db.models import OuterRef, QuerySet, Subquery
+from django.urls import reverse
+from django.utils.html import format_html
 
-from routing.models import Assignment
+from routing.models import Assignment, RoutingVersion
 from routing.reasons import strategy_label
 
 
+def with_version_pk(assignments: QuerySet) -> QuerySet:
+    """Assignments with the id of their routing version's row (`version_pk`), read in the same query."""
+    versions = RoutingVersion.objects.filter(number=OuterRef("rule_set_version")).values("pk")[:1]
+    return assignments.annotate(version_pk=Subquery(versions))
+
+
 class AssignmentColumnsMixin:
+    """Querysets shown with these columns go through `with_version_pk`."""
+
+    @admin.display(description="routing version")
+    def version(self, assignment):
+        number, pk = assignment.rule_set_version, getattr(assignment, "version_pk", None)
+        if not number:
+            return "—"
+        if pk is None:
+            return f"v{number} (before history was recorded)"
+        return format_html('<a href="{}">v{}</a>', reverse("admin:routing_routingversion_change", args=[pk]), number)
+
     @admin.display(description="strategy", ordering="strategy")
     def strategy_words(self, assignment):
         return strategy_label(assignment.strategy) if assignment.strategy else "—"

@@ -332,3 +332,33 @@ class RepDailyCount(models.Model):
 
     def __str__(self) -> str:
         return f"{self.rep_id} on {self.day}: {self.assigned}"
+
+
+class RoutingVersion(models.Model):
+    """One recorded change to the routing set-up: who, when, what in words, and the whole document.
+
+    `number` is the rule-set version assignments record. The document (what `dump_routing`
+    prints) is stored compactly: every FULL_EVERY-th version holds the whole document
+    zlib-compressed, the others only the entries that changed since the version before
+    (routing/versions.py reads and writes both).
+    """
+
+    number = models.PositiveIntegerField(unique=True)
+    created_at = models.DateTimeField(db_index=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    who = models.CharField(max_length=150, help_text="The user's name, or the command that made the change.")
+    changes = models.JSONField(default=list, help_text="The changes in words, one a line.")
+    full = models.BooleanField(default=False, help_text="The payload is the whole document, not a change set.")
+    payload = models.BinaryField(
+        help_text="zlib-compressed JSON: the document, or the changes since the version before."
+    )
+    settings = models.JSONField(default=dict, blank=True, help_text="Rule-set options (existing owner first).")
+
+    class Meta:
+        ordering = ["-number"]
+        permissions = [("restore_routingversion", "Can restore an earlier routing version")]
+
+    def __str__(self) -> str:
+        return f"v{self.number}"

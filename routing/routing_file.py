@@ -51,7 +51,7 @@ from routing.models import (
     validate_condition,
 )
 from routing.services.reps import UNCONTACTED, reps_routing_update
-from routing.services.rule_set import rule_set_bump_version
+from routing.services.rule_set import routing_version_baseline, routing_version_capture
 
 MATCHED = "matched"
 DEFAULT_DAYS = [1, 2, 3, 4, 5]
@@ -108,7 +108,8 @@ class LoadSummary:
     created: dict[str, int] = field(default_factory=lambda: dict.fromkeys(SECTIONS, 0))
     updated: dict[str, int] = field(default_factory=lambda: dict.fromkeys(SECTIONS, 0))
     deactivated_rules: list[str] = field(default_factory=list)
-    rule_set_version: int | None = None  # set when the load changed the rules or territories
+    rule_set_version: int | None = None  # set when the load made a new routing version
+    changes: list[str] = field(default_factory=list)  # that version's changes in words
 
     @property
     def changed(self) -> bool:
@@ -145,76 +146,110 @@ def _dump_territory(t: Territory, names: dict[int, str]) -> dict:
     }
 
 
-def _dump_rep(rep: Rep) -> dict:
-    return {
-        "email": rep.email,
-        "name": rep.name,
-        "team": rep.team.name if rep.team_id else None,
-        "territories": sorted(t.name for t in rep.territories.all()),
-        "skills": {rs.skill.name: rs.proficiency for rs in sorted(rep.rep_skills.all(), key=lambda rs: rs.skill.name)},
-        "capacity": rep.capacity,
-        "daily_cap": rep.daily_cap,
-        "weight": float(rep.weight),
-        "timezone": rep.timezone,
-        "working_hours": _hours(rep.working_hours),
-        "active": rep.active,
-        "time_off": [
-            {"start": _iso(t.start), "end": _iso(t.end)}
-            for t in sorted(rep.time_off.all(), key=lambda t: (t.start, t.end))
-        ],
-    }
+def _grouped(rows) -> dict:
+    out: dict = {}
+    for key, *value in rows:
+        out.setdefault(key, []).append(value[0] if len(value) == 1 else tuple(value))
+    return out
 
 
-def _dump_rule(rule: Rule) -> dict:
-    territory = (
-        MATCHED if rule.pool_matched_territory else (rule.pool_territory.name if rule.pool_territory_id else None)
+def _dump_reps() -> list[dict]:
+    """Reps in email order, from plain rows (no model instances: a version is dumped on every save)."""
+    territories = _grouped(Rep.territories.through.objects.values_list("rep_id", "territory__name"))
+    skills = _grouped(RepSkill.objects.values_list("rep_id", "skill__name", "proficiency"))
+    time_off = _grouped(TimeOff.objects.values_list("rep_id", "start", "end"))
+    rows = Rep.objects.order_by("email").values_list(
+        "id", "email", "name", "team__name", "capacity", "daily_cap", "weight", "timezone", "working_hours", "active"
     )
-    return {
-        "name": rule.name,
-        "priority": rule.priority,
-        "active": rule.active,
-        "conditions": [{"field": c.field, "op": c.op, "value": c.value} for c in rule.conditions.all()],
-        "pool": {
-            "team": rule.pool_team.name if rule.pool_team_id else None,
-            "reps": [entry.rep.email for entry in rule.pool_entries.all()],
-            "territory": territory,
-        },
-        "required_skills": sorted(s.name for s in rule.required_skills.all()),
-        "preferred_skills": sorted(s.name for s in rule.preferred_skills.all()),
-        "strategy": rule.strategy,
-        "when_none_eligible": rule.when_none_eligible,
-        "requires_working_hours": rule.requires_working_hours,
-        "sla_minutes": rule.sla_minutes,
-        "claim_limit": rule.claim_limit,
-    }
+    return [
+        {
+            "email": email,
+            "name": name,
+            "team": team,
+            "territories": sorted(territories.get(pk, ())),
+            "skills": dict(sorted(skills.get(pk, ()))),
+            "capacity": capacity,
+            "daily_cap": daily_cap,
+            "weight": float(weight),
+            "timezone": tz,
+            "working_hours": _hours(hours),
+            "active": active,
+            "time_off": [{"start": _iso(start), "end": _iso(end)} for start, end in sorted(time_off.get(pk, ()))],
+        }
+        for pk, email, name, team, capacity, daily_cap, weight, tz, hours, active in rows
+    ]
+
+
+def _dump_rules() -> list[dict]:
+    """Rules by priority, then name, from plain rows."""
+    conditions = _grouped(
+        RuleCondition.objects.order_by("rule_id", "position", "id").values_list("rule_id", "field", "op", "value")
+    )
+    listed = _grouped(RulePoolRep.objects.order_by("rule_id", "position", "id").values_list("rule_id", "rep__email"))
+    required = _grouped(Rule.required_skills.through.objects.values_list("rule_id", "skilltag__name"))
+    preferred = _grouped(Rule.preferred_skills.through.objects.values_list("rule_id", "skilltag__name"))
+    rows = Rule.objects.order_by("priority", "name").values_list(
+        "id",
+        "name",
+        "priority",
+        "active",
+        "pool_team__name",
+        "pool_territory__name",
+        "pool_matched_territory",
+        "strategy",
+        "when_none_eligible",
+        "requires_working_hours",
+        "sla_minutes",
+        "claim_limit",
+    )
+    return [
+        {
+            "name": name,
+            "priority": priority,
+            "active": active,
+            "conditions": [{"field": f, "op": op, "value": v} for f, op, v in conditions.get(pk, ())],
+            "pool": {"team": team, "reps": listed.get(pk, []), "territory": MATCHED if matched else territory},
+            "required_skills": sorted(required.get(pk, ())),
+            "preferred_skills": sorted(preferred.get(pk, ())),
+            "strategy": strategy,
+            "when_none_eligible": when_none,
+            "requires_working_hours": working_hours,
+            "sla_minutes": sla,
+            "claim_limit": claim_limit,
+        }
+        for (
+            pk,
+            name,
+            priority,
+            active,
+            team,
+            territory,
+            matched,
+            strategy,
+            when_none,
+            working_hours,
+            sla,
+            claim_limit,
+        ) in rows
+    ]
 
 
 def routing_config_dump() -> dict:
     """The whole routing set-up as a document in the routing-file format (a few queries, no per-row ones)."""
     territories = _territories_parents_first(list(Territory.objects.all()))
     names = {t.pk: t.name for t in territories}
-    reps = (
-        Rep.objects.select_related("team")
-        .prefetch_related("territories", "rep_skills__skill", "time_off")
-        .order_by("email")
-    )
-    rules = (
-        Rule.objects.select_related("pool_team", "pool_territory")
-        .prefetch_related("conditions", "pool_entries__rep", "required_skills", "preferred_skills")
-        .order_by("priority", "name")
-    )
     return {
         "skills": sorted(SkillTag.objects.values_list("name", flat=True)),
         "teams": [{"name": name} for name in Team.objects.order_by("name").values_list("name", flat=True)],
         "territories": [_dump_territory(t, names) for t in territories],
-        "reps": [_dump_rep(rep) for rep in reps],
-        "rules": [_dump_rule(rule) for rule in rules],
+        "reps": _dump_reps(),
+        "rules": _dump_rules(),
     }
 
 
-def routing_config_dumps() -> str:
-    """The dump as stable JSON text (what `dump_routing` prints)."""
-    return json.dumps(routing_config_dump(), indent=2, ensure_ascii=False) + "\n"
+def routing_config_dumps(document: dict | None = None) -> str:
+    """The dump (or a version's `document`) as stable JSON text (what `dump_routing` prints)."""
+    return json.dumps(routing_config_dump() if document is None else document, indent=2, ensure_ascii=False) + "\n"
 
 
 # --- validation -------------------------------------------------------------------------
@@ -370,6 +405,13 @@ def _check_rules(check: _Checker, out: dict, *, skills, teams, territories, reps
             )
 
 
+def routing_config_check(data) -> dict:
+    """Validate a routing document without loading it (simulation of a draft): RoutingFileError
+    names each bad entry and field; otherwise the entries by section and natural key, each in
+    the dump's shape with every default filled in."""
+    return _check(data)
+
+
 def _check_rep(check: _Checker, where: str, entry: dict, *, skills, teams, territories) -> dict:
     email = entry["email"].strip()
     try:
@@ -519,17 +561,27 @@ def _check_pool(check: _Checker, where: str, pool, *, teams, territories, reps) 
 # --- load -------------------------------------------------------------------------------
 
 
-def routing_config_load(data, *, deactivate_absent_rules: bool = True) -> LoadSummary:
+def routing_config_load(
+    data,
+    *,
+    who: str = "load_routing",
+    user=None,
+    deactivate_absent_rules: bool = True,
+    remove_unused_absent_rules: bool = False,
+    first_changes=(),
+) -> LoadSummary:
     """Validate the whole document, then upsert it by natural key in one transaction.
 
     Raises RoutingFileError (naming each entry and field) and changes nothing when any part is bad.
     Entries equal to what is stored are not written, so loading the same file twice is a no-op.
     `deactivate_absent_rules=False` leaves rules the document does not name alone (demo data
-    added on top of a set-up).
+    added on top of a set-up). A load that changed something is recorded as one routing
+    version made by `who` (the command, or the user), led by `first_changes`.
     """
     wanted = _check(data)
     summary = LoadSummary()
     with transaction.atomic():
+        routing_version_baseline()
         current = routing_config_dump()
         stored = {
             "skills": {name: name for name in current["skills"]},
@@ -550,10 +602,16 @@ def routing_config_load(data, *, deactivate_absent_rules: bool = True) -> LoadSu
         _upsert_reps(changes["reps"])
         _upsert_rules(changes["rules"])
         to_deactivate = sorted(set(stored["rules"]) - set(wanted["rules"])) if deactivate_absent_rules else []
+        if remove_unused_absent_rules and to_deactivate:
+            unused = Rule.objects.filter(name__in=to_deactivate, assignments=None, pooled_leads=None)
+            removed = set(unused.values_list("name", flat=True))
+            unused.delete()
+            to_deactivate = [n for n in to_deactivate if n not in removed]
         summary.deactivated_rules = [n for n in to_deactivate if stored["rules"][n]["active"]]
         Rule.objects.filter(name__in=summary.deactivated_rules).update(active=False)
-        if changes["territories"] or changes["rules"] or summary.deactivated_rules:
-            summary.rule_set_version = rule_set_bump_version()
+        version = routing_version_capture(who=who, user=user, first_changes=first_changes, before=current)
+        if version is not None:
+            summary.rule_set_version, summary.changes = version.number, version.changes
     return summary
 
 
@@ -692,4 +750,41 @@ def _upsert_rules(changed: dict[str, dict]) -> None:
         through = getattr(Rule, key).through
         through.objects.bulk_create(
             [through(rule_id=rules[n].pk, skilltag_id=skills[name]) for n, s in changed.items() for name in s[key]]
+        )
+
+
+# --- restore ----------------------------------------------------------------------------
+
+
+def routing_version_restore(*, number: int, who: str = "restore_routing", user=None) -> LoadSummary:
+    """Make version `number`'s set-up current, checked and loaded like a file: all or nothing.
+
+    The result is a new version whose changes begin `restored from vN`. Rules the version does
+    not name are removed when no lead was ever decided by them or waits in their pool, and
+    otherwise deactivated (kept for the audit trail and the reports). A restore does not bring
+    back a rep deleted since: reps hold leads and accounts, so that is an ops decision.
+    Raises RoutingFileError (nothing changed) when the version is unknown or no longer validates.
+    """
+    from routing.models import RoutingVersion, RuleSet
+    from routing.versions import version_document
+
+    document = version_document(number)
+    if document is None:
+        raise RoutingFileError([f"v{number}: there is no such routing version"])
+    gone = sorted({r["email"] for r in document["reps"]} - set(Rep.objects.values_list("email", flat=True)))
+    if gone:
+        raise RoutingFileError(
+            [f"v{number}: rep {email} was deleted since; a restore does not bring reps back" for email in gone]
+        )
+    try:
+        routing_config_check(document)
+    except RoutingFileError as err:
+        raise RoutingFileError([f"v{number} no longer validates: {m}" for m in err.messages]) from err
+    settings = RoutingVersion.objects.values_list("settings", flat=True).get(number=number)
+    with transaction.atomic():
+        if settings:
+            RuleSet.current()
+            RuleSet.objects.filter(pk=1).update(**settings)
+        return routing_config_load(
+            document, who=who, user=user, remove_unused_absent_rules=True, first_changes=[f"restored from v{number}"]
         )

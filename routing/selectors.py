@@ -10,7 +10,7 @@ from django.db.models import Count, OuterRef, Q, QuerySet
 
 from leadops.models import Lead, LeadEvent, LeadEventType, LeadStatus
 from routing.engine import MATCHED, LeadFacts, RoutingEngine
-from routing.models import Assignment, RepDailyCount
+from routing.models import Assignment, RepDailyCount, RoutingVersion
 
 SENT_BACK = (LeadEventType.MISROUTED, LeadEventType.RELEASED)
 
@@ -149,3 +149,8 @@ def rule_decision_counts(*, since: dt.datetime) -> QuerySet:
         .annotate(n=Count("id"))
         .values("n")
     )
+
+
+def routing_versions_list(*, limit: int = 20) -> list:
+    """The newest routing versions (without their stored documents)."""
+    return list(RoutingVersion.objects.defer("payload").order_by("-number")[:limit])

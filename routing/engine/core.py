@@ -160,7 +160,19 @@ class _Pool:
 
 
 class _Rule:
-    __slots__ = ("spec", "pos", "rest", "fail_entries", "pool", "matched", "strategy", "hold", "base_ids", "entry_head")
+    __slots__ = (
+        "spec",
+        "pos",
+        "rest",
+        "fail_entries",
+        "pool",
+        "pool_ids",
+        "matched",
+        "strategy",
+        "hold",
+        "base_ids",
+        "entry_head",
+    )
 
     def __init__(self, spec: RuleSpec, pos: int):
         self.spec = spec
@@ -192,6 +204,26 @@ class RoutingEngine:
         self.owner_first = snapshot.settings.existing_owner_first
         self.earlier_owners = {k.strip().casefold(): v for k, v in snapshot.earlier_owners.items()}
         self.account_owners = {k.strip().casefold(): v for k, v in snapshot.account_owners.items()}
+
+    def move_to(self, now: datetime, *, recheck: bool = True) -> None:
+        """Replay (simulation, demo history): decide the next leads as of `now`, not before the last.
+
+        Like a fresh snapshot at `now` over the state the earlier decisions left: the batch-local
+        tie-breaker starts again, and with `recheck` time off and working hours are judged again
+        and the pools rebuilt. The replay passes recheck=False while none of those can change.
+        """
+        if now != self.now:
+            for rid in self.touched_reps:
+                self.reps[rid].assign_seq = 0
+            self.touched_reps.clear()
+        self.now, self.now_ts = now, now.timestamp()
+        if recheck:
+            self._static = {r.id: rep_static_refusal(r, now) for r in self.reps.values()}
+            self._off_hours = {r.id for r in self.reps.values() if not rep_within_working_hours(r, now)}
+            for rule in self.rules:  # conditions stay compiled; only who is eligible moved
+                if not rule.matched:
+                    rule.pool = self._build_pool(rule, rule.pool.key, rule.pool_ids)
+            self._matched.clear()
 
     # ---------------------------------------------------------------- compile
     def _index_membership(self):
@@ -263,6 +295,7 @@ class RoutingEngine:
                     except EngineConfigError as exc:
                         raise EngineConfigError(f"rule {spec.name!r}: pool {exc}") from None
                     ids += sorted(self.subtree_reps.get(tid, ()))
+                rule.pool_ids = ids
                 rule.pool = self._build_pool(rule, f"rule:{spec.id}", ids)
             self.rules.append(rule)
         self.index_tables = [(attrgetter(f), table) for f, table in index.items()]

@@ -44,7 +44,8 @@ def _time(text: str) -> dt.time:
     return dt.time.max if hours >= 24 else dt.time(hours, minutes)
 
 
-def _working_hours(value) -> WorkingHours | None:
+def routing_working_hours(value) -> WorkingHours | None:
+    """A rep's stored working hours (the routing-file shape) as the engine's WorkingHours, or None."""
     if not value:
         return None
     return WorkingHours(_time(value["start"]), _time(value["end"]), frozenset(value.get("days") or (1, 2, 3, 4, 5)))
@@ -198,7 +199,7 @@ def _reps(now: dt.datetime, setup: RoutingSetup) -> dict[int, RepState]:
             assigned_today=today.get(rep_id, 0),
             weight=float(weight),
             timezone=tz,
-            working_hours=_working_hours(hours),
+            working_hours=routing_working_hours(hours),
             time_off=tuple(time_off[rep_id]),
             skills=setup.rep_skills.get(rep_id, {}),
             last_assigned_at=last,
