@@ -7,6 +7,7 @@ have their own pages: changes, a diff against the version before, and restore.
 
 import datetime as dt
 import difflib
+import json
 
 from django import forms
 from django.contrib import admin, messages
@@ -21,8 +22,10 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
 from leadops.admin_common import ChangeHistoryMixin, ReadOnlyAdmin, RoutingVersionMixin, SharedChoicesInlineMixin
+from leadops.models import Lead
 from routing.admin_columns import AssignmentColumnsMixin, with_version_pk
 from routing.condition_form import RuleConditionForm
+from routing.engine import LEAD_FACTS, LeadFacts
 from routing.models import (
     Assignment,
     RepDailyCount,
@@ -38,7 +41,9 @@ from routing.reasons import assignment_causes, condition_words, reason_html, str
 from routing.routing_file import RoutingFileError, routing_config_dump, routing_config_dumps, routing_version_restore
 from routing.routing_map import routing_map
 from routing.rule_health import rule_health_findings
-from routing.selectors import rule_decision_counts
+from routing.selectors import lead_excluded_rep_ids, rule_decision_counts
+from routing.services.snapshot import lead_facts
+from routing.simulation import routing_try_lead
 from routing.versions import document_changes, version_document
 
 HEALTH_SHOWN = 8  # rule-health warnings shown above the rule list
@@ -107,6 +112,64 @@ class RulePoolRepInline(SharedChoicesInlineMixin, admin.TabularInline):
     verbose_name_plural = "listed reps (tried in this order by a direct rule)"
 
 
+class TestLeadForm(forms.Form):
+    """A lead's facts (or an existing lead) and the set-up to try it under."""
+
+    lead_id = forms.IntegerField(required=False, label="Existing lead id", help_text="Or leave empty and give facts.")
+    email = forms.CharField(required=False)
+    company = forms.CharField(required=False)
+    country = forms.CharField(required=False, max_length=2, help_text="ISO code, e.g. DE")
+    region = forms.CharField(required=False)
+    postal_code = forms.CharField(required=False)
+    industry = forms.CharField(required=False)
+    company_size = forms.IntegerField(required=False, min_value=0)
+    annual_revenue = forms.DecimalField(required=False, min_value=0)
+    score = forms.IntegerField(required=False, min_value=0, max_value=100)
+    product_interest = forms.CharField(required=False)
+    source = forms.CharField(required=False)
+    language = forms.CharField(required=False)
+    setup = forms.ChoiceField(label="Set-up", choices=[("current", "the current set-up")], initial="current")
+    draft = forms.FileField(required=False, label="Draft routing file", help_text="A dump_routing JSON file.")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        versions = RoutingVersion.objects.defer("payload").order_by("-number")[:50]
+        self.fields["setup"].choices = [
+            ("current", "the current set-up"),
+            ("draft", "the draft file below"),
+            *((str(v.number), f"v{v.number} ({v.created_at:%Y-%m-%d %H:%M}, {v.who})") for v in versions),
+        ]
+
+    def clean(self):
+        cleaned = super().clean()
+        lead_id = cleaned.get("lead_id")
+        if lead_id is not None and not Lead.objects.filter(pk=lead_id).exists():
+            self.add_error("lead_id", f"There is no lead {lead_id}.")
+        if cleaned.get("setup") == "draft":
+            upload = cleaned.get("draft")
+            if upload is None:
+                self.add_error("draft", "Choose a draft file to try, or another set-up.")
+            else:
+                try:
+                    cleaned["draft_data"] = json.loads(upload.read().decode("utf-8"))
+                except (UnicodeDecodeError, json.JSONDecodeError) as err:
+                    self.add_error("draft", f"The file is not JSON: {err}")
+        return cleaned
+
+    def facts(self) -> LeadFacts:
+        data = self.cleaned_data
+        if data.get("lead_id") is not None:
+            lead = Lead.objects.get(pk=data["lead_id"])
+            excluded = lead_excluded_rep_ids(lead_ids=[lead.pk]).get(lead.pk)
+            return lead_facts(lead, excluded)
+        values = {k: data.get(k) for k in LEAD_FACTS if k in self.fields and data.get(k) not in (None, "")}
+        if "country" in values:
+            values["country"] = values["country"].upper()
+        if "annual_revenue" in values:
+            values["annual_revenue"] = float(values["annual_revenue"])
+        return LeadFacts(id=0, **values)
+
+
 @admin.register(Rule)
 class RuleAdmin(ChangeHistoryMixin, RoutingVersionMixin, admin.ModelAdmin):
     list_display = [
@@ -156,7 +219,10 @@ class RuleAdmin(ChangeHistoryMixin, RoutingVersionMixin, admin.ModelAdmin):
     ]
 
     def get_urls(self):
-        extra = [path("map/", self.admin_site.admin_view(self.routing_map_view), name="routing_rule_map")]
+        extra = [
+            path("map/", self.admin_site.admin_view(self.routing_map_view), name="routing_rule_map"),
+            path("test-lead/", self.admin_site.admin_view(self.test_lead_view), name="routing_rule_test_lead"),
+        ]
         return extra + super().get_urls()
 
     def routing_map_view(self, request):
@@ -172,6 +238,33 @@ class RuleAdmin(ChangeHistoryMixin, RoutingVersionMixin, admin.ModelAdmin):
             "inactive": inactive,
         }
         return TemplateResponse(request, "admin/routing/rule/routing_map.html", context)
+
+    def test_lead_view(self, request):
+        """Test a lead: the decision the set-up would make now, in words; nothing is written."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        form = TestLeadForm(request.POST or None, request.FILES or None)
+        context = {**self.admin_site.each_context(request), "title": "Test a lead", "opts": self.model._meta}
+        if request.method == "POST" and form.is_valid():
+            choice = form.cleaned_data["setup"]
+            try:
+                trial = routing_try_lead(
+                    facts=form.facts(),
+                    version=int(choice) if choice.isdigit() else None,
+                    draft=form.cleaned_data.get("draft_data"),
+                )
+            except RoutingFileError as err:
+                for message in err.messages:
+                    form.add_error(None, message)
+            else:
+                label = (
+                    "the current set-up"
+                    if choice == "current"
+                    else ("the draft" if choice == "draft" else f"v{choice}")
+                )
+                context.update(trial=trial, trace=reason_html(trial.reason), setup_label=label)
+        context["form"] = form
+        return TemplateResponse(request, "routing/admin/test_lead.html", context)
 
     def changelist_view(self, request, extra_context=None):
         # Rule health where ops reorder rules: a shadowed rule or a dead pool shows up right here.

@@ -11,7 +11,8 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from django.db import connection, transaction
@@ -19,12 +20,12 @@ from django.utils import timezone
 
 from leadops.models import Lead, LeadStatus
 from reps.models import Rep
-from routing.engine import ASSIGNED, POOLED, UNROUTABLE, LeadFacts
+from routing.engine import ASSIGNED, POOLED, UNROUTABLE, LeadFacts, RoutingEngine
 from routing.models import Assignment, RoutingVersion
 from routing.reasons import reason_summary
 from routing.replay import Replay, ReplaySetup, ReplayStart
 from routing.routing_file import RoutingFileError, routing_config_check, routing_config_dump
-from routing.services.snapshot import LEAD_FACT_COLUMNS
+from routing.services.snapshot import LEAD_FACT_COLUMNS, routing_snapshot_load
 from routing.versions import version_document
 
 CHANGED_SHOWN = 100
@@ -75,12 +76,21 @@ def routing_simulate(
     PostgreSQL inside `SET TRANSACTION READ ONLY`, always rolled back.
     """
     start, end = simulation_period(start, end)
+    with _read_only():
+        return _simulate(draft, version, start, end, source, progress)
+
+
+@contextmanager
+def _read_only() -> Iterator[None]:
+    """A transaction that cannot write (PostgreSQL: SET TRANSACTION READ ONLY) and is rolled back.
+
+    Inside an outer transaction it is a savepoint; rolling it back undoes the read-only setting."""
     with transaction.atomic():
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 cursor.execute("SET TRANSACTION READ ONLY")
         try:
-            return _simulate(draft, version, start, end, source, progress)
+            yield
         finally:
             transaction.set_rollback(True)
 
@@ -217,3 +227,50 @@ def _compare(setup: ReplaySetup, simulated: dict, start_at, end_at, source, star
         "pooled": {k: outcomes["pooled"][k] for k in ("actual", "simulated")},
         "changed": changed,
     }
+
+
+@dataclass
+class LeadTrial:
+    """What the set-up would do with one lead now: the engine's decision, named for people."""
+
+    outcome: str
+    rep_email: str | None
+    rep_name: str | None
+    rule_name: str | None
+    reason: dict
+
+
+def routing_try_lead(
+    *, facts: LeadFacts, version: int | None = None, draft: dict | None = None, now: dt.datetime | None = None
+) -> LeadTrial:
+    """The decision the current set-up (or version N, or a draft) would make for `facts` now.
+
+    The same snapshot the router loads (reps' open leads, today's counts, rotation cursors), the
+    same engine; under a version or a draft their rules, territories and reps replace the
+    current ones, with the live counters of the reps they share. Writes nothing (read-only on
+    PostgreSQL, always rolled back).
+    """
+    now = now or timezone.now()
+    with _read_only():
+        snapshot, _ = routing_snapshot_load(now=now, leads=[facts])
+        names = {r.id: r.name for r in snapshot.rules}
+        emails = dict(Rep.objects.values_list("id", "email"))
+        if version is not None or draft is not None:
+            setup = _setup(draft, version)
+            for rep in setup.reps.values():
+                live = snapshot.reps.get(rep.id)
+                if live is not None:
+                    rep.open_leads, rep.assigned_today = live.open_leads, live.assigned_today
+                    rep.last_assigned_at, rep.conversion_rate = live.last_assigned_at, live.conversion_rate
+            snapshot.rules, snapshot.territories, snapshot.reps = setup.rules, setup.territories, setup.reps
+            snapshot.settings.existing_owner_first = setup.existing_owner_first
+            names, emails = setup.rule_name, {**emails, **setup.rep_email}
+        decision = RoutingEngine(snapshot).decide(facts)
+        rep = snapshot.reps.get(decision.rep_id) if decision.rep_id else None
+        return LeadTrial(
+            outcome=decision.outcome,
+            rep_email=emails.get(decision.rep_id) if rep else None,
+            rep_name=rep.name if rep else None,
+            rule_name=names.get(decision.rule_id),
+            reason=decision.reason,
+        )

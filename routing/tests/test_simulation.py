@@ -277,3 +277,37 @@ def test_simulation_writes_nothing():
     if connection.vendor == "postgresql":
         # The replay ran read-only and left the surrounding transaction writable.
         Lead.objects.filter(id__in=[]).update(status="pending")
+
+
+def test_test_a_lead_shows_the_decision_routing_then_makes(admin_client):
+    from django.urls import reverse
+
+    from routing.models import Assignment
+    from routing.reasons import reason_html
+
+    routing_config_load(_one_rep_per_team())
+    _route_some(["DE", "FR", "CH"])  # rotation and load have moved
+    before = _row_counts()
+    url = reverse("admin:routing_rule_test_lead")
+    assert url in admin_client.get(reverse("admin:routing_rule_changelist")).content.decode()
+    response = admin_client.post(url, {"country": "ch", "industry": "retail", "setup": "current"})
+    page = response.content.decode()
+    trial = response.context["trial"]
+    assert response.status_code == 200 and trial.rep_email == "ana@example.com" and trial.rule_name == "DACH"
+    assert "To " in page and "by rule “DACH”" in page
+    assert _row_counts() == before  # nothing written
+    lead = Lead.objects.create(source="web", external_id="t1", email="z@z.example", country="CH", industry="retail")
+    leads_route(lead_ids=[lead.id])
+    assignment = Assignment.objects.get(lead=lead)
+    assert assignment.rep.email == trial.rep_email and assignment.reason == trial.reason
+    assert str(reason_html(trial.reason)) in page
+    # The same lead under a draft that moves Switzerland to Europe.
+    draft = copy.deepcopy(_one_rep_per_team())
+    draft["rules"][0]["conditions"][0]["value"] = ["DE", "AT"]
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    upload = SimpleUploadedFile("draft.json", json.dumps(draft).encode(), content_type="application/json")
+    response = admin_client.post(url, {"lead_id": lead.id, "setup": "draft", "draft": upload})
+    assert response.context["trial"].rep_email == "dora@example.com"
+    bad = admin_client.post(url, {"lead_id": 999999, "setup": "current"})
+    assert bad.status_code == 200 and "There is no lead 999999." in bad.content.decode()
