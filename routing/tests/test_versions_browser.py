@@ -1,0 +1,81 @@
+"""Ops in a real Chromium: try a lead under a draft, load a change, see the version it made,
+restore the one before behind the confirmation page.
+
+Debian's /usr/bin/chromium through Playwright; skipped by conftest.py when it is not installed.
+Screenshots land in test-results/ (gitignored).
+"""
+
+import copy
+import json
+import re
+from pathlib import Path
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.db import connections
+
+from routing.models import RoutingVersion
+from routing.routing_file import routing_config_dump, routing_config_load
+from routing.tests.test_routing_file import PRODUCT_EXAMPLE
+from routing.versions import version_document
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+CHROMIUM = "/usr/bin/chromium"
+RESULTS = Path(__file__).resolve().parents[2] / "test-results"
+
+
+@pytest.fixture
+def page():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        page = browser.new_context(viewport={"width": 1400, "height": 900}).new_page()
+        yield page
+        browser.close()
+        connections.close_all()
+
+
+def test_ops_tries_a_lead_then_restores_the_version_before_a_change(live_server, page, tmp_path):
+    get_user_model().objects.create_superuser("ops", "ops@example.com", "pass-Word-123")
+    routing_config_load(PRODUCT_EXAMPLE)
+    before = RoutingVersion.objects.get()
+    changed = copy.deepcopy(PRODUCT_EXAMPLE)
+    changed["rules"][0]["priority"] = 5
+    changed["reps"][0]["capacity"] = 30
+    routing_config_load(changed, who="ops")
+    RESULTS.mkdir(exist_ok=True)
+
+    page.goto(f"{live_server.url}/admin/login/")
+    page.fill("#id_username", "ops")
+    page.fill("#id_password", "pass-Word-123")
+    page.click("input[type=submit]")
+
+    page.goto(f"{live_server.url}/admin/routing/rule/")
+    page.click("text=Test a lead")
+    page.fill("#id_country", "DE")
+    page.fill("#id_industry", "airline")
+    draft = tmp_path / "draft.json"
+    draft.write_text(json.dumps(changed))
+    page.select_option("#id_setup", "draft")
+    page.set_input_files("#id_draft", str(draft))
+    page.click("input[value='Test this lead']")
+    result = page.inner_text("#trial-result")
+    assert "DACH airlines" in result and "Ana Ruiz" in result
+    page.screenshot(path=str(RESULTS / "test_a_lead.png"), full_page=True)
+
+    page.goto(f"{live_server.url}/admin/routing/routingversion/")
+    assert "capacity 40 → 30" in page.inner_text("#result_list")
+    page.click(f"text=v{before.number}")
+    page.click("text=Restore this version…")
+    assert 'rule "DACH airlines": priority 5 → 10' in page.inner_text("#content")
+    page.screenshot(path=str(RESULTS / "restore_confirm.png"), full_page=True)
+    page.click("input[type=submit][value^='Yes, restore']")
+    assert re.search(rf"Restored v{before.number} as v\d+", page.inner_text(".messagelist"))
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1400
+    page.screenshot(path=str(RESULTS / "restored_version.png"), full_page=True)
+    assert routing_config_dump() == version_document(before.number)
