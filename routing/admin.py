@@ -9,6 +9,7 @@ import datetime as dt
 import difflib
 import json
 
+import plotly
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
@@ -38,12 +39,18 @@ from routing.models import (
     Territory,
 )
 from routing.reasons import assignment_causes, condition_words, reason_html, strategy_label
-from routing.routing_file import RoutingFileError, routing_config_dump, routing_config_dumps, routing_version_restore
+from routing.routing_file import (
+    RoutingFileError,
+    routing_config_dump,
+    routing_config_dumps,
+    routing_config_load,
+    routing_version_restore,
+)
 from routing.routing_map import routing_map
 from routing.rule_health import rule_health_findings
 from routing.selectors import lead_excluded_rep_ids, rule_decision_counts
 from routing.services.snapshot import lead_facts
-from routing.simulation import routing_try_lead
+from routing.simulation import routing_simulate, routing_try_lead, simulation_figure
 from routing.versions import document_changes, version_document
 
 HEALTH_SHOWN = 8  # rule-health warnings shown above the rule list
@@ -112,6 +119,56 @@ class RulePoolRepInline(SharedChoicesInlineMixin, admin.TabularInline):
     verbose_name_plural = "listed reps (tried in this order by a direct rule)"
 
 
+class SimulateForm(forms.Form):
+    """What to simulate: a draft file, a version or the current set-up; a period; a source."""
+
+    setup = forms.ChoiceField(label="Set-up", choices=[("current", "the current set-up")], initial="draft")
+    draft = forms.FileField(required=False, label="Draft routing file", help_text="A dump_routing JSON file.")
+    start = forms.DateField(required=False, help_text="First day, e.g. 2026-11-01 (default: 30 days ago).")
+    end = forms.DateField(required=False, help_text="Last day, included (default: today).")
+    source = forms.CharField(required=False, help_text="Only leads from this source (empty: all).")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["setup"].choices = version_choices()
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("start") and cleaned.get("end") and cleaned["start"] > cleaned["end"]:
+            self.add_error("end", "The last day comes before the first.")
+        if cleaned.get("setup") == "draft":
+            cleaned["draft_data"] = read_draft(self, cleaned.get("draft"))
+        return cleaned
+
+
+def version_choices() -> list[tuple[str, str]]:
+    versions = RoutingVersion.objects.defer("payload").order_by("-number")[:50]
+    return [
+        ("current", "the current set-up"),
+        ("draft", "the draft file below"),
+        *((str(v.number), f"v{v.number} ({v.created_at:%Y-%m-%d %H:%M}, {v.who})") for v in versions),
+    ]
+
+
+def read_draft(form: forms.Form, upload) -> dict | None:
+    if upload is None:
+        form.add_error("draft", "Choose a draft file to try, or another set-up.")
+        return None
+    try:
+        data = json.loads(upload.read().decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        form.add_error("draft", f"The file is not JSON: {err}")
+        return None
+    if not isinstance(data, dict):
+        form.add_error("draft", "The file must hold one routing document (an object).")
+        return None
+    return data
+
+
+def setup_label(choice: str) -> str:
+    return {"current": "the current set-up", "draft": "the draft"}.get(choice, f"v{choice}")
+
+
 class TestLeadForm(forms.Form):
     """A lead's facts (or an existing lead) and the set-up to try it under."""
 
@@ -133,12 +190,7 @@ class TestLeadForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        versions = RoutingVersion.objects.defer("payload").order_by("-number")[:50]
-        self.fields["setup"].choices = [
-            ("current", "the current set-up"),
-            ("draft", "the draft file below"),
-            *((str(v.number), f"v{v.number} ({v.created_at:%Y-%m-%d %H:%M}, {v.who})") for v in versions),
-        ]
+        self.fields["setup"].choices = version_choices()
 
     def clean(self):
         cleaned = super().clean()
@@ -146,14 +198,7 @@ class TestLeadForm(forms.Form):
         if lead_id is not None and not Lead.objects.filter(pk=lead_id).exists():
             self.add_error("lead_id", f"There is no lead {lead_id}.")
         if cleaned.get("setup") == "draft":
-            upload = cleaned.get("draft")
-            if upload is None:
-                self.add_error("draft", "Choose a draft file to try, or another set-up.")
-            else:
-                try:
-                    cleaned["draft_data"] = json.loads(upload.read().decode("utf-8"))
-                except (UnicodeDecodeError, json.JSONDecodeError) as err:
-                    self.add_error("draft", f"The file is not JSON: {err}")
+            cleaned["draft_data"] = read_draft(self, cleaned.get("draft"))
         return cleaned
 
     def facts(self) -> LeadFacts:
@@ -222,6 +267,7 @@ class RuleAdmin(ChangeHistoryMixin, RoutingVersionMixin, admin.ModelAdmin):
         extra = [
             path("map/", self.admin_site.admin_view(self.routing_map_view), name="routing_rule_map"),
             path("test-lead/", self.admin_site.admin_view(self.test_lead_view), name="routing_rule_test_lead"),
+            path("simulate/", self.admin_site.admin_view(self.simulate_view), name="routing_rule_simulate"),
         ]
         return extra + super().get_urls()
 
@@ -238,6 +284,65 @@ class RuleAdmin(ChangeHistoryMixin, RoutingVersionMixin, admin.ModelAdmin):
             "inactive": inactive,
         }
         return TemplateResponse(request, "admin/routing/rule/routing_map.html", context)
+
+    def simulate_view(self, request):
+        """Simulation: a period's leads replayed under a draft / version / the current set-up; "load this draft"."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        context = {**self.admin_site.each_context(request), "title": "Simulate routing", "opts": self.model._meta}
+        if request.method == "POST" and "load" in request.POST:
+            return self._load_draft(request)
+        form = SimulateForm(request.POST or None, request.FILES or None)
+        if request.method == "POST" and form.is_valid():
+            data, choice = form.cleaned_data, form.cleaned_data["setup"]
+            try:
+                simulation = routing_simulate(
+                    draft=data.get("draft_data"),
+                    version=int(choice) if choice.isdigit() else None,
+                    start=data.get("start"),
+                    end=data.get("end"),
+                    source=data.get("source") or None,
+                )
+            except RoutingFileError as err:
+                for message in err.messages:
+                    form.add_error(None, message)
+            else:
+                result = simulation.result
+                context.update(
+                    result=result,
+                    reps=[{**r, "change": r["simulated"] - r["actual"]} for r in result["reps"]],
+                    rules=[
+                        {**r, "change": r["simulated"] - r["actual"]}
+                        for r in result["rules"]
+                        if r["simulated"] != r["actual"]
+                    ],
+                    never_fired=simulation.never_fired,
+                    figure=simulation_figure(result),
+                    setup_label=setup_label(choice),
+                    plotly_url=f"{reverse('reports:plotly_js')}?v={plotly.__version__}",
+                    draft_json=json.dumps(data["draft_data"]) if data.get("draft_data") else "",
+                )
+        context["form"] = form
+        return TemplateResponse(request, "routing/admin/simulate.html", context)
+
+    def _load_draft(self, request):
+        if not self.has_change_permission(request):
+            raise PermissionDenied
+        try:
+            summary = routing_config_load(
+                json.loads(request.POST.get("draft_json") or "null"), who=request.user.get_username(), user=request.user
+            )
+        except (RoutingFileError, json.JSONDecodeError) as err:
+            for message in getattr(err, "messages", [str(err)]):
+                self.message_user(request, message, messages.ERROR)
+            self.message_user(request, "The draft was not loaded; nothing changed.", messages.ERROR)
+            return redirect("admin:routing_rule_simulate")
+        if summary.rule_set_version is None:
+            self.message_user(request, "Nothing to change: the set-up already matches the draft.")
+            return redirect("admin:routing_rule_changelist")
+        version = RoutingVersion.objects.get(number=summary.rule_set_version)
+        self.message_user(request, f"Draft loaded as v{version.number}.", messages.SUCCESS)
+        return redirect("admin:routing_routingversion_change", version.pk)
 
     def test_lead_view(self, request):
         """Test a lead: the decision the set-up would make now, in words; nothing is written."""

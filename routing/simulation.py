@@ -43,8 +43,9 @@ class SimulationTimings:
 
 @dataclass
 class Simulation:
-    result: dict
+    result: dict  # the contract's object (simulate_routing --json)
     timings: SimulationTimings = field(default_factory=SimulationTimings)
+    never_fired: list[str] = field(default_factory=list)  # active rules of the set-up that decided no lead
 
 
 def simulation_period(start: dt.date | None, end: dt.date | None) -> tuple[dt.date, dt.date]:
@@ -163,7 +164,9 @@ def _simulate(draft, version, start, end, source, progress) -> Simulation:
     began = time.perf_counter()
     result = _compare(setup, simulated, start_at, end_at, source, start, end)
     timings.comparing = time.perf_counter() - began
-    return Simulation(result=result, timings=timings)
+    fired = {r["name"] for r in result["rules"] if r["simulated"]}
+    never = [r.name for r in setup.rules if r.active and r.name not in fired]
+    return Simulation(result=result, timings=timings, never_fired=never)
 
 
 def _first_decisions(start_at, end_at, source) -> dict[int, tuple]:
@@ -274,3 +277,21 @@ def routing_try_lead(
             rule_name=names.get(decision.rule_id),
             reason=decision.reason,
         )
+
+
+def simulation_figure(result: dict) -> dict:
+    """Per rep, actual next to simulated first decisions: a plotly figure as a plain dict."""
+    emails = [r["email"] for r in result["reps"]]
+    bars = [
+        {"type": "bar", "name": name, "x": emails, "y": [r[key] for r in result["reps"]], "marker": {"color": color}}
+        for name, key, color in (("actual", "actual", "#9aa9b8"), ("simulated", "simulated", "#2f6fb0"))
+    ]
+    layout = {
+        "barmode": "group",
+        "height": 340,
+        "margin": {"l": 50, "r": 20, "t": 10, "b": 120},
+        "xaxis": {"automargin": True},
+        "yaxis": {"title": {"text": "leads"}},
+        "font": {"family": "system-ui, sans-serif", "size": 12},
+    }
+    return {"data": bars, "layout": layout}

@@ -218,10 +218,18 @@ class RoutingEngine:
             self.touched_reps.clear()
         self.now, self.now_ts = now, now.timestamp()
         if recheck:
-            self._static = {r.id: rep_static_refusal(r, now) for r in self.reps.values()}
-            self._off_hours = {r.id for r in self.reps.values() if not rep_within_working_hours(r, now)}
-            for rule in self.rules:  # conditions stay compiled; only who is eligible moved
-                if not rule.matched:
+            static = {r.id: rep_static_refusal(r, now) for r in self.reps.values()}
+            off = {r.id for r in self.reps.values() if r.working_hours and not rep_within_working_hours(r, now)}
+            moved = {rid for rid, why in static.items() if why != self._static.get(rid)}
+            moved_hours = off ^ self._off_hours
+            self._static, self._off_hours = static, off
+            for rule in self.rules:  # conditions stay compiled; rebuild the pools whose reps moved
+                if rule.matched:
+                    continue
+                members = rule.pool.member_ids
+                if not moved.isdisjoint(members) or (
+                    rule.spec.requires_working_hours and not moved_hours.isdisjoint(members)
+                ):
                     rule.pool = self._build_pool(rule, rule.pool.key, rule.pool_ids)
             self._matched.clear()
 

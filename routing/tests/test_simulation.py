@@ -311,3 +311,39 @@ def test_test_a_lead_shows_the_decision_routing_then_makes(admin_client):
     assert response.context["trial"].rep_email == "dora@example.com"
     bad = admin_client.post(url, {"lead_id": 999999, "setup": "current"})
     assert bad.status_code == 200 and "There is no lead 999999." in bad.content.decode()
+
+
+def test_admin_simulation_page_compares_and_loads_the_draft(admin_client):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.urls import reverse
+
+    from routing.models import RoutingVersion, Rule
+
+    routing_config_load(_one_rep_per_team())
+    _route_some(["DE", "CH", "FR", "CH"])
+    draft = copy.deepcopy(_one_rep_per_team())
+    draft["rules"][0]["conditions"][0]["value"] = ["DE", "AT"]
+    draft["rules"].append(
+        {
+            "name": "Nordics",
+            "priority": 5,
+            "conditions": [{"field": "country", "op": "equals", "value": "SE"}],
+            "pool": {"team": "Europe", "reps": [], "territory": None},
+        }
+    )
+    url = reverse("admin:routing_rule_simulate")
+    assert url in admin_client.get(reverse("admin:routing_rule_changelist")).content.decode()
+    upload = SimpleUploadedFile("draft.json", json.dumps(draft).encode(), content_type="application/json")
+    before = _row_counts()
+    response = admin_client.post(url, {"setup": "draft", "draft": upload, "simulate": "1"})
+    page = response.content.decode()
+    assert response.status_code == 200 and response.context["result"]["changed_owner"] == 2
+    assert response.context["never_fired"] == ["Nordics"]
+    assert "reps-figure" in page and "Load this draft" in page and "dora@example.com" in page
+    assert _row_counts() == before
+    loaded = admin_client.post(url, {"load": "1", "draft_json": response.context["draft_json"]})
+    version = RoutingVersion.objects.first()
+    assert loaded.status_code == 302 and loaded.url.endswith(f"/{version.pk}/change/")
+    assert 'rule "Nordics" added' in version.changes and Rule.objects.filter(name="Nordics").exists()
+    bad = admin_client.post(url, {"setup": "draft", "simulate": "1"})
+    assert "Choose a draft file" in bad.content.decode()
