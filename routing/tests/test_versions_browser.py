@@ -68,6 +68,30 @@ def test_ops_tries_a_lead_then_restores_the_version_before_a_change(live_server,
     assert "DACH airlines" in result and "Ana Ruiz" in result
     page.screenshot(path=str(RESULTS / "test_a_lead.png"), full_page=True)
 
+    # Simulate the same draft on the leads of the last 30 days: per rep, per rule, the changed leads.
+    from leadops.models import Lead
+    from routing.services import leads_route
+
+    changed["rules"][0]["conditions"][0] = {"field": "country", "op": "in", "value": ["AT"]}
+    draft.write_text(json.dumps(changed))
+    leads = [
+        Lead.objects.create(
+            source="web", external_id=f"b{i}", email=f"p{i}@air{i}.example", country=c, industry="airline"
+        )
+        for i, c in enumerate(["DE", "AT", "DE", "CH"])
+    ]
+    leads_route(lead_ids=[lead.id for lead in leads])
+    page.goto(f"{live_server.url}/admin/routing/rule/")
+    page.click("text=Simulate a change")
+    page.select_option("#id_setup", "draft")
+    page.set_input_files("#id_draft", str(draft))
+    page.click("input[value='Simulate']")
+    page.wait_for_selector("#reps-chart .main-svg")
+    text = page.inner_text("#simulation-result")
+    assert "4 leads created" in text and "3 would get another first owner" in text
+    page.screenshot(path=str(RESULTS / "simulation.png"), full_page=True)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1400
+
     page.goto(f"{live_server.url}/admin/routing/routingversion/")
     assert "capacity 40 → 30" in page.inner_text("#result_list")
     page.click(f"text=v{before.number}")
