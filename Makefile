@@ -23,6 +23,7 @@ demo: $(STAMP)
 	@if [ -n "$$REDIS_URL" ]; then \
 		echo "Starting an RQ worker and the route_pending schedule beside the server"; \
 		$(PY) manage.py rqworker default routing --with-scheduler & \
+		$(PY) manage.py rqworker notifications --with-scheduler & \
 		$(PY) manage.py rqcron routing.cron & \
 		trap 'kill $$(jobs -p) 2>/dev/null' EXIT INT TERM; \
 	fi; \

@@ -42,3 +42,7 @@ class RoutingConflict(RoutingError):
     """The lead moved on meanwhile (claimed by someone else, closed)."""
 
     conflict = True
+
+
+class NotificationError(DomainError):
+    """A channel that cannot be made (bad URL, unknown event or team, a name taken)."""

@@ -163,6 +163,11 @@ class LeadEventType(models.TextChoices):
     LOST = "lost", "Lost"
     MISROUTED = "misrouted", "Flagged misrouted"
     RELEASED = "released", "Released back to routing"
+    SLA_BREACHED = "sla_breached", "SLA breached"
+
+
+# Events integrations and reps may record; `sla_breached` is written by the SLA watch only.
+POSTABLE_EVENT_TYPES = [t for t in LeadEventType if t != LeadEventType.SLA_BREACHED]
 
 
 class LeadEvent(models.Model):

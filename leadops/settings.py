@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "leadops",
     "reps",
     "routing",
+    "notifications",
     "reports",
 ]
 
@@ -167,6 +168,8 @@ EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "leadops@localhost")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 ADMINS = [("Ops", a) for a in env_list("ADMIN_EMAILS", "")]
+# Where links in e-mails and Slack messages point (no trailing slash).
+SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 
 # --- Jobs. Unset REDIS_URL: jobs run inline on an in-process fakeredis, one process is enough.
 REDIS_URL = os.environ.get("REDIS_URL", "")
@@ -187,7 +190,7 @@ else:
             )
         },
     }
-RQ_QUEUES = {"default": dict(_queue), "routing": dict(_queue)}
+RQ_QUEUES = {"default": dict(_queue), "routing": dict(_queue), "notifications": dict(_queue)}
 
 # --- Cache: the API rate-limit counters live here, so every gunicorn worker must share it.
 if REDIS_URL:

@@ -126,7 +126,7 @@ class RepAdmin(ChangeHistoryMixin, RoutingVersionMixin, admin.ModelAdmin):
     inlines = [RepSkillInline, TimeOffInline]
     actions = [*REP_ACTIONS, give_login]  # routing/admin_actions.py; reps/admin_login.py (a login for /queue/)
     fieldsets = [
-        (None, {"fields": ["name", "email", "user", "team", "territories", "active"]}),
+        (None, {"fields": ["name", "email", "user", "team", "territories", "active", "notify_email"]}),
         ("Capacity", {"fields": ["capacity", "daily_cap", "weight"]}),
         ("Hours", {"fields": ["timezone", "working_hours"]}),
         ("History", {"fields": ["last_assigned_at", "created_at", "updated_at"], "classes": ["collapse"]}),

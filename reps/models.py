@@ -131,6 +131,9 @@ class Rep(models.Model):
         validators=[validate_working_hours],
         help_text='Empty for no restriction, or {"start": "08:00", "end": "18:00", "days": [1, 2, 3, 4, 5]}.',
     )
+    notify_email = models.BooleanField(
+        "e-mail on new leads", default=True, help_text="E-mail the rep each lead assigned to them and SLA breaches."
+    )
     last_assigned_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -257,6 +257,7 @@ class RuleAdmin(ChangeHistoryMixin, RoutingVersionMixin, admin.ModelAdmin):
                     "preferred_skills",
                     "requires_working_hours",
                     "sla_minutes",
+                    "sla_action",
                     "claim_limit",
                 ]
             },
@@ -443,7 +444,7 @@ class AssignmentAdmin(AssignmentColumnsMixin, ReadOnlyAdmin):
     list_display = ["created", "lead_name", "outcome", "rep_name", "rule_name", "strategy_words", "decided", "ended"]
     list_display_links = ["created"]
     list_select_related = ["lead", "rep", "decided_by_user"]
-    list_filter = ["outcome", "decided_by", "strategy", "end_reason"]
+    list_filter = ["outcome", "decided_by", "strategy", "end_reason", ("sla_breached_at", admin.EmptyFieldListFilter)]
     search_fields = ["lead__email", "lead__company", "rep__email", "rep__name", "rule_name"]
     date_hierarchy = "created_at"
     show_full_result_count = False
@@ -460,6 +461,9 @@ class AssignmentAdmin(AssignmentColumnsMixin, ReadOnlyAdmin):
         "created_at",
         "ended_at",
         "end_reason",
+        "sla_due_at",
+        "sla_met_at",
+        "sla_breached_at",
         "reason_trace",
     ]
     readonly_fields = fields

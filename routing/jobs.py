@@ -56,6 +56,13 @@ def route_pending_job() -> dict:
     return leads_route_pending().as_dict()
 
 
+def watch_sla_job() -> dict:
+    """The scheduled SLA pass (see routing/cron.py)."""
+    from routing.services.sla import sla_watch
+
+    return sla_watch().as_dict()
+
+
 def rep_redistribute_job(rep_id: int, since_iso: str | None = None) -> list[int]:
     """Leads assigned to a just-deactivated rep at or after `since_iso` go on to others (safe twice)."""
     since = dt.datetime.fromisoformat(since_iso) if since_iso else None

@@ -89,6 +89,11 @@ Operator = _choices("Operator", OPERATOR_LABELS)
 LEAD_FACT_FIELDS = list(LEAD_FACTS)
 
 
+class SlaAction(models.TextChoices):
+    NOTIFY = "notify", "Notify the rep and the team's manager"
+    REROUTE = "reroute", "Notify, and route the lead again without that rep"
+
+
 class RuleQuerySet(models.QuerySet):
     def active(self):
         return self.filter(active=True)
@@ -127,6 +132,9 @@ class Rule(models.Model):
     sla_minutes = models.PositiveIntegerField(
         null=True, blank=True, help_text="Minutes to first contact; empty = no SLA."
     )
+    sla_action = models.CharField(
+        "when the SLA is breached", max_length=8, choices=SlaAction.choices, default=SlaAction.NOTIFY
+    )
     claim_limit = models.PositiveIntegerField(
         null=True,
         blank=True,
@@ -145,6 +153,7 @@ class Rule(models.Model):
                 condition=Q(when_none_eligible__in=[w.value for w in WhenNoneEligible]),
                 name="rule_when_none_eligible_known",
             ),
+            models.CheckConstraint(condition=Q(sla_action__in=["notify", "reroute"]), name="rule_sla_action_known"),
         ]
 
     def __str__(self) -> str:
@@ -243,6 +252,7 @@ class Assignment(models.Model):
         REROUTED = "rerouted", "Routed again"
         DEACTIVATED = "deactivated", "Rep deactivated"
         AWAY = "away", "Rep away"
+        SLA_BREACHED = "sla_breached", "SLA breached, routed again"
 
     lead = models.ForeignKey("leadops.Lead", on_delete=models.CASCADE, related_name="assignments")
     outcome = models.CharField(max_length=12, choices=Outcome.choices, default=Outcome.ASSIGNED)
@@ -271,6 +281,11 @@ class Assignment(models.Model):
     converted_at = models.DateTimeField(null=True, blank=True)
     # When the rep flagged the lead `misrouted` between created_at and ended_at (the earliest).
     misrouted_at = models.DateTimeField(null=True, blank=True)
+    # SLA (rule.sla_minutes): due = created_at + minutes. The watch (services/sla.py) settles each
+    # due assignment once: met (contacted, or closed, by the due time) or breached.
+    sla_due_at = models.DateTimeField("SLA due", null=True, blank=True)
+    sla_met_at = models.DateTimeField("SLA met", null=True, blank=True)
+    sla_breached_at = models.DateTimeField("SLA breached", null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -295,6 +310,14 @@ class Assignment(models.Model):
                 condition=Q(outcome="assigned"),
                 name="assignment_facts_period_idx",
             ),
+            # The SLA watch: current assignments with an SLA not yet settled, by due time.
+            models.Index(
+                fields=["sla_due_at"],
+                condition=Q(sla_due_at__isnull=False, ended_at__isnull=True, sla_met_at__isnull=True)
+                & Q(sla_breached_at__isnull=True),
+                name="assignment_sla_open_idx",
+            ),
+            models.Index(fields=["sla_due_at"], condition=Q(sla_due_at__isnull=False), name="assignment_sla_due_idx"),
         ]
 
     def __str__(self) -> str:

@@ -45,6 +45,7 @@ from routing.models import (
     Rule,
     RuleCondition,
     RulePoolRep,
+    SlaAction,
     Strategy,
     Territory,
     WhenNoneEligible,
@@ -63,6 +64,7 @@ DEFAULTS = {
         "timezone": "UTC",
         "working_hours": None,
         "active": True,
+        "notify_email": True,
         "team": None,
         "territories": [],
         "skills": {},
@@ -78,6 +80,7 @@ DEFAULTS = {
         "when_none_eligible": WhenNoneEligible.NEXT_RULE.value,
         "requires_working_hours": False,
         "sla_minutes": None,
+        "sla_action": SlaAction.NOTIFY.value,
         "claim_limit": None,
     },
     "territory": {"parent": None, "countries": [], "regions": [], "postal_prefixes": []},
@@ -159,7 +162,17 @@ def _dump_reps() -> list[dict]:
     skills = _grouped(RepSkill.objects.values_list("rep_id", "skill__name", "proficiency"))
     time_off = _grouped(TimeOff.objects.values_list("rep_id", "start", "end"))
     rows = Rep.objects.order_by("email").values_list(
-        "id", "email", "name", "team__name", "capacity", "daily_cap", "weight", "timezone", "working_hours", "active"
+        "id",
+        "email",
+        "name",
+        "team__name",
+        "capacity",
+        "daily_cap",
+        "weight",
+        "timezone",
+        "working_hours",
+        "active",
+        "notify_email",
     )
     return [
         {
@@ -174,9 +187,10 @@ def _dump_reps() -> list[dict]:
             "timezone": tz,
             "working_hours": _hours(hours),
             "active": active,
+            "notify_email": notify_email,
             "time_off": [{"start": _iso(start), "end": _iso(end)} for start, end in sorted(time_off.get(pk, ()))],
         }
-        for pk, email, name, team, capacity, daily_cap, weight, tz, hours, active in rows
+        for pk, email, name, team, capacity, daily_cap, weight, tz, hours, active, notify_email in rows
     ]
 
 
@@ -200,6 +214,7 @@ def _dump_rules() -> list[dict]:
         "when_none_eligible",
         "requires_working_hours",
         "sla_minutes",
+        "sla_action",
         "claim_limit",
     )
     return [
@@ -215,6 +230,7 @@ def _dump_rules() -> list[dict]:
             "when_none_eligible": when_none,
             "requires_working_hours": working_hours,
             "sla_minutes": sla,
+            "sla_action": sla_action,
             "claim_limit": claim_limit,
         }
         for (
@@ -229,6 +245,7 @@ def _dump_rules() -> list[dict]:
             when_none,
             working_hours,
             sla,
+            sla_action,
             claim_limit,
         ) in rows
     ]
@@ -452,6 +469,7 @@ def _check_rep(check: _Checker, where: str, entry: dict, *, skills, teams, terri
     if isinstance(rep["working_hours"], dict):
         rep["working_hours"] = _hours(rep["working_hours"])
     rep["active"] = check.boolean(f"{where}: active", rep["active"])
+    rep["notify_email"] = check.boolean(f"{where}: notify_email", rep["notify_email"])
     rep["time_off"] = _check_time_off(check, where, rep["time_off"])
     return rep
 
@@ -494,6 +512,11 @@ def _check_rule(check: _Checker, where: str, entry: dict, *, skills, teams, terr
     rule["requires_working_hours"] = check.boolean(f"{where}: requires_working_hours", rule["requires_working_hours"])
     rule["sla_minutes"] = check.whole(f"{where}: sla_minutes", rule["sla_minutes"], minimum=1, nullable=True)
     rule["claim_limit"] = check.whole(f"{where}: claim_limit", rule["claim_limit"], minimum=1, nullable=True)
+    if rule["sla_action"] not in SlaAction.values:
+        check.error(
+            f"{where}: sla_action",
+            f"{_q(rule['sla_action'])} is not allowed; use {' or '.join(SlaAction.values)}",
+        )
     if rule["strategy"] not in Strategy.values:
         check.error(
             f"{where}: strategy", f"{_q(rule['strategy'])} is not a strategy; use one of {', '.join(Strategy.values)}"
@@ -653,6 +676,7 @@ def _upsert_reps(changed: dict[str, dict]) -> None:
                 "timezone": spec["timezone"],
                 "working_hours": spec["working_hours"] or {},
                 "active": spec["active"],
+                "notify_email": spec["notify_email"],
             }
             for email, spec in changed.items()
         },
@@ -705,6 +729,7 @@ def _upsert_rules(changed: dict[str, dict]) -> None:
             "when_none_eligible",
             "requires_working_hours",
             "sla_minutes",
+            "sla_action",
             "claim_limit",
         ):
             setattr(rule, key, spec[key])
@@ -720,6 +745,7 @@ def _upsert_rules(changed: dict[str, dict]) -> None:
             "when_none_eligible",
             "requires_working_hours",
             "sla_minutes",
+            "sla_action",
             "claim_limit",
             "pool_team",
             "pool_matched_territory",

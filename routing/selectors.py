@@ -52,11 +52,20 @@ def rep_conversion_rates(*, since: dt.datetime) -> dict[int, float]:
 
 
 def lead_excluded_rep_ids(*, lead_ids: Iterable[int]) -> dict[int, set[int]]:
-    """Reps each lead was sent back from (flagged misrouted or released): never routed there again."""
+    """Reps each lead was sent back from (flagged misrouted or released, or an SLA breach re-routed it):
+    never routed there again."""
     out: dict[int, set[int]] = {}
-    rows = LeadEvent.objects.filter(lead_id__in=list(lead_ids), type__in=SENT_BACK, rep_id__isnull=False).values_list(
+    lead_ids = list(lead_ids)
+    rows = LeadEvent.objects.filter(lead_id__in=lead_ids, type__in=SENT_BACK, rep_id__isnull=False).values_list(
         "lead_id", "rep_id"
     )
+    # A rep whose assignment of the lead breached its SLA under a `reroute` rule.
+    rows = [
+        *rows,
+        *Assignment.objects.filter(
+            lead_id__in=lead_ids, end_reason=Assignment.EndReason.SLA_BREACHED, rep_id__isnull=False
+        ).values_list("lead_id", "rep_id"),
+    ]
     for lead_id, rep_id in rows:
         out.setdefault(lead_id, set()).add(rep_id)
     return out

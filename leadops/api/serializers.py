@@ -4,7 +4,7 @@ one normalisation the import shares; LeadInputSerializer only documents it in th
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from leadops.models import LeadEventType, LeadStatus
+from leadops.models import POSTABLE_EVENT_TYPES, LeadStatus
 from leadops.selectors import lead_current_assignment
 from leadops.services import normalise as rules
 
@@ -76,6 +76,8 @@ class AssignmentSerializer(serializers.Serializer):
     decided_by = serializers.CharField(help_text="engine or user")
     assigned_at = serializers.DateTimeField(source="created_at")
     reason = serializers.JSONField(help_text="The decision trace: rules tried and reps skipped, and why.")
+    sla_due_at = serializers.DateTimeField(allow_null=True, help_text="Contact by then (the rule's SLA); null: none.")
+    sla_breached_at = serializers.DateTimeField(allow_null=True, help_text="When the SLA watch found it breached.")
 
     def to_representation(self, instance):
         data = super().to_representation(instance)
@@ -155,7 +157,7 @@ def _valid_unicode(value: str) -> None:
 
 
 class EventInputSerializer(serializers.Serializer):
-    type = serializers.ChoiceField(choices=LeadEventType.choices)
+    type = serializers.ChoiceField(choices=[(t.value, t.label) for t in POSTABLE_EVENT_TYPES])
     at = serializers.DateTimeField(
         required=False, allow_null=True, help_text="When it happened; default now; not in the future."
     )

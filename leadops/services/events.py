@@ -8,7 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from leadops.errors import IntakeConflict, IntakeError
-from leadops.models import Integration, Lead, LeadEvent, LeadEventType, LeadStatus
+from leadops.models import POSTABLE_EVENT_TYPES, Integration, Lead, LeadEvent, LeadEventType, LeadStatus
 from routing.services.assignments import assignment_facts_record_event, leads_send_back
 
 # An event may be stamped this far in the future (the sender's clock runs ahead).
@@ -35,8 +35,8 @@ def lead_event_record(
     pending and route it again (the engine leaves out reps named on these events). The report
     facts on the rep's assignments (first contact, converted, misrouted) move in the same transaction.
     """
-    if type not in LeadEventType.values:
-        raise IntakeError({"type": [f"Use one of {', '.join(LeadEventType.values)}."]})
+    if type not in POSTABLE_EVENT_TYPES:
+        raise IntakeError({"type": [f"Use one of {', '.join(POSTABLE_EVENT_TYPES)}."]})
     now = timezone.now()
     at = at or now
     if at > now + CLOCK_SKEW:

@@ -183,7 +183,15 @@ def test_get_shows_the_owner_and_the_current_assignment_with_rule_name_and_reaso
     body = api.get(f"/api/leads/{lead.pk}/").json()
     assert body["owner"] == {"id": rep.pk, "email": "ana@example.com", "name": "Ana Ruiz"}
     assignment = body["assignment"]
-    assert set(assignment) == {"rule", "strategy", "decided_by", "assigned_at", "reason"}
+    assert set(assignment) == {
+        "rule",
+        "strategy",
+        "decided_by",
+        "assigned_at",
+        "reason",
+        "sla_due_at",
+        "sla_breached_at",
+    }
     assert assignment["rule"] == "DACH airlines" and assignment["strategy"] == "round_robin"
     assert assignment["decided_by"] == "engine"
     assert assignment["reason"] == {"rules": [{"rule": "DACH airlines", "result": "decided"}]}

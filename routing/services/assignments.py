@@ -8,7 +8,7 @@ for a rep's spare capacity.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.db import transaction
 from django.db.models import Case, F, Q, When
@@ -16,6 +16,8 @@ from django.utils import timezone
 
 from leadops.errors import RoutingConflict, RoutingError
 from leadops.models import Lead, LeadEventType, LeadStatus
+from notifications.models import Event
+from notifications.services.outbox import Notice, notifications_add
 from reps.models import Rep
 from routing import selectors
 from routing.engine import RoutingEngine, claim_refusal, claim_trace, manual_trace
@@ -167,6 +169,13 @@ def leads_reassign(*, lead_ids: Iterable[int], rep_id: int, user=None) -> list[i
                     created_at=now,
                 ),
             )
+        notifications_add(
+            notices=[
+                Notice(event=Event.ASSIGNED, lead_id=lead.id, rep_id=rep.id, team_id=rep.team_id, decided_at=now)
+                for lead in movable
+            ],
+            at=now,
+        )
     return [lead.id for lead in movable]
 
 
@@ -185,7 +194,7 @@ def lead_claim(*, lead_id: int, rep_id: int, user=None) -> Assignment:
         if lead.status != LeadStatus.POOLED or lead.pool_rule_id is None:
             raise RoutingConflict({"lead": [f"The lead is {lead.status}, not waiting in a pool."]})
         routing_lock_acquire()
-        snapshot, _ = routing_snapshot_load(now=now, leads=[])
+        snapshot, setup = routing_snapshot_load(now=now, leads=[])
         rep = snapshot.reps.get(rep_id)
         if rep is None:
             raise RoutingError({"rep": ["No such rep."]})
@@ -199,6 +208,7 @@ def lead_claim(*, lead_id: int, rep_id: int, user=None) -> Assignment:
         if refusal:
             raise RoutingError({"rep": [f"{rep.name} {REFUSALS.get(refusal, refusal)}."]})
         rep_row = Rep.objects.get(id=rep_id)
+        minutes = setup.rule_sla_minutes.get(rule.id)
         assignment = Assignment(
             lead=lead,
             outcome=Assignment.Outcome.ASSIGNED,
@@ -210,11 +220,22 @@ def lead_claim(*, lead_id: int, rep_id: int, user=None) -> Assignment:
             decided_by_user=user or rep_row.user,
             rule_set_version=snapshot.settings.version or 0,
             created_at=now,
+            sla_due_at=now + timedelta(minutes=minutes) if minutes else None,
             reason=claim_trace(
                 rule=rule.name, rule_id=rule.id, rep=rep.name, rep_id=rep.id, by=_user_label(user or rep_row.user)
             ),
         )
         _switch_owner(lead, rep=rep_row, now=now, end_reason=Assignment.EndReason.REASSIGNED, assignment=assignment)
+        notice = Notice(
+            event=Event.ASSIGNED,
+            lead_id=lead.id,
+            rep_id=rep_id,
+            team_id=rep_row.team_id,
+            rule_name=rule.name,
+            decided_at=now,
+            sla_due_at=assignment.sla_due_at,
+        )
+        notifications_add(notices=[notice], at=now)
     return assignment
 
 

@@ -30,7 +30,18 @@ HAND_BACK_CHOICES = {
     NONE: "Hand back none (the rep keeps their open leads)",
 }
 ROUTING_FIELDS = frozenset(
-    {"name", "team", "team_id", "capacity", "daily_cap", "weight", "timezone", "working_hours", "active"}
+    {
+        "name",
+        "team",
+        "team_id",
+        "capacity",
+        "daily_cap",
+        "weight",
+        "timezone",
+        "working_hours",
+        "active",
+        "notify_email",
+    }
 )
 
 

@@ -6,7 +6,8 @@ One transaction per batch of lead ids:
 2. take the routing lock (locks.py), then read reps' load, daily counts and cursors;
 3. decide every lead in memory; a lead that breaks the engine is recorded on the lead
    (`routing_error`) and stays pending, the rest of the batch goes on;
-4. write Assignment rows, lead updates, daily counts, cursors — a handful of statements.
+4. write Assignment rows (with their SLA due time), lead updates, daily counts, cursors, and
+   the outbox rows of the decisions (notifications.services.outbox) — a handful of statements.
 
 A routing job also takes the backlog (`backlog=True`): besides its own ids it claims other
 leads still pending, oldest first, up to a batch. Under load the first job drains what the
@@ -16,6 +17,7 @@ routing lock; one job's fixed cost (lock, snapshot) is shared by every lead it c
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
 from collections import defaultdict
@@ -27,9 +29,11 @@ from django.db import DataError, IntegrityError, connection, transaction
 from django.utils import timezone
 
 from leadops.models import Lead, LeadStatus
+from notifications.models import Event
+from notifications.services.outbox import Notice, notifications_add
 from reps.models import Rep
 from routing import selectors
-from routing.engine import ASSIGNED, POOLED, EngineConfigError, LeadFacts, RoutingEngine
+from routing.engine import ASSIGNED, POOLED, UNROUTABLE, EngineConfigError, LeadFacts, RoutingEngine
 from routing.models import Assignment, RepDailyCount, RotationCursor
 from routing.services.assignments import assignments_end
 from routing.services.locks import routing_lock_acquire
@@ -38,6 +42,7 @@ from routing.services.snapshot import LEAD_FACT_COLUMNS, RoutingSetup, routing_s
 logger = logging.getLogger(__name__)
 
 RETRYABLE = (LeadStatus.PENDING, LeadStatus.POOLED, LeadStatus.UNROUTABLE)
+EVENTS = {ASSIGNED: Event.ASSIGNED, POOLED: Event.POOLED, UNROUTABLE: Event.UNROUTABLE}
 FACTS = LEAD_FACT_COLUMNS.index("status")  # columns before it are LeadFacts' fields, in order
 
 
@@ -149,6 +154,8 @@ def _route_batch(
         return result, None
     excluded = selectors.lead_excluded_rep_ids(lead_ids=list(was))
     rule_names = {r.id: r.name for r in snapshot.rules}
+    pool_teams = {r.id: r.team_id for r in snapshot.rules}
+    sla = {rule_id: now + dt.timedelta(minutes=m) for rule_id, m in setup.rule_sla_minutes.items()}
     version = snapshot.settings.version or 0
     writes = []
     for facts in leads:
@@ -164,6 +171,17 @@ def _route_batch(
         if decision.outcome == POOLED and was[facts.id] == (LeadStatus.POOLED, decision.rule_id):
             result.unchanged += 1  # held again where it was: no new audit row
             continue
+        due = sla.get(decision.rule_id) if decision.outcome != UNROUTABLE else None
+        rep = snapshot.reps.get(decision.rep_id)
+        notice = Notice(
+            event=EVENTS[decision.outcome],
+            lead_id=facts.id,
+            rep_id=decision.rep_id,
+            team_id=rep.team_id if rep is not None else pool_teams.get(decision.rule_id),
+            rule_name=rule_names.get(decision.rule_id, ""),
+            decided_at=now,
+            sla_due_at=due,
+        )
         writes.append(
             (
                 decision,
@@ -180,7 +198,9 @@ def _route_batch(
                     reason,
                     now,
                     "",
+                    due,
                 ),
+                notice,
             )
         )
     try:
@@ -200,7 +220,7 @@ def _route_batch(
             by_message[message[:2000]].append(lead_id)
         for message, lead_ids in by_message.items():
             Lead.objects.filter(id__in=lead_ids).update(routing_error=message, updated_at=now)
-    for decision, _ in writes:
+    for decision, *_ in writes:
         if decision.lead_id not in result.failed:
             setattr(result, decision.outcome, getattr(result, decision.outcome) + 1)
     _write_state(engine, snapshot, now)
@@ -212,9 +232,9 @@ def _write(writes, was, now) -> None:
         return
     # Only pooled / unroutable leads still have a current assignment: whoever sets a lead back
     # to pending (events, redistribution) ends its assignment at that moment.
-    rerouted = [d.lead_id for d, _ in writes if was[d.lead_id][0] != LeadStatus.PENDING]
+    rerouted = [d.lead_id for d, *_ in writes if was[d.lead_id][0] != LeadStatus.PENDING]
     assignments_end(lead_ids=rerouted, at=now, reason=Assignment.EndReason.REROUTED)
-    _assignments_insert([row for _, row in writes])
+    _assignments_insert([row for _, row, _ in writes])
     _leads_update(
         [
             (
@@ -224,10 +244,11 @@ def _write(writes, was, now) -> None:
                 d.rule_id if d.outcome == POOLED else None,
                 now if d.outcome == ASSIGNED else None,
             )
-            for d, _ in writes
+            for d, *_ in writes
         ],
         now,
     )
+    notifications_add(notices=[notice for *_, notice in writes], at=now)
 
 
 # The order of the assignment tuples built above.
@@ -244,6 +265,7 @@ ASSIGNMENT_COLUMNS = (
     "reason",
     "created_at",
     "end_reason",
+    "sla_due_at",
 )
 REASON = ASSIGNMENT_COLUMNS.index("reason")
 

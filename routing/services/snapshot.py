@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.db.models import Q
 
@@ -142,6 +142,8 @@ class RoutingSetup:
     rep_territories: dict[int, frozenset[int]]
     rep_skills: dict[int, dict[int, int]]
     conversion_rates: dict[int, float]
+    # rule id -> SLA minutes, for rules with an SLA (the writer stamps sla_due_at; the engine never reads it)
+    rule_sla_minutes: dict[int, int] = field(default_factory=dict)
 
 
 def routing_setup_load(*, now: dt.datetime, rule_set: RuleSet) -> RoutingSetup:
@@ -161,6 +163,7 @@ def routing_setup_load(*, now: dt.datetime, rule_set: RuleSet) -> RoutingSetup:
         rep_territories={k: frozenset(v) for k, v in territories.items()},
         rep_skills=dict(skills),
         conversion_rates=selectors.rep_conversion_rates(since=now - PERFORMANCE_WINDOW) if with_conversion else {},
+        rule_sla_minutes=dict(Rule.objects.active().filter(sla_minutes__isnull=False).values_list("id", "sla_minutes")),
     )
 
 

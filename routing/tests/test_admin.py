@@ -72,6 +72,7 @@ def rule_form_data(rule, **changes) -> dict:
         "active": "on",
         "strategy": rule.strategy,
         "when_none_eligible": rule.when_none_eligible,
+        "sla_action": rule.sla_action,
         "conditions-TOTAL_FORMS": "1",
         "conditions-INITIAL_FORMS": "0",
         **condition_data(0, "country", "equals", text="DE"),

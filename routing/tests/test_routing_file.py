@@ -94,8 +94,8 @@ def test_dump_gives_back_what_was_loaded_with_defaults_filled_in():
     routing_config_load(PRODUCT_EXAMPLE)
     dumped = routing_config_dump()
     assert dumped["skills"] == PRODUCT_EXAMPLE["skills"]
-    assert dumped["reps"] == PRODUCT_EXAMPLE["reps"]
-    assert dumped["rules"] == [{**PRODUCT_EXAMPLE["rules"][0], "claim_limit": None}]
+    assert dumped["reps"] == [{**PRODUCT_EXAMPLE["reps"][0], "notify_email": True}]
+    assert dumped["rules"] == [{**PRODUCT_EXAMPLE["rules"][0], "claim_limit": None, "sla_action": "notify"}]
     assert dumped["territories"][0] == {
         "name": "EMEA",
         "parent": None,

@@ -1,0 +1,1 @@
+"""Notification services: add outbox rows (outbox.py), send them (deliver.py), channels (channels.py)."""

@@ -1,0 +1,168 @@
+"""The SLA watch: settle every current assignment whose SLA is due, once.
+
+An assignment (or pooling) made by a rule with `sla_minutes` has `sla_due_at`. A pass as of
+`at` takes the current assignments due before `at` that are not settled yet and settles each:
+- met (`sla_met_at`): a `contacted` event for the lead at or before the due time while this
+  assignment was current, or the lead closed (converted / lost) by then;
+- breached (`sla_breached_at` = at): otherwise. The lead gets an `sla_breached` event, a
+  `lead.sla_breached` notification goes out (webhooks; e-mail to the rep and the team's
+  manager), and when the rule's `sla_action` is `reroute` an open lead goes back to routing
+  without that rep (the assignment ends with `sla_breached`, which is not a misroute).
+An assignment that ended before it was due (reassigned, released, claimed from the pool) is
+never settled, so it never breaches.
+
+Safe at any time, twice, from two machines at once: lead rows are locked first (SKIP LOCKED,
+the order every writer uses), then the assignment is read again, so a second pass finds it
+settled and does nothing; the partial index `assignment_sla_open_idx` holds only unsettled
+current assignments with an SLA, so a pass reads the due ones, not the whole table.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.db.models import F, Min, OuterRef, Subquery
+from django.utils import timezone
+
+from leadops.models import Lead, LeadEvent, LeadEventType, LeadStatus
+from notifications.models import Event
+from notifications.services.outbox import Notice, notifications_add
+from routing.models import Assignment, SlaAction
+from routing.services.assignments import leads_send_back
+
+BATCH = 5000
+CLOSED = (LeadStatus.CONVERTED, LeadStatus.LOST)
+OPEN = (LeadStatus.ASSIGNED, LeadStatus.POOLED)
+
+
+@dataclass
+class SlaWatchResult:
+    breached: int = 0
+    met: int = 0
+    rerouted: int = 0
+
+    def summary(self) -> str:
+        return f"{self.breached} breached ({self.rerouted} sent back to routing), {self.met} met"
+
+    def as_dict(self) -> dict:
+        return {"breached": self.breached, "met": self.met, "rerouted": self.rerouted}
+
+
+def _unsettled():
+    return Assignment.objects.filter(
+        sla_due_at__isnull=False, ended_at__isnull=True, sla_met_at__isnull=True, sla_breached_at__isnull=True
+    )
+
+
+def sla_watch(*, at: dt.datetime | None = None, batch_size: int = BATCH) -> SlaWatchResult:
+    """One pass as of `at` (default now): settle every current assignment due before it."""
+    at = at or timezone.now()
+    result = SlaWatchResult()
+    last_id = 0
+    while True:
+        candidates = list(
+            _unsettled()
+            .filter(sla_due_at__lt=at, id__gt=last_id)
+            .order_by("id")
+            .values_list("id", "lead_id")[:batch_size]
+        )
+        if not candidates:
+            return result
+        last_id = candidates[-1][0]
+        _settle(candidates, at, result)
+        if len(candidates) < batch_size:
+            return result
+
+
+def _first_contact():
+    return (
+        LeadEvent.objects.filter(
+            lead_id=OuterRef("lead_id"),
+            type=LeadEventType.CONTACTED,
+            at__gte=OuterRef("created_at"),
+            at__lte=OuterRef("sla_due_at"),
+        )
+        .values("lead_id")
+        .annotate(first=Min("at"))
+        .values("first")
+    )
+
+
+@transaction.atomic
+def _settle(candidates: list[tuple[int, int]], at: dt.datetime, result: SlaWatchResult) -> None:
+    lead_ids = sorted({lead_id for _, lead_id in candidates})
+    # Leads first (every writer's order); a lead another pass or a writer holds is left to it.
+    locked = dict(Lead.objects.select_for_update(skip_locked=True).filter(id__in=lead_ids).values_list("id", "status"))
+    if not locked:
+        return
+    rows = list(
+        _unsettled()
+        .filter(id__in=[i for i, lead_id in candidates if lead_id in locked])
+        .annotate(
+            contact=Subquery(_first_contact()),
+            closed=F("lead__closed_at"),
+            team_id=F("rep__team_id"),
+            pool_team_id=F("rule__pool_team_id"),
+            action=F("rule__sla_action"),
+        )
+        .values_list(
+            "id",
+            "lead_id",
+            "rep_id",
+            "rule_name",
+            "created_at",
+            "sla_due_at",
+            "contact",
+            "closed",
+            "team_id",
+            "pool_team_id",
+            "action",
+        )
+    )
+    met, breached = [], []
+    for row in rows:
+        contact, closed, due = row[6], row[7], row[5]
+        met_at = contact or (closed if closed is not None and closed <= due else None)
+        (met if met_at else breached).append((row, met_at))
+    by_time = {}
+    for row, met_at in met:
+        by_time.setdefault(met_at, []).append(row[0])
+    for met_at, ids in by_time.items():
+        Assignment.objects.filter(id__in=ids).update(sla_met_at=met_at)
+    result.met += len(met)
+    if not breached:
+        return
+    Assignment.objects.filter(id__in=[row[0] for row, _ in breached]).update(sla_breached_at=at)
+    LeadEvent.objects.bulk_create(
+        [
+            LeadEvent(
+                lead_id=row[1],
+                type=LeadEventType.SLA_BREACHED,
+                rep_id=row[2],
+                at=at,
+                note=f"Not contacted by {row[5]:%Y-%m-%d %H:%M %Z} (rule “{row[3]}”).",
+            )
+            for row, _ in breached
+        ]
+    )
+    notifications_add(
+        notices=[
+            Notice(
+                event=Event.SLA_BREACHED,
+                lead_id=row[1],
+                rep_id=row[2],
+                team_id=row[8] if row[2] else row[9],
+                rule_name=row[3],
+                decided_at=row[4],
+                sla_due_at=row[5],
+            )
+            for row, _ in breached
+        ],
+        at=at,
+    )
+    reroute = [row[1] for row, _ in breached if row[10] == SlaAction.REROUTE and locked[row[1]] in OPEN]
+    leads_send_back(lead_ids=reroute, at=at, reason=Assignment.EndReason.SLA_BREACHED)
+    result.breached += len(breached)
+    result.rerouted += len(reroute)
