@@ -33,7 +33,7 @@ from leadops.services import (
 from leadops.services.imports import import_file_name_check, import_run_start
 from leadops.services.normalise import INPUT_FIELDS, lead_input_clean
 from routing.admin_actions import LEAD_ACTIONS
-from routing.admin_columns import AssignmentColumnsMixin, with_version_pk
+from routing.admin_columns import AssignmentColumnsMixin, LeadSlaFilter, sla_words, with_version_pk
 from routing.models import Assignment, Rule
 from routing.reasons import assignment_causes, reason_html, strategy_label
 
@@ -101,7 +101,18 @@ class AssignmentHistoryInline(AssignmentColumnsMixin, admin.TabularInline):
     extra = 0
     can_delete = False
     ordering = ["-created_at", "-id"]
-    fields = ["created_at", "outcome", "rep", "rule_name", "strategy_words", "decided", "version", "ended", "why"]
+    fields = [
+        "created_at",
+        "outcome",
+        "rep",
+        "rule_name",
+        "strategy_words",
+        "decided",
+        "version",
+        "ended",
+        "sla",
+        "why",
+    ]
     readonly_fields = fields
     verbose_name = "assignment"
     verbose_name_plural = "assignment history (newest first)"
@@ -165,6 +176,7 @@ class LeadAdmin(ImportExportModelAdmin):
     list_display = ["id", "person", "company", "country", "status", "owner_name", "created"]
     list_filter = [
         "status",
+        LeadSlaFilter,
         ("owner", admin.RelatedOnlyFieldListFilter),
         ("owner__team", admin.RelatedFieldListFilter),
         "source",
@@ -316,6 +328,8 @@ class LeadAdmin(ImportExportModelAdmin):
         if assignment.strategy:
             parts.append(strategy_label(assignment.strategy))
         parts.append(assignment.created_at.strftime("%Y-%m-%d %H:%M"))
+        if assignment.sla_due_at:
+            parts.append(f"SLA {sla_words(assignment)}")
         causes = assignment_causes(lead.assignments.select_related("rep"))
         head = format_html("<p>{}</p>", " · ".join(parts))
         return format_html("{}{}", head, reason_html(assignment.reason, cause=causes.get(assignment.id, "")))

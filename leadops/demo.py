@@ -39,6 +39,7 @@ LEAD_COUNT = 5200
 HISTORY_DAYS = 90
 PENDING_COUNT = 40  # the newest leads, left for `make demo`'s route step
 DEMO_EXTERNAL_PREFIX = "demo-"
+DEMO_CHANNEL = "Demo receiver"
 REP_DOMAIN = "leadops-demo.example"
 ADMIN_USERNAME, ADMIN_PASSWORD = "admin", "leadops-admin-demo"
 MANAGER_USERNAME, MANAGER_PASSWORD = "manager", "leadops-manager-demo"
@@ -552,6 +553,7 @@ class DemoResult:
     accounts_created: int = 0
     integration_keys: dict[str, str] = field(default_factory=dict)  # only for integrations created now
     logins: list[tuple[str, str, str]] = field(default_factory=list)  # (role, username, password)
+    webhook_url: str = ""  # the demo receiver page, when DEBUG is on
 
 
 def demo_seed(*, now: dt.datetime | None = None, lead_count: int = LEAD_COUNT) -> DemoResult:
@@ -565,10 +567,28 @@ def demo_seed(*, now: dt.datetime | None = None, lead_count: int = LEAD_COUNT) -
         result.logins = _users()
         result.logins.append(demo_rep_login())
         result.integration_keys = _integrations()
+        result.webhook_url = demo_webhook_channel()
         if not Lead.objects.filter(external_id__startswith=DEMO_EXTERNAL_PREFIX).exists():
             _History(now=now, lead_count=lead_count, result=result).write()
         demo_rep_pool_leads(now=now)  # after the history: its leads are demo leads too
     return result
+
+
+def demo_webhook_channel() -> str:
+    """With DEBUG on: a `json` channel posting every event to the app's own receiver page
+    (notifications/views.py), so the demo shows a signed delivery arrive. Returns the page's URL."""
+    from django.conf import settings
+
+    from notifications.models import Channel
+    from notifications.services.channels import channel_create
+    from notifications.views import PATH
+
+    if not settings.DEBUG:
+        return ""
+    url = f"{settings.SITE_URL}{PATH}"
+    if not Channel.objects.filter(name=DEMO_CHANNEL).exists():
+        channel_create(name=DEMO_CHANNEL, url=url)
+    return url
 
 
 def _users() -> list[tuple[str, str, str]]:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 
 from django.db.models import Prefetch, QuerySet
 
-from leadops.models import Integration, Lead
+from leadops.models import Integration, Lead, LeadStatus
 from routing.models import Assignment
 
 KEY_LOOKUP_CHUNK = 500
@@ -45,6 +46,24 @@ def lead_get(*, lead_id: int, integration: Integration | None = None) -> Lead | 
     if integration is not None:
         leads = leads.filter(integration=integration)
     return _with_current_assignment(leads).first()
+
+
+def lead_wait_routed(*, lead_id: int, seconds: float) -> Lead | None:
+    """The lead once it is no longer `pending`, or as it is after `seconds` (POST ?wait=).
+
+    Polls the lead's status, one indexed primary-key read at a time, every 10 ms at first and
+    at most every 100 ms; each read is its own autocommit statement, so no transaction or lock
+    is held while waiting. Returns None if the lead is gone.
+    """
+    deadline = time.monotonic() + seconds
+    pause = 0.01
+    while True:
+        status = Lead.objects.filter(pk=lead_id).values_list("status", flat=True).first()
+        left = deadline - time.monotonic()
+        if status != LeadStatus.PENDING or left <= 0:
+            return lead_get(lead_id=lead_id)
+        time.sleep(min(pause, left))
+        pause = min(pause * 1.5, 0.1)
 
 
 def lead_keys_stored(keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], tuple[int, int | None]]:

@@ -11,6 +11,8 @@ from leadops.login_throttle import ThrottledAdminAuthenticationForm
 from leadops.views import healthz, home
 
 admin.site.login_form = ThrottledAdminAuthenticationForm
+from notifications.views import PATH as DEMO_RECEIVER_PATH
+from notifications.views import webhook_receiver
 
 
 def superuser_required(view):
@@ -48,4 +50,6 @@ urlpatterns = [
     path("reports/", include("reports.urls")),
     path("queue/", include("reps.urls")),
     path("django-rq/", include(django_rq_urls)),
+    # The demo's webhook receiver: answers 404 unless DEBUG is on (notifications/views.py).
+    path(DEMO_RECEIVER_PATH.lstrip("/"), webhook_receiver, name="demo-webhook-receiver"),
 ]

@@ -5,9 +5,12 @@ Not an admin module: both admins import it, neither imports the other.
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.contrib import admin
 from django.db.models import OuterRef, QuerySet, Subquery
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import format_html
 
 from routing.models import Assignment, RoutingVersion
@@ -47,3 +50,42 @@ class AssignmentColumnsMixin:
         if not assignment.ended_at:
             return "current" if assignment.outcome == Assignment.Outcome.ASSIGNED else "—"
         return f"{assignment.get_end_reason_display()} {assignment.ended_at:%Y-%m-%d %H:%M}"
+
+    @admin.display(description="SLA")
+    def sla(self, assignment):
+        return sla_words(assignment)
+
+
+def sla_words(assignment) -> str:
+    """ "due 14:30", "met 14:12 (due 14:30)", "breached (due 14:30)"; "—" without an SLA."""
+    if assignment.sla_due_at is None:
+        return "—"
+    due = f"due {timezone.localtime(assignment.sla_due_at):%Y-%m-%d %H:%M}"
+    if assignment.sla_breached_at:
+        return f"breached ({due}, found {timezone.localtime(assignment.sla_breached_at):%H:%M})"
+    if assignment.sla_met_at:
+        return f"met {timezone.localtime(assignment.sla_met_at):%H:%M} ({due})"
+    return due
+
+
+class LeadSlaFilter(admin.SimpleListFilter):
+    """Lead list: leads whose SLA was breached, and leads due within the hour (not contacted yet)."""
+
+    title = "SLA"
+    parameter_name = "sla"
+
+    def lookups(self, request, model_admin):
+        return [("breached", "SLA breached"), ("due_soon", "Due within the hour")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "breached":
+            return queryset.filter(assignments__sla_breached_at__isnull=False).distinct()
+        if self.value() == "due_soon":
+            soon = timezone.now() + dt.timedelta(hours=1)
+            return queryset.filter(
+                assignments__ended_at__isnull=True,
+                assignments__sla_due_at__lte=soon,
+                assignments__sla_met_at__isnull=True,
+                assignments__sla_breached_at__isnull=True,
+            ).distinct()
+        return queryset

@@ -22,7 +22,7 @@ from leadops.api.throttling import IntegrationRateThrottle
 from leadops.errors import IntakeError
 from leadops.filters import LeadFilter
 from leadops.models import Lead
-from leadops.selectors import lead_get, lead_list
+from leadops.selectors import lead_get, lead_list, lead_wait_routed
 from leadops.services import BULK_MAX_ITEMS, integration_source, lead_create, lead_event_record, leads_create_bulk
 
 STAFF_SOURCE = "manual"
@@ -49,6 +49,29 @@ LEAD_RULES = (
     "`source` defaults to the integration's name; an integration may post only under its own sources (403 "
     "naming them). Unknown fields are refused (400): custom values go in `extra`."
 )
+
+# --- POST /api/leads/?wait=N: a web form waits (at most WAIT_MAX seconds) for the owner.
+WAIT_MAX = 5
+WAIT_PARAMETER = OpenApiParameter(
+    "wait",
+    float,
+    description=f"Seconds (0–{WAIT_MAX}) to wait for routing: the answer then carries the owner and the assignment "
+    "(e.g. to tell the visitor who will call). At the timeout the lead is answered as it is, still `pending`; it is "
+    "routed all the same. No transaction is held while waiting.",
+)
+
+
+def wait_seconds(request) -> float:
+    raw = request.query_params.get("wait")
+    if raw in (None, ""):
+        return 0
+    try:
+        seconds = float(raw)
+    except ValueError:
+        seconds = -1
+    if not 0 <= seconds <= WAIT_MAX:
+        raise IntakeError({"wait": [f"Give seconds from 0 to {WAIT_MAX}, e.g. ?wait=2."]})
+    return seconds
 
 
 class IntakeAPIView(GenericAPIView):
@@ -104,14 +127,20 @@ class LeadListCreateView(IntakeAPIView):
     @extend_schema(
         summary="Post one lead",
         description="201 with the new lead; 200 with the stored lead when this `source` + `external_id` came before. "
-        "409 when that key belongs to a lead this integration did not send. " + LEAD_RULES,
+        "409 when that key belongs to a lead this integration did not send. " + LEAD_RULES + " With `?wait=N` the "
+        "answer comes once the lead is routed (with its owner and assignment) or after N seconds with the lead still "
+        "`pending`.",
+        parameters=[WAIT_PARAMETER],
         request=LeadInputSerializer,
         responses={201: LeadSerializer, 200: LeadSerializer, 409: CONFLICT, **EVERY_POST},
     )
     def post(self, request):
+        wait = wait_seconds(request)
         lead, created = lead_create(
             data=request.data, integration=self.integration, default_source=self.default_source()
         )
+        if wait:
+            lead = lead_wait_routed(lead_id=lead.pk, seconds=wait) or lead
         return Response(LeadSerializer(lead).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
 

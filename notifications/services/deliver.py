@@ -37,6 +37,7 @@ from notifications.models import Delivery
 from notifications.services.render import Rendered, deliveries_render
 
 logger = logging.getLogger(__name__)
+logging.getLogger("httpx").setLevel(logging.WARNING)  # not a log line per delivery; answers are on the rows
 
 TIMEOUT_SECONDS = 5.0
 # Waits after attempts 1..5: 6 attempts over 32.5 minutes, then `failed`.

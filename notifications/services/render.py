@@ -62,10 +62,10 @@ def lead_admin_url(lead_id: int) -> str:
     return f"{settings.SITE_URL}{reverse('admin:leadops_lead_change', args=[lead_id])}"
 
 
-def queue_url() -> str | None:
-    """The reps' own page, once it exists."""
+def queue_url(lead_id: int) -> str | None:
+    """The lead on the reps' own page (/queue/), where the rep records outcomes; None without it."""
     try:
-        return f"{settings.SITE_URL}{reverse('queue')}"
+        return f"{settings.SITE_URL}{reverse('queue:lead', args=[lead_id])}"
     except NoReverseMatch:
         return None
 
@@ -95,7 +95,7 @@ def _context(delivery: Delivery, lead, reason) -> dict:
         "due": _local(delivery.sla_due_at),
         "decided": _local(delivery.decided_at),
         "link": lead_admin_url(lead.pk),
-        "queue_link": queue_url(),
+        "queue_link": queue_url(lead.pk),
     }
 
 
@@ -111,7 +111,10 @@ def slack_text(context: dict) -> str:
     else:
         owner = context["rep"] or "its pool"
         head = f"SLA breached: {lead_line} was not contacted by {context['due']} ({owner}, rule “{context['rule']}”)."
-    return f"{head} <{context['link']}|Open the lead>"
+    links = f"<{context['link']}|Open the lead>"
+    if context["queue_link"] and event in (Event.ASSIGNED, Event.SLA_BREACHED):
+        links += f" · <{context['queue_link']}|In the rep's queue>"
+    return f"{head} {links}"
 
 
 def _reasons(deliveries: list[Delivery]) -> dict:

@@ -57,10 +57,9 @@ def start_receiver() -> tuple[Receiver, ThreadingHTTPServer]:
                     Received(self.path, {k.lower(): v for k, v in self.headers.items()}, body, answer, time.time())
                 )
             payload = b"ok" if answer < 300 else b"receiver error"
-            self.send_response(answer)
-            self.send_header("Content-Length", str(len(payload)))
-            self.end_headers()
-            self.wfile.write(payload)
+            # status line, headers and body in one write (separate small writes wait on delayed ACKs)
+            head = f"HTTP/1.1 {answer} X\r\nContent-Length: {len(payload)}\r\nConnection: close\r\n\r\n"
+            self.wfile.write(head.encode() + payload)
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True

@@ -47,9 +47,8 @@ def test_the_rep_gets_an_email_for_a_new_lead_with_the_reason_in_words_and_a_lin
     (message,) = mail.outbox
     assert message.to == ["ana@example.com"]
     assert message.subject == "New lead: Lufthansa (DACH airlines)"
-    assert "Rule “DACH airlines” by round robin" in message.body
     assert reason_text(Assignment.objects.get(lead=lead).reason) in message.body  # the admin's trace, in words
-    assert "DACH airlines: assigned; to Ana Ruiz by round robin" in message.body
+    assert "Ana Ruiz was next in the rotation" in message.body
     assert "Company: Lufthansa" in message.body and "Industry: airline" in message.body
     assert "Contact them by" in message.body
     assert f"https://leadops.example.com/admin/leadops/lead/{lead.id}/change/" in message.body

@@ -19,6 +19,8 @@ from notifications.services import deliver
 from notifications.services.deliver import MAX_ATTEMPTS, deliveries_send, deliveries_sweep
 from notifications.tests.factories import ChannelFactory
 from reps.tests.factories import RepFactory, TeamFactory
+from routing.models import Assignment
+from routing.reasons import reason_summary
 from routing.services import leads_route
 from routing.tests.factories import RuleFactory
 
@@ -126,7 +128,8 @@ def test_a_slack_channel_gets_who_why_the_due_time_and_a_link(receiver, inbound)
     send_all()
     text = json.loads(receiver.requests[0].body)["text"]
     assert "Ana Ruiz got a new lead: Acme GmbH" in text
-    assert "Rule “Inbound round robin” by round robin" in text
+    assert f"Why: {reason_summary(Assignment.objects.get(lead=lead).reason)}" in text
+    assert "Inbound round robin" in text and "Ana Ruiz was next in the rotation" in text
     assert "Contact by" in text
     assert f"/admin/leadops/lead/{lead.id}/change/" in text
 

@@ -29,3 +29,8 @@ class Command(BaseCommand):
             self.stdout.write(f"API key for integration {name} (shown once): {key}")
         for role, username, password in result.logins:
             self.stdout.write(f"Log in as {role}: {username} / {password}")
+        if result.webhook_url:
+            self.stdout.write(
+                f"Webhook channel “Demo receiver” posts every event to {result.webhook_url} (open it as admin to see "
+                "the signed bodies arrive); e-mails to reps print on the server's console."
+            )
