@@ -9,10 +9,10 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from leadops.login_throttle import ThrottledAdminAuthenticationForm
 from leadops.views import healthz, home
-
-admin.site.login_form = ThrottledAdminAuthenticationForm
 from notifications.views import PATH as DEMO_RECEIVER_PATH
 from notifications.views import webhook_receiver
+
+admin.site.login_form = ThrottledAdminAuthenticationForm
 
 
 def superuser_required(view):
