@@ -8,6 +8,7 @@ import time
 import django_rq
 import pytest
 from django.db import connection
+from rq import Worker
 
 from leadops.models import Lead
 from leadops.tests.conftest import client_for
@@ -63,7 +64,12 @@ def test_wait_answers_with_the_owner_when_a_worker_routes_in_time(web_form):
         stderr=subprocess.DEVNULL,
     )
     try:
-        time.sleep(3)  # the worker is listening
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and not any(  # the worker listens (its start-up is not the wait)
+            w.pid == worker.pid for w in Worker.all(queue=django_rq.get_queue("routing"))
+        ):
+            time.sleep(0.2)
+        time.sleep(1)
         started = time.monotonic()
         answer = web_form.post("/api/leads/?wait=5", {"email": "buyer@example.com"}, format="json")
         took = time.monotonic() - started
