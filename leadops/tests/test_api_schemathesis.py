@@ -20,6 +20,8 @@ from leadops.tests.factories import IntegrationFactory, LeadFactory
 from reps.tests.factories import RepFactory
 from routing.tests.factories import AssignmentFactory
 
+pytestmark = pytest.mark.database_independent
+
 EXAMPLES_PER_OPERATION = 40
 CHECKS = [
     not_a_server_error,

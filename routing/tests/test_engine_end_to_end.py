@@ -15,7 +15,7 @@ from routing.models import RuleCondition, RuleSet
 from routing.routing_file import RoutingFileError, routing_config_load
 from routing.services import RoutingError, lead_claim, leads_route
 from routing.tests.factories import RuleConditionFactory, RuleFactory, RulePoolRepFactory, TerritoryFactory
-from routing.tests.test_admin import rule_form_data
+from routing.tests.test_admin import condition_data, rule_form_data
 from routing.tests.test_routing_file import PRODUCT_EXAMPLE
 
 pytestmark = pytest.mark.django_db
@@ -114,7 +114,8 @@ def test_the_admin_refuses_an_empty_condition_value_and_points_to_is_empty(admin
     before = RuleSet.current().version
     response = admin_client.post(
         reverse("admin:routing_rule_change", args=[rule.pk]),
-        rule_form_data(rule, **{"conditions-0-field": "industry", "conditions-0-value": '""'}),
+        # The editor's text box left blank (spaces only): the stored value would be empty text.
+        rule_form_data(rule, **condition_data(0, "industry", "equals", text="  ")),
     )
     assert response.status_code == 200
     assert (
