@@ -10,11 +10,12 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from leadops.admin_common import ChangeHistoryMixin, RoutingVersionMixin, SharedChoicesInlineMixin
+from leadops.admin_common import ChangeHistoryMixin, SharedChoicesInlineMixin
 from reps.admin_login import give_login
 from reps.forms import WorkingHoursField
 from reps.models import Rep, RepSkill, SkillTag, Team, TimeOff, validate_proficiency, weight_clean
 from routing.admin_actions import REP_ACTIONS
+from routing.admin_versioning import RoutingVersionMixin
 from routing.services.reps import (
     HAND_BACK_CHOICES,
     ROUTING_FIELDS,

@@ -1,6 +1,6 @@
 """Ops admin for territories, rules and the assignment audit trail.
 
-Every saved change to the routing set-up is recorded as a routing version (RoutingVersionMixin →
+Every saved change to the routing set-up is recorded as a routing version (routing/admin_versioning.py →
 routing.services.rule_set), so each later assignment records which set-up decided it. Versions
 have their own pages: changes, a diff against the version before, and restore.
 """
@@ -22,9 +22,10 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
-from leadops.admin_common import ChangeHistoryMixin, ReadOnlyAdmin, RoutingVersionMixin, SharedChoicesInlineMixin
+from leadops.admin_common import ChangeHistoryMixin, ReadOnlyAdmin, SharedChoicesInlineMixin
 from leadops.models import Lead
 from routing.admin_columns import AssignmentColumnsMixin, with_version_pk
+from routing.admin_versioning import RoutingVersionMixin
 from routing.condition_form import RuleConditionForm
 from routing.engine import LEAD_FACTS, LeadFacts
 from routing.models import (

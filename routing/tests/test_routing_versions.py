@@ -146,6 +146,7 @@ def test_a_rep_capacity_change_in_the_admin_is_a_version(admin_client, tmp_path)
         "name": ana.name,
         "email": ana.email,
         "active": "on",
+        "notify_email": "on",
         "timezone": ana.timezone,
         "capacity": "30",
         "daily_cap": str(ana.daily_cap),
