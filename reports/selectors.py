@@ -158,13 +158,15 @@ def assignment_facts_ctes(assignments: QuerySet[Assignment]) -> tuple[str, tuple
         "facts AS (SELECT a.rep_id + 0 AS r, a.lead_id AS l, a.converted_at IS NOT NULL AS conv,"
         f" {_seconds_between_sql('a.first_contacted_at', 'a.created_at')} AS speed,"
         " a.misrouted_at IS NOT NULL AS mis,"
-        " CASE WHEN a.ended_at IS NULL THEN FALSE ELSE EXISTS ("
+        # An SLA reroute ends the assignment through no fault of the rep's routing: not a move (PRODUCT.md).
+        f" CASE WHEN a.ended_at IS NULL THEN FALSE"
+        f" WHEN (SELECT e.end_reason FROM {assignment_t} e WHERE e.id = a.id) = %s THEN FALSE ELSE EXISTS ("
         f"SELECT 1 FROM {assignment_t} b WHERE b.lead_id = a.lead_id AND b.outcome = %s AND b.rep_id <> a.rep_id"
         " AND b.created_at <= a.moved_by"
         " AND (b.created_at > a.created_at OR (b.created_at = a.created_at AND b.id > a.id))) END AS moved"
         " FROM a)"
     )
-    return sql, (*params, assigned)
+    return sql, (*params, Assignment.EndReason.SLA_BREACHED.value, assigned)
 
 
 def _window_median_sql(fact: str) -> str:

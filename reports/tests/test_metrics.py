@@ -118,6 +118,15 @@ def test_a_rep_flagging_the_same_lead_on_a_later_assignment_does_not_spoil_the_e
     assert row.assignment_accuracy == pytest.approx(0.5)
 
 
+def test_an_sla_reroute_to_another_rep_does_not_count_against_accuracy():
+    ana, ben = RepFactory(name="Ana"), RepFactory(name="Ben")
+    first = assign(ana, at(2))
+    end(first, at(2, 11), "sla_breached")  # the SLA watch sent it back to routing
+    assign(ben, at(2, 12), lead=first.lead)
+    row = row_of(report(), ana)
+    assert (row.assignments, row.reassigned, row.assignment_accuracy) == (1, 0, 1.0)
+
+
 def test_reassignment_back_to_the_same_rep_is_not_a_reassignment():
     ana = RepFactory(name="Ana")
     first = assign(ana, at(2))
