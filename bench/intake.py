@@ -10,6 +10,8 @@
     - the API, 50 clients posting single leads for 30 s as fast as answers come back (closed loop):
       requests/s, p50, p99, and the machine's CPU time per request (all processes, from /proc/stat) as a
       ratio to the floor's, with the part spent in gunicorn and in the load client;
+    - the data floor: bench/data_floor_wsgi.py (parse, INSERT the lead with a prepared statement, one Redis
+      call; no Django) the same way: what any implementation of a post pays here, and the API as a ratio to it;
     - open loop at a fixed 200 posts/s for 30 s (latency counted from each post's scheduled time): p50, p99;
     - a rate sweep (200, 300, 400, … posts/s, 10 s each) up to the first rate whose p99 passes 100 ms: the
       highest rate with p99 ≤ 100 ms;
@@ -240,6 +242,12 @@ def drop_routing_jobs():
     django_rq.get_queue("routing").empty()
 
 
+def redis_delete(key: str) -> None:
+    import django_rq
+
+    django_rq.get_connection("routing").delete(key)
+
+
 def drop_unrouted_bench_leads() -> int:
     """Delete the API bench's leads still pending (their jobs were dropped). Left in place, they
     are a backlog that routing jobs drain oldest first (as they would drain leads whose jobs
@@ -313,6 +321,19 @@ def bench_api(key: str, seconds: float) -> None:
         f"{base['machine'] * 1000:.2f} ms of machine CPU per request ({base['server'] * 1000:.2f} ms in gunicorn); "
         f"load {load()}"
     )
+    data_floor, port = start_gunicorn("bench.data_floor_wsgi:application")
+    try:
+        data = cpu_per_request(data_floor, Client(port, key), min(seconds, 10))
+    finally:
+        stop(data_floor)
+        drop_unrouted_bench_leads()
+        redis_delete("leadops:bench-floor")
+    print(
+        f"(a) data floor: plain WSGI app doing the post's unavoidable work (parse, INSERT the lead with a prepared "
+        f"statement, one Redis call), closed loop 50 clients: {data['rate']:,.0f} req/s, "
+        f"{data['machine'] * 1000:.2f} ms of machine CPU per request ({data['machine'] / base['machine']:.2f}× the "
+        f"trivial floor); load {load()}"
+    )
     server, port = start_gunicorn()
     try:
         client = Client(port, key)
@@ -328,7 +349,8 @@ def bench_api(key: str, seconds: float) -> None:
             f"{api['machine'] / base['machine']:.2f}× the floor's {base['machine'] * 1000:.2f} ms (target ≤ 2.5×); "
             f"gunicorn {api['server'] * 1000:.2f} ms ({api['server'] / base['server']:.2f}× the floor's), "
             f"load client {api['client'] * 1000:.2f} ms, the rest (Postgres, Redis, kernel, anything else running) "
-            f"{(api['machine'] - api['server'] - api['client']) * 1000:.2f} ms"
+            f"{(api['machine'] - api['server'] - api['client']) * 1000:.2f} ms; "
+            f"{api['machine'] / data['machine']:.2f}× the data floor's {data['machine'] * 1000:.2f} ms"
         )
         p50, p99, codes = open_loop_latencies(client, 200, seconds)
         print(

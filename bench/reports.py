@@ -71,16 +71,16 @@ SELECT setseed(0.42);
 INSERT INTO reps_team (name) SELECT 'Team ' || lpad(t::text, 2, '0') FROM generate_series(1, {teams}) t;
 
 INSERT INTO reps_rep (name, email, team_id, active, timezone, capacity, daily_cap, weight, working_hours,
-                      created_at, updated_at)
+                      notify_email, created_at, updated_at)
 SELECT 'Rep ' || lpad(r::text, 3, '0'), 'rep' || r || '@bench.example',
        (SELECT min(id) FROM reps_team) + r % {teams}, true, 'UTC', 200, 50,
-       CASE WHEN r % 10 = 0 THEN 0.5 ELSE 1.0 END, '{{}}', now(), now()
+       CASE WHEN r % 10 = 0 THEN 0.5 ELSE 1.0 END, '{{}}', true, now(), now()
 FROM generate_series(1, {reps}) r;
 
 INSERT INTO routing_rule (name, priority, active, pool_team_id, pool_matched_territory, strategy, when_none_eligible,
-                          requires_working_hours, created_at, updated_at)
+                          requires_working_hours, sla_action, created_at, updated_at)
 SELECT 'Rule ' || lpad(u::text, 2, '0'), u * 10, true, (SELECT min(id) FROM reps_team) + u % {teams}, false,
-       'round_robin', 'next_rule', false, now(), now()
+       'round_robin', 'next_rule', false, 'notify', now(), now()
 FROM generate_series(1, {rules}) u;
 
 INSERT INTO routing_rulecondition (rule_id, field, op, value, position)
