@@ -7,8 +7,12 @@ Creates a scratch database (dropped afterwards unless --keep), migrates it, and 
 data with INSERT … SELECT generate_series (minutes on a busy machine): 500 reps in 20 teams, 30
 rules (5 catch-all), 1,000,000 leads spread over 365 days with ~1.07 M assignments (5 % reassigned
 by ops after 1–10 days, 2 % flagged misrouted and re-routed) and ~1.6 M events (contacted,
-converted, lost, misrouted). Then it fills the report facts of that history as migration routing
-0004 does (timed: the backfill on 1 M leads) and times, through Django's test client as a logged-in
+converted, lost, misrouted). Half the rules have an SLA (30 min or 4 h, `notify`): their assignments and
+poolings get `sla_due_at`, and those due are settled as the SLA watch would have settled them (met by a
+contact by the due time, else breached half a minute after it; ended before due: neither), so the
+report's SLA columns and card are measured (`--reuse` adds them to a kept database that lacks them).
+Then it fills the report facts of that history as migration routing 0004 does (timed: the backfill on
+1 M leads) and times, through Django's test client as a logged-in
 manager (view + queries + template, i.e. the server-side work), the median of 5 (of 3 for the year)
 in wall time and in CPU time (this process + its Postgres backend: what the view costs, whatever
 else runs on the shared machine):
@@ -159,14 +163,50 @@ FROM leadops_lead WHERE status IN ('converted', 'lost');
 UPDATE leadops_lead SET closed_at = created_at + interval '3 days' WHERE status IN ('converted', 'lost');
 """
 
+# Half the rules get an SLA (rule 4, 8 …: 30 min; rule 2, 6 …: 4 h), and their history what the SLA watch
+# (routing/services/sla.py) would have written: due = decision + minutes; once due, met at the first
+# contact by then, else breached (the watch runs every minute); ended before due (misrouted after
+# 10 minutes): no outcome; due in the future or within the last minute: not settled yet.
+SLA_FILL = """
+UPDATE routing_rule SET sla_minutes = CASE WHEN priority % 40 = 0 THEN 30 ELSE 240 END, sla_action = 'notify'
+WHERE priority % 20 = 0;
 
-def generate(cursor) -> dict:
+UPDATE routing_assignment a SET sla_due_at = a.created_at + r.sla_minutes * interval '1 minute',
+       sla_met_at = NULL, sla_breached_at = NULL
+FROM routing_rule r WHERE r.id = a.rule_id AND r.sla_minutes IS NOT NULL;
+
+UPDATE routing_assignment a SET sla_met_at = c.first
+FROM (SELECT lead_id, min(at) AS first FROM leadops_leadevent WHERE type = 'contacted' GROUP BY lead_id) c
+WHERE c.lead_id = a.lead_id AND a.sla_due_at IS NOT NULL AND a.sla_due_at < now() - interval '1 minute'
+  AND c.first >= a.created_at AND c.first <= a.sla_due_at AND (a.ended_at IS NULL OR c.first <= a.ended_at);
+
+UPDATE routing_assignment SET sla_breached_at = sla_due_at + interval '30 seconds'
+WHERE sla_due_at IS NOT NULL AND sla_met_at IS NULL AND sla_due_at < now() - interval '1 minute'
+  AND (ended_at IS NULL OR ended_at > sla_due_at)
+"""
+
+
+def sla_fill(cursor) -> str:
+    """Give half the rules an SLA and settle their history (SLA_FILL); a line of what it wrote."""
+    for statement in [s.strip() for s in SLA_FILL.split(";") if s.strip()]:
+        cursor.execute(statement)
+    cursor.execute("VACUUM ANALYZE routing_assignment")
+    cursor.execute(
+        "SELECT count(sla_due_at), count(sla_met_at), count(sla_breached_at),"
+        " count(*) FILTER (WHERE sla_due_at IS NOT NULL AND sla_met_at IS NULL AND sla_breached_at IS NULL"
+        " AND ended_at IS NULL) FROM routing_assignment"
+    )
+    due, met, breached, open_ = cursor.fetchone()
+    return f"SLA: {due:,} assignments with a due time, {met:,} met, {breached:,} breached, {open_:,} running"
+
+
+def generate(cursor, leads: int = N_LEADS) -> dict:
     sql = GENERATE.format(
         teams=N_TEAMS,
         reps=N_REPS,
         rules=N_RULES,
         specific=N_RULES - 5,
-        leads=N_LEADS,
+        leads=leads,
     )
     for statement in [s.strip() for s in sql.split(";") if s.strip()]:
         cursor.execute(statement)
@@ -275,6 +315,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--keep", action="store_true", help="keep the generated database")
     parser.add_argument("--reuse", action="store_true", help="time an already generated database (with --keep before)")
+    parser.add_argument("--leads", type=int, default=N_LEADS, help="leads to generate (fewer: try the script)")
     args = parser.parse_args()
 
     url = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/leadops_bench_reports")
@@ -299,7 +340,7 @@ def main() -> None:
             call_command("migrate", verbosity=0)
             started = time.perf_counter()
             with connection.cursor() as cursor:
-                counts = generate(cursor)
+                counts = generate(cursor, args.leads)
             print(
                 f"generated in {time.perf_counter() - started:.0f} s: "
                 + ", ".join(f"{t} {n:,}" for t, n in counts.items())
@@ -313,6 +354,11 @@ def main() -> None:
                 f"report facts filled (migration routing 0004's backfill) in {time.perf_counter() - started:.0f} s "
                 f"for {filled:,} assignments (target ≤ 2 min); load {load()}"
             )
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT EXISTS (SELECT 1 FROM routing_assignment WHERE sla_due_at IS NOT NULL)")
+            if not args.reuse or not cursor.fetchone()[0]:  # a database kept before the SLA had none
+                started = time.perf_counter()
+                print(f"{sla_fill(cursor)}; filled in {time.perf_counter() - started:.0f} s, load {load()}", flush=True)
         user, _ = User.objects.get_or_create(username="bench-manager")
         user.groups.add(Group.objects.get(name="Managers"))
         client = Client()

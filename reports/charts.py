@@ -30,25 +30,40 @@ def _layout(**extra) -> dict:
     return {**_LAYOUT, **extra}
 
 
+# Tops of a fraction axis: the smallest that holds the highest bar, so 27 % at most draws up to 30 %.
+AXIS_TOPS = (0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.8, 1.0)
+BAR = "#2f6fb0"
+BAR_MARKED = "#9aa8b6"  # reps away or inactive: their few leads have a reason
+
+
+def axis_top(values: list[float]) -> float:
+    """The top of a 0–1 axis that fits `values` (never above 100 % unless a value is)."""
+    highest = max(values, default=0)
+    return next((top for top in AXIS_TOPS if highest <= top), highest)
+
+
 def rate_per_rep(rows: list[RepRow], chart: RepChart) -> dict | None:
-    """A bar per rep with a figure for `chart.value`; None when there is nothing to draw."""
+    """A bar per rep with a figure for `chart.value` (reps away or inactive marked in their label and
+    greyed); None when there is nothing to draw."""
     attr = chart.value
     shown = [r for r in rows if getattr(r, attr) is not None]
     if not shown:
         return None
+    values = [round(getattr(r, attr), 4) for r in shown]
     return {
         "data": [
             {
                 "type": "bar",
                 "name": chart.title,
-                "x": [r.name for r in shown],
-                "y": [round(getattr(r, attr), 4) for r in shown],
-                "marker": {"color": "#2f6fb0"},
+                "x": [r.label for r in shown],
+                "y": values,
+                "marker": {"color": [BAR_MARKED if r.mark else BAR for r in shown]},
                 "hovertemplate": "%{x}: %{y:.1%}<extra></extra>",
             }
         ],
         "layout": _layout(
-            yaxis={"tickformat": ".0%", "range": [0, 1], "title": {"text": chart.title}}, xaxis={"automargin": True}
+            yaxis={"tickformat": ".0%", "range": [0, axis_top(values)], "title": {"text": chart.title}},
+            xaxis={"automargin": True},
         ),
     }
 

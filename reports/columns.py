@@ -4,8 +4,10 @@ them with their data tables (reports/charts.py) and the CSV exports them (report
 
 A new figure is one `Column` here (and its field on `selectors.RepRow`): `sql` when it is a count
 over the period's assignment facts (`r` rep, `l` lead, `conv`, `speed`, `mis`, `moved`; the
-definitions are in reports/selectors.py), `ratio` when it is a fraction of two aggregates, `rep`
-when it comes from the rep (open now, capacity, load).
+definitions are in reports/selectors.py), `due_sql` when it is a count over the assignments whose
+SLA fell due in the period (`r` rep, `met`, `breached`), `ratio` when it is a fraction of two
+aggregates (`agg.<key>` of the period's facts, `due.<key>` of the SLA slice), none of these when it
+comes from the rep (open now, capacity, load).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ class Column:
     sql: str | None = None  # an aggregate over the facts, per rep and in total
     ratio: tuple[str, str] | None = None  # SQL over the aggregates (agg.<key>): numerator, denominator
     median: str | None = None  # the median of this fact (per dialect in the query)
+    due_sql: str | None = None  # an aggregate over the SLAs due in the period, per rep and in total
 
     @property
     def numeric(self) -> bool:
@@ -59,6 +62,8 @@ COLUMNS: list[Column] = [
     Column(
         "reassigned", "Reassigned ≤ 7 d", csv="reassigned", sql="SUM(CASE WHEN moved AND NOT mis THEN 1 ELSE 0 END)"
     ),
+    Column("sla_met_rate", "SLA met", csv="sla_met_rate", fmt="pct", ratio=("due.sla_met", "due.sla_due")),
+    Column("sla_breaches", "SLA breaches", csv="sla_breaches", due_sql="SUM(CASE WHEN breached THEN 1 ELSE 0 END)"),
     Column("load", "Load", csv="load", fmt="load"),
     Column("capacity", "Capacity", csv="capacity", table=False),
     Column("assignments", "Assignments", csv="assignments", table=False, sql="COUNT(*)"),
@@ -68,14 +73,17 @@ COLUMNS: list[Column] = [
         table=False,
         sql=f"SUM(CASE WHEN speed <= {FAST_CONTACT_SECONDS} THEN 1 ELSE 0 END)",
     ),
+    Column("sla_due", "SLAs due", csv="sla_due", table=False, due_sql="COUNT(*)"),
+    Column("sla_met", "SLAs met", table=False, due_sql="SUM(CASE WHEN met THEN 1 ELSE 0 END)"),
 ]
 BY_KEY = {column.key: column for column in COLUMNS}
 TABLE_COLUMNS = [column for column in COLUMNS if column.table]
 CSV_COLUMNS = [column for column in COLUMNS if column.csv]
 COUNT_COLUMNS = [column for column in COLUMNS if column.sql]
+DUE_COLUMNS = [column for column in COLUMNS if column.due_sql]
 RATIO_COLUMNS = [column for column in COLUMNS if column.ratio]
 MEDIAN_COLUMNS = [column for column in COLUMNS if column.median]
-FIGURE_KEYS = [column.key for column in (*COUNT_COLUMNS, *MEDIAN_COLUMNS, *RATIO_COLUMNS)]
+FIGURE_KEYS = [column.key for column in (*COUNT_COLUMNS, *DUE_COLUMNS, *MEDIAN_COLUMNS, *RATIO_COLUMNS)]
 
 
 @dataclass(frozen=True)
@@ -110,5 +118,13 @@ REP_CHARTS: list[RepChart] = [
         table=("assignments", "misrouted", "reassigned", "assignment_accuracy"),
         shown_when="assignments",
         empty="No assignments in this period.",
+    ),
+    RepChart(
+        "sla",
+        "SLA met rate",
+        value="sla_met_rate",
+        table=("sla_due", "sla_met", "sla_breaches", "sla_met_rate"),
+        shown_when="sla_due",
+        empty="No SLA fell due in this period (no rule with an SLA assigned leads, or none was due yet).",
     ),
 ]

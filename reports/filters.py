@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from leadops.models import Lead
 from reps.models import Rep, Team
+from routing.engine import TerritoryTree
 from routing.models import Assignment, Territory
 
 DEFAULT_DAYS = 30
@@ -37,17 +38,8 @@ def default_period(today: dt.date | None = None) -> tuple[dt.date, dt.date]:
 
 
 def territory_and_inside(territory: Territory) -> list[int]:
-    """The territory's id and the ids of every territory nested inside it (one query)."""
-    children: dict[int | None, list[int]] = {}
-    for pk, parent_id in Territory.objects.values_list("pk", "parent_id"):
-        children.setdefault(parent_id, []).append(pk)
-    found, todo = [], [territory.pk]
-    while todo:
-        pk = todo.pop()
-        if pk not in found:
-            found.append(pk)
-            todo.extend(children.get(pk, []))
-    return found
+    """The territory's id and the ids of every territory nested inside it (one query; routing's tree walker)."""
+    return TerritoryTree(dict(Territory.objects.values_list("pk", "parent_id"))).descendants_or_self(territory.pk)
 
 
 def period_clamp(start: dt.date, end: dt.date, today: dt.date | None = None) -> tuple[dt.date, dt.date, str]:
@@ -113,6 +105,9 @@ class ReportFilter(django_filters.FilterSet):
         fields: list[str] = []
         form = ReportForm
 
+    # The field the period filters: the assignment's time; sla_due() reads the SLA due time instead.
+    period_field = "created_at"
+
     def __init__(self, data=None, queryset=None, **kwargs):
         data = data.copy() if data is not None else QueryDict(mutable=True)
         start, end = default_period()
@@ -140,10 +135,42 @@ class ReportFilter(django_filters.FilterSet):
         return day_start(self.period[1] + dt.timedelta(days=1))
 
     def filter_start(self, queryset, name, value):
-        return queryset.filter(created_at__gte=day_start(value))
+        if not self.period_field:
+            return queryset
+        return queryset.filter(**{f"{self.period_field}__gte": day_start(value)})
 
     def filter_end(self, queryset, name, value):
-        return queryset.filter(created_at__lt=day_start(value + dt.timedelta(days=1)))
+        if not self.period_field:
+            return queryset
+        return queryset.filter(**{f"{self.period_field}__lt": day_start(value + dt.timedelta(days=1))})
+
+    def _assignments(self, period_field: str, queryset: QuerySet[Assignment]) -> QuerySet[Assignment]:
+        self.period_field = period_field
+        try:
+            return self.filter_queryset(queryset)
+        finally:
+            self.period_field = "created_at"
+
+    def sla_due(self) -> QuerySet[Assignment]:
+        """Assignments (and poolings) whose SLA fell due in the period, for the chosen team, territory
+        and source: the slice the SLA figures count (an SLA is judged when it is due, not when assigned)."""
+        return self._assignments("sla_due_at", Assignment.objects.filter(sla_due_at__isnull=False))
+
+    def current(self) -> QuerySet[Assignment]:
+        """The chosen team's, territory's and source's assignments whatever their time (for "now" figures)."""
+        return self._assignments("", Assignment.objects.all())
+
+    def decisions(self) -> QuerySet[Assignment]:
+        """Routing decisions of any outcome made in the period for the chosen source (whatever the rep)."""
+        decisions = Assignment.objects.filter(created_at__gte=self.since, created_at__lt=self.until)
+        if self.form.cleaned_data.get("source"):
+            decisions = decisions.filter(lead__source=self.form.cleaned_data["source"])
+        return decisions
+
+    @property
+    def narrowed(self) -> bool:
+        """A team or territory is chosen: only figures that belong to reps can follow it."""
+        return bool(self.form.cleaned_data.get("team") or self.form.cleaned_data.get("territory"))
 
     def filter_territory(self, queryset, name, value):
         return queryset.filter(rep_id__in=reps_in_territory(value)) if value else queryset

@@ -21,12 +21,16 @@ from .filters import ReportFilter
 def rep_report_page(*, filters: ReportFilter, sort: str) -> dict:
     """The page's context: the per-rep table, its charts with their data tables, the routing-health panel."""
     assignments, reps = filters.qs, filters.reps()
+    # The routing-health panel follows the team and territory too, where a figure belongs to reps.
+    scope = reps.all() if filters.narrowed else None
     with selectors.report_queries():
-        report = selectors.rep_report(assignments=assignments.all(), reps=reps.all())
+        report = selectors.rep_report(assignments=assignments.all(), due=filters.sla_due(), reps=reps.all())
         per_day = selectors.leads_per_day_by_team(assignments.all())
-        coverage = selectors.rule_coverage(filters.leads(), since=filters.since)
-        waiting = selectors.waiting_now(filters.leads(whole_history=True))
+        coverage = selectors.rule_coverage(filters.leads(), since=filters.since, reps=scope)
+        never_fired = selectors.never_fired(filters.decisions())
+        waiting = selectors.waiting_now(filters.leads(whole_history=True), reps=scope)
         fairness = selectors.pool_fairness(assignments=assignments.all(), reps=reps.all())
+        sla = selectors.sla_health(due=filters.sla_due(), current=filters.current())
         sources = selectors.sources_seen(since=filters.since, until=filters.until)
     report.rows = selectors.sort_rows(report.rows, sort)
     start, end = filters.period
@@ -60,7 +64,11 @@ def rep_report_page(*, filters: ReportFilter, sort: str) -> dict:
             "speed": tables.simple_rows([[b["bucket"], b["assignments"]] for b in speed_table]),
         },
         "coverage": coverage,
+        "never_fired": never_fired,
         "waiting": waiting,
+        "sla": sla,
+        "narrowed": filters.narrowed,
+        "by_breaches_url": "?" + filters.query_string(sort="-sla_breaches") + "#rep-table",
         "fairness": fairness,
         "sources": sources,
         "plotly_url": f"{reverse('reports:plotly_js')}?v={charts.PLOTLY_VERSION}",
@@ -89,7 +97,7 @@ def headings(filters: ReportFilter, sort: str) -> list[dict]:
 def rep_report_csv(*, filters: ReportFilter, sort: str) -> tuple[str, str]:
     """The per-rep table as the page shows it (same filters and sort): (file name, CSV text)."""
     with selectors.report_queries():
-        report = selectors.rep_report(assignments=filters.qs, reps=filters.reps())
+        report = selectors.rep_report(assignments=filters.qs, due=filters.sla_due(), reps=filters.reps())
     report.rows = selectors.sort_rows(report.rows, sort)
     out = io.StringIO()
     write_csv(report, out)

@@ -36,10 +36,13 @@ def _outcome(assignment: Assignment) -> str:
     return assignment.lead.get_status_display()
 
 
-def rep_page(*, rep: Rep, assignments: QuerySet[Assignment]) -> tuple[selectors.RepRow, list[RepLeadRow], int]:
-    """(figures, the leads assigned to the rep in the period newest first, how many in all)."""
+def rep_page(
+    *, rep: Rep, assignments: QuerySet[Assignment], due: QuerySet[Assignment]
+) -> tuple[selectors.RepRow, list[RepLeadRow], int]:
+    """(figures, the leads assigned to the rep in the period newest first, how many in all).
+    `due`: the assignments whose SLA fell due in the period (the SLA figures)."""
     mine = assignments.filter(rep=rep, outcome=Assignment.Outcome.ASSIGNED)
-    report = selectors.rep_report(assignments=mine, reps=Rep.objects.filter(pk=rep.pk))
+    report = selectors.rep_report(assignments=mine, due=due.filter(rep=rep), reps=Rep.objects.filter(pk=rep.pk))
     figures = report.rows[0] if report.rows else report.total
     rows = []
     total = mine.count()

@@ -32,6 +32,14 @@ Definitions (PRODUCT.md "Metrics", made precise here; tests in reports/tests/tes
   service that ends assignments (`assignments_end`) and the one that records events
   (`lead_event_record`); the per-rep table reads one table's period slice and no event.
 * **Open now** = leads owned by the rep with status `assigned`; **load** = open ÷ capacity.
+  A rep is marked *inactive* (not active) or *away until <date>* (a time off running now).
+* **SLA** (PRODUCT.md "SLA"): the SLA figures count the assignments whose SLA fell *due* in the
+  period (`sla_due_at` in it; the period filters the due time, not the assignment time) and that
+  the watch settled: **SLAs due** = met + breached; **SLA breaches** = those with `sla_breached_at`
+  (an SLA re-route, which ends the assignment with `sla_breached`, stays a breach of the rep it was
+  taken from); **SLA met rate** = met ÷ due (empty when none). An assignment that ended before its
+  due time has no SLA outcome and counts in neither; one due but not yet looked at by the watch
+  (it runs every minute) waits for it.
 * **Rule coverage**: for leads created in the period, their *first* routing decision (the
   earliest Assignment row) is classed as
   - `rule`: decided by a rule with at least one condition, or by existing-owner routing;
@@ -43,8 +51,14 @@ Definitions (PRODUCT.md "Metrics", made precise here; tests in reports/tests/tes
   rep's weight; spread = most − least. Reps of a territory pool count only once they received
   a lead from the rule (territory pools are resolved by the engine, not stored).
 * **Filters**: team and territory (or a territory inside it) choose the reps, and so the
-  assignments counted; source chooses the leads. Rule coverage and "waiting now" follow the
-  period and source only (an unroutable lead has no rep, hence no team).
+  assignments counted; source chooses the leads. The routing-health panel follows them too: with a
+  team or territory chosen, rule coverage counts the leads whose first decision went to one of
+  those reps, "waiting in pools" the pools they belong to, the SLA card their assignments; an
+  unroutable lead has no rep, hence no team, so it is counted only without a team or territory.
+* **Never fired**: active rules that made no decision (of any outcome) in the period, for the
+  chosen source.
+* **Uneven pool**: a round-robin or weighted pool whose spread is more than its rotation allows
+  (`FAIRNESS_*` below say why that much).
 
 The number of queries does not depend on the number of reps or leads.
 """
@@ -59,6 +73,7 @@ from django.db import connection, transaction
 from django.db.models import (
     Case,
     Count,
+    Exists,
     F,
     FloatField,
     IntegerField,
@@ -73,12 +88,14 @@ from django.db.models import (
     Window,
 )
 from django.db.models.functions import Cast, Coalesce, TruncDate
+from django.utils import timezone
 
 from leadops.models import Lead, LeadStatus
-from reps.models import Rep
+from reps.models import Rep, TimeOff
+from routing.engine.vocabulary import ROUND_ROBIN, STRATEGY_LABELS, WEIGHTED
 from routing.models import Assignment, Rule, RuleCondition, RulePoolRep
 
-from .columns import COUNT_COLUMNS, MEDIAN_COLUMNS, RATIO_COLUMNS, TABLE_COLUMNS
+from .columns import COUNT_COLUMNS, DUE_COLUMNS, MEDIAN_COLUMNS, RATIO_COLUMNS, TABLE_COLUMNS
 
 REASSIGN_WINDOW = dt.timedelta(days=7)
 # Speed-to-lead histogram buckets: (label, upper bound in seconds, inclusive).
@@ -201,11 +218,35 @@ def _aggregates_sql(median: str) -> str:
     return ", ".join([*counts, *buckets, f"{median} AS m"])
 
 
-def assignment_metrics(assignments: QuerySet[Assignment]) -> dict[int, dict]:
+def _due_sql(due: QuerySet[Assignment]) -> tuple[str, tuple]:
+    """CTE `due(k, <DUE_COLUMNS>)`: the SLAs that fell due in the period and were settled, per rep
+    (k = rep id) and over all (k = TOTAL_KEY). Read from the partial index on sla_due_at."""
+    settled = (
+        due.filter(outcome=Assignment.Outcome.ASSIGNED)
+        .filter(Q(sla_met_at__isnull=False) | Q(sla_breached_at__isnull=False))
+        .order_by()
+        .values("rep_id", "sla_met_at", "sla_breached_at")
+    )
+    settled_sql, params = settled.query.sql_with_params()
+    counts = ", ".join(f"{column.due_sql} AS {column.key}" for column in DUE_COLUMNS)
+    facts = (
+        "SELECT rep_id + 0 AS r, sla_met_at IS NOT NULL AS met, sla_breached_at IS NOT NULL AS breached"
+        f" FROM ({settled_sql}) s"
+    )
+    if connection.vendor == "postgresql":
+        key = f"CASE WHEN GROUPING(r) = 1 THEN {TOTAL_KEY} ELSE r END"
+        agg = f"SELECT {key} AS k, {counts} FROM dfacts GROUP BY ROLLUP(r)"
+    else:
+        agg = f"SELECT r AS k, {counts} FROM dfacts GROUP BY r UNION ALL SELECT {TOTAL_KEY}, {counts} FROM dfacts"
+    return f"dfacts AS ({facts}), due AS ({agg})", params
+
+
+def assignment_metrics(assignments: QuerySet[Assignment], due: QuerySet[Assignment]) -> dict[int, dict]:
     """The figures of reports.columns (counts, median, ratios) per rep id, plus the whole period
-    under TOTAL_KEY, in one query."""
+    under TOTAL_KEY, in one query. `assignments`: made in the period; `due`: SLA due in the period."""
     ctes, params = assignment_facts_ctes(assignments)
-    cols = ", ".join(f"agg.{key}" for key in _COUNT_KEYS)
+    due_ctes, due_params = _due_sql(due)
+    cols = ", ".join([*(f"agg.{key}" for key in _COUNT_KEYS), *(f"due.{column.key}" for column in DUE_COLUMNS)])
     if connection.vendor == "postgresql":
         # Per rep and in total in one sorted pass (ROLLUP), the median with them.
         aggregates = _aggregates_sql(f"PERCENTILE_CONT(0.5) WITHIN GROUP (ORDER BY {_MEDIAN.median})")
@@ -217,25 +258,32 @@ def assignment_metrics(assignments: QuerySet[Assignment]) -> dict[int, dict]:
     else:
         aggregates = _aggregates_sql("NULL")
         agg = f"SELECT r AS k, {aggregates} FROM facts GROUP BY r UNION ALL SELECT {TOTAL_KEY}, {aggregates} FROM facts"
-        med_cte, med_join = f", {_window_median_sql(_MEDIAN.median)}", " LEFT JOIN med ON med.k = agg.k"
+        med_cte, med_join = f", {_window_median_sql(_MEDIAN.median)}", " LEFT JOIN med ON med.k = keys.k"
         median_col = "med.m"
     ratios = "".join(f", CAST({num} AS FLOAT) / NULLIF({den}, 0)" for num, den in (c.ratio for c in RATIO_COLUMNS))
-    sql = f"WITH {ctes}, agg AS ({agg}){med_cte} SELECT agg.k, {cols}, {median_col}{ratios} FROM agg{med_join}"
+    # A rep can have SLAs due in the period without an assignment made in it (and the other way round).
+    sql = (
+        f"WITH {ctes}, agg AS ({agg}), {due_ctes}{med_cte}, keys AS (SELECT k FROM agg UNION SELECT k FROM due) "
+        f"SELECT keys.k, {cols}, {median_col}{ratios} FROM keys LEFT JOIN agg ON agg.k = keys.k"
+        f" LEFT JOIN due ON due.k = keys.k{med_join}"
+    )
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(sql, (*params, *due_params))
         rows = cursor.fetchall()
     out = {}
+    counts = [*_COUNT_KEYS, *(column.key for column in DUE_COLUMNS)]
     fractions = [_MEDIAN.key, *(column.key for column in RATIO_COLUMNS)]
     for key, *values in rows:
-        item = {name: int(value or 0) for name, value in zip(_COUNT_KEYS, values, strict=False)}
-        for name, value in zip(fractions, values[len(_COUNT_KEYS) :], strict=True):
+        item = {name: int(value or 0) for name, value in zip(counts, values, strict=False)}
+        for name, value in zip(fractions, values[len(counts) :], strict=True):
             item[name] = None if value is None else float(value)
         out[int(key)] = item
     return out
 
 
 def _empty_metrics() -> dict:
-    return {**dict.fromkeys(_COUNT_KEYS, 0), _MEDIAN.key: None, **{c.key: None for c in RATIO_COLUMNS}}
+    counts = [*_COUNT_KEYS, *(column.key for column in DUE_COLUMNS)]
+    return {**dict.fromkeys(counts, 0), _MEDIAN.key: None, **{c.key: None for c in RATIO_COLUMNS}}
 
 
 def reps_with_load(reps: QuerySet[Rep]) -> QuerySet[Rep]:
@@ -251,9 +299,12 @@ def reps_with_load(reps: QuerySet[Rep]) -> QuerySet[Rep]:
         .annotate(n=Count("*"))
         .values("n")
     )
+    now = timezone.now()
+    away_until = TimeOff.objects.filter(rep=OuterRef("pk"), start__lte=now, end__gt=now).order_by("-end").values("end")
     return (
         reps.select_related("team")
         .annotate(open_now=Coalesce(Subquery(open_now, output_field=IntegerField()), 0))
+        .annotate(away_until=Subquery(away_until[:1]))
         .annotate(
             load=Case(
                 When(capacity=0, then=None),
@@ -288,7 +339,17 @@ class RepRow:
     conversion_rate: float | None = None
     assignment_accuracy: float | None = None
     within_5_min_share: float | None = None
+    sla_due: int = 0
+    sla_met: int = 0
+    sla_breaches: int = 0
+    sla_met_rate: float | None = None
     buckets: list[int] = field(default_factory=list)
+    mark: str = ""  # "inactive", "away until 12 Mar": why a rep may show few leads
+
+    @property
+    def label(self) -> str:
+        """The rep's name with its mark, for charts."""
+        return f"{self.name} ({self.mark})" if self.mark else self.name
 
 
 @dataclass
@@ -302,10 +363,23 @@ def _row(base: dict, metrics: dict) -> RepRow:
     return RepRow(**base, **metrics, buckets=buckets)
 
 
-def rep_report(*, assignments: QuerySet[Assignment], reps: QuerySet[Rep]) -> RepReport:
-    """One row per rep (active, or with assignments in the period) and a totals row. Two queries."""
+def rep_mark(*, active: bool, away_until: dt.datetime | None) -> str:
+    if not active:
+        return "inactive"
+    if away_until:
+        until = timezone.localtime(away_until)
+        return f"away until {until.day} {until:%b}"
+    return ""
+
+
+def rep_report(*, assignments: QuerySet[Assignment], due: QuerySet[Assignment], reps: QuerySet[Rep]) -> RepReport:
+    """One row per rep (active, or with assignments in the period) and a totals row. Two queries.
+
+    `assignments`: made in the period (filters.qs); `due`: whose SLA fell due in it (filters.sla_due()).
+    An inactive rep whose only SLA due in the period was assigned before it counts in the total only:
+    looking the due slice up for the rows too would read it twice."""
     assignments = assignments.filter(outcome=Assignment.Outcome.ASSIGNED)
-    metrics = assignment_metrics(assignments)
+    metrics = assignment_metrics(assignments, due)
     reps = reps_with_load(reps.filter(Q(active=True) | Q(pk__in=assignments.values("rep_id"))))
     rows, total_open, total_capacity = [], 0, 0
     for rep in reps.order_by("name", "pk"):
@@ -319,6 +393,7 @@ def rep_report(*, assignments: QuerySet[Assignment], reps: QuerySet[Rep]) -> Rep
                     "open": rep.open_now,
                     "capacity": rep.capacity,
                     "load": rep.load,
+                    "mark": rep_mark(active=rep.active, away_until=rep.away_until),
                 },
                 dict(metrics.get(rep.pk) or _empty_metrics()),
             )
@@ -408,8 +483,11 @@ class Coverage:
 _DECISION_COLUMNS = "outcome, decided_by, rule_id, strategy, rule_name"
 
 
-def rule_coverage(leads: QuerySet[Lead], *, since: dt.datetime) -> Coverage:
+def rule_coverage(leads: QuerySet[Lead], *, since: dt.datetime, reps: QuerySet[Rep] | None = None) -> Coverage:
     """How the first routing decision of each lead in `leads` (created since `since`) was made. Two queries.
+
+    `reps` (a team or territory chosen): only the leads whose first decision went to one of them; leads
+    still pending belong to no rep then and are not counted.
 
     A lead is decided after it was created, so all its assignments are among those created since
     `since`: the first one per lead is picked from that set in one sort (DISTINCT ON on Postgres, a
@@ -422,19 +500,27 @@ def rule_coverage(leads: QuerySet[Lead], *, since: dt.datetime) -> Coverage:
         .order_by()
         .values("lead_id", "created_at", "id", *_DECISION_COLUMNS.split(", "))
     )
+    if reps is not None:
+        candidates = candidates.values("lead_id", "created_at", "id", "rep_id", *_DECISION_COLUMNS.split(", "))
     candidates_sql, params = candidates.query.sql_with_params()
     cols = _DECISION_COLUMNS
+    picked = f"{cols}, rep_id" if reps is not None else cols
     if connection.vendor == "postgresql":
-        firsts = f"SELECT DISTINCT ON (lead_id) {cols} FROM ({candidates_sql}) c ORDER BY lead_id, created_at, id"
+        firsts = f"SELECT DISTINCT ON (lead_id) {picked} FROM ({candidates_sql}) c ORDER BY lead_id, created_at, id"
     else:
         firsts = (
-            f"SELECT {cols} FROM (SELECT {cols}, ROW_NUMBER() OVER (PARTITION BY lead_id ORDER BY created_at, id) AS rn"
+            f"SELECT {picked} FROM (SELECT {picked},"
+            f" ROW_NUMBER() OVER (PARTITION BY lead_id ORDER BY created_at, id) AS rn"
             f" FROM ({candidates_sql}) c) n WHERE rn = 1"
         )
+    scope = ""
+    if reps is not None:
+        scope_sql, scope_params = reps.order_by().values("pk").query.sql_with_params()
+        scope, params = f" WHERE rep_id IN ({scope_sql})", (*params, *scope_params)
     unroutable, user = Assignment.Outcome.UNROUTABLE.value, Assignment.DecidedBy.USER.value
     condition_t, rule_t = RuleCondition._meta.db_table, Rule._meta.db_table
     sql = (
-        f"WITH decisions AS (SELECT {cols}, COUNT(*) AS n FROM ({firsts}) f GROUP BY {cols}) "
+        f"WITH decisions AS (SELECT {cols}, COUNT(*) AS n FROM ({firsts}) f{scope} GROUP BY {cols}) "
         "SELECT CASE WHEN d.outcome = %s THEN 'unroutable' WHEN d.decided_by = %s THEN 'fallback'"
         f" WHEN d.rule_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM {condition_t} rc WHERE rc.rule_id = d.rule_id)"
         " THEN 'fallback' ELSE 'rule' END AS kind,"
@@ -453,21 +539,80 @@ def rule_coverage(leads: QuerySet[Lead], *, since: dt.datetime) -> Coverage:
     decided = sum(totals.values())
     for row in rows:
         row["share"] = row["leads"] / decided if decided else None
-    not_routed = leads.filter(status=LeadStatus.PENDING).count()
+    not_routed = leads.filter(status=LeadStatus.PENDING).count() if reps is None else 0
     return Coverage(by_rule=rows, decided=decided, not_routed=not_routed, **totals)
 
 
-def waiting_now(leads: QuerySet[Lead]) -> dict:
-    """Unroutable and pooled leads waiting now, and since when the oldest unroutable one waits."""
-    return leads.filter(status__in=[LeadStatus.UNROUTABLE, LeadStatus.POOLED]).aggregate(
-        unroutable=Count("pk", filter=Q(status=LeadStatus.UNROUTABLE)),
-        pooled=Count("pk", filter=Q(status=LeadStatus.POOLED)),
-        oldest_unroutable=Min("created_at", filter=Q(status=LeadStatus.UNROUTABLE)),
+def pool_rules(reps: QuerySet[Rep]) -> QuerySet[Rule]:
+    """Rules whose pool holds one of `reps` (listed, or through the pool team)."""
+    return Rule.objects.filter(
+        Q(pk__in=RulePoolRep.objects.filter(rep__in=reps).values("rule_id"))
+        | Q(pool_team__in=reps.order_by().values("team_id"))
+    )
+
+
+def waiting_now(leads: QuerySet[Lead], *, reps: QuerySet[Rep] | None = None) -> dict:
+    """Unroutable and pooled leads waiting now, and since when the oldest unroutable one waits.
+
+    `reps` (a team or territory chosen): the leads waiting in pools those reps belong to; no unroutable
+    lead (it has no rep, so no team: None)."""
+    if reps is None:
+        return leads.filter(status__in=[LeadStatus.UNROUTABLE, LeadStatus.POOLED]).aggregate(
+            unroutable=Count("pk", filter=Q(status=LeadStatus.UNROUTABLE)),
+            pooled=Count("pk", filter=Q(status=LeadStatus.POOLED)),
+            oldest_unroutable=Min("created_at", filter=Q(status=LeadStatus.UNROUTABLE)),
+        )
+    held = Assignment.objects.filter(
+        lead=OuterRef("pk"),
+        outcome=Assignment.Outcome.POOLED,
+        ended_at__isnull=True,
+        rule__in=pool_rules(reps).values("pk"),
+    )
+    pooled = leads.filter(status=LeadStatus.POOLED).filter(Exists(held)).count()
+    return {"unroutable": None, "pooled": pooled, "oldest_unroutable": None}
+
+
+def never_fired(decisions: QuerySet[Assignment]) -> list[dict]:
+    """Active rules with no decision among `decisions` (the period's, for the chosen source), in priority order."""
+    fired = decisions.filter(rule=OuterRef("pk"))
+    return list(
+        Rule.objects.active()
+        .filter(~Exists(fired))
+        .order_by("priority", "id")
+        .values("id", "name", "priority", "strategy", "sla_minutes")
+    )
+
+
+# How uneven a rotation may look over a period before the page calls it uneven. A strict rotation
+# gives every member the same count within one lead (in a weighted pool, counts are divided by the
+# weight, so one lead of the lightest member is 1 ÷ its weight). Members who joined or left the
+# pool, were away, outside working hours or at capacity or their daily cap are skipped by the
+# rotation and never catch up, so a spread of a tenth of the average per member (at least one more
+# lead) is allowed on top. Other strategies are uneven by design and never flagged.
+FAIRNESS_SHARE = 0.10
+ROTATIONS = (ROUND_ROBIN, WEIGHTED)
+
+
+def _fairness_flag(pool: dict) -> str:
+    if pool["strategy"] not in ROTATIONS:
+        return ""
+    step = 1 / pool["lightest"] if pool["lightest"] else 1.0
+    allowed = step + max(1.0, FAIRNESS_SHARE * pool["mean"])
+    pool["allowed"] = allowed
+    if pool["spread"] <= allowed + 1e-9:
+        return ""
+    unit = "leads ÷ weight" if pool["strategy"] == WEIGHTED else "leads"
+    return (
+        f"Uneven: {pool['most']:.1f} vs {pool['least']:.1f} {unit}, a spread of {pool['spread']:.1f} where "
+        f"{STRATEGY_LABELS[pool['strategy']].lower()} allows about {allowed:.1f} (one lead, plus "
+        f"{FAIRNESS_SHARE:.0%} of the average for reps away, at capacity, or joining during the period)."
     )
 
 
 def pool_fairness(*, assignments: QuerySet[Assignment], reps: QuerySet[Rep]) -> list[dict]:
-    """Per rule that assigned leads in the period: weight-adjusted most/least per pool member and the spread."""
+    """Per rule that assigned leads in the period: most/least per pool member and the spread, the leads
+    divided by the rep's weight in weighted pools (plain round robin ignores weights), and a flag in
+    words when a rotation is more uneven than it allows (FAIRNESS_SHARE)."""
     got = (
         assignments.filter(
             outcome=Assignment.Outcome.ASSIGNED, decided_by=Assignment.DecidedBy.ENGINE, rule__isnull=False
@@ -489,28 +634,102 @@ def pool_fairness(*, assignments: QuerySet[Assignment], reps: QuerySet[Rep]) -> 
     parts = [q.query.sql_with_params() for q in (got, listed, team, in_scope)]
     (got_sql, got_p), (listed_sql, listed_p), (team_sql, team_p), (scope_sql, scope_p) = parts
     rep_t, rule_t = Rep._meta.db_table, Rule._meta.db_table
+    weight = f"CASE WHEN rl.strategy = '{WEIGHTED}' THEN CAST(rp.weight AS FLOAT) ELSE 1.0 END"
     sql = (
         f"WITH got AS ({got_sql}), "
         f"members AS (SELECT ru, re FROM got UNION SELECT ru, re FROM ({listed_sql}) x"
         f" UNION SELECT ru, re FROM ({team_sql}) y), "
         "adjusted AS ("
-        " SELECT m.ru, rp.name, CAST(COALESCE(g.n, 0) AS FLOAT) / CAST(rp.weight AS FLOAT) AS v, COALESCE(g.n, 0) AS n"
-        f" FROM members m JOIN {rep_t} rp ON rp.id = m.re"
+        f" SELECT m.ru, CAST(COALESCE(g.n, 0) AS FLOAT) / {weight} AS v, {weight} AS w, COALESCE(g.n, 0) AS n"
+        f" FROM members m JOIN {rep_t} rp ON rp.id = m.re JOIN {rule_t} rl ON rl.id = m.ru"
         " LEFT JOIN got g ON g.ru = m.ru AND g.re = m.re"
         f" WHERE m.ru IN (SELECT ru FROM got) AND (rp.active OR g.n IS NOT NULL) AND m.re IN ({scope_sql}))"
-        f" SELECT ru.id, ru.name, ru.strategy, COUNT(*), SUM(a.n), MAX(a.v), MIN(a.v), MAX(a.v) - MIN(a.v)"
+        " SELECT ru.id, ru.name, ru.strategy, COUNT(*), SUM(a.n), MAX(a.v), MIN(a.v), MAX(a.v) - MIN(a.v),"
+        " MIN(a.w), AVG(a.v)"
         f" FROM adjusted a JOIN {rule_t} ru ON ru.id = a.ru"
         " GROUP BY ru.id, ru.name, ru.strategy, ru.priority ORDER BY ru.priority, ru.id"
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, (*got_p, *listed_p, *team_p, *scope_p))
-        names = ["rule_id", "rule", "strategy", "reps", "leads", "most", "least", "spread"]
-        return [
-            {
-                **dict(zip(names, row, strict=False)),
-                "most": float(row[5]),
-                "least": float(row[6]),
-                "spread": float(row[7]),
-            }
-            for row in cursor.fetchall()
-        ]
+        names = ["rule_id", "rule", "strategy", "reps", "leads"]
+        pools = []
+        for row in cursor.fetchall():
+            most, least, spread, lightest, mean = (float(v) for v in row[5:10])
+            pool = {**dict(zip(names, row, strict=False)), "most": most, "least": least, "spread": spread}
+            pool.update(lightest=lightest, mean=mean, strategy_label=STRATEGY_LABELS.get(row[2], row[2]))
+            pool["flag"] = _fairness_flag(pool)
+            pools.append(pool)
+        return pools
+
+
+# ----------------------------------------------------------------------------- SLA card
+
+DUE_SOON = dt.timedelta(hours=1)  # "due now": overdue and not yet breached, or due within the hour
+WORST_RULES = 5
+
+
+@dataclass
+class SlaHealth:
+    due: int  # SLAs that fell due in the period and were settled (met or breached)
+    breaches: int
+    pooled_breaches: int  # of the breaches: pooled leads nobody claimed in time
+    overdue: int  # current, past due, not settled yet (the watch runs every minute)
+    due_within_hour: int
+    worst_rules: list[dict]  # [{rule_id, rule, due, breaches, rate}] most breaches first
+
+    @property
+    def met_rate(self) -> float | None:
+        return (self.due - self.breaches) / self.due if self.due else None
+
+    @property
+    def due_now(self) -> int:
+        return self.overdue + self.due_within_hour
+
+
+def sla_health(
+    *, due: QuerySet[Assignment], current: QuerySet[Assignment], now: dt.datetime | None = None
+) -> SlaHealth:
+    """The routing-health panel's SLA card. Two queries.
+
+    `due`: assignments and poolings whose SLA fell due in the period (filters.sla_due()); the breaches are
+    counted per rule (the total is their sum). `current`: the filters' assignments whatever their time; of
+    those still current with an SLA not yet settled, the ones past due or due within DUE_SOON.
+    """
+    now = now or timezone.now()
+    breached = Q(sla_breached_at__isnull=False)
+    by_rule = list(
+        due.filter(Q(sla_met_at__isnull=False) | breached)
+        .order_by()
+        .values("rule_id", "rule_name")
+        .annotate(
+            label=Coalesce("rule__name", "rule_name"),
+            due=Count("pk"),
+            breaches=Count("pk", filter=breached),
+            pooled=Count("pk", filter=breached & Q(outcome=Assignment.Outcome.POOLED)),
+        )
+        .values("rule_id", "label", "due", "breaches", "pooled")
+    )
+    soon = (
+        current.filter(ended_at__isnull=True, sla_met_at__isnull=True, sla_breached_at__isnull=True)
+        .filter(sla_due_at__isnull=False, sla_due_at__lt=now + DUE_SOON)
+        .aggregate(overdue=Count("pk", filter=Q(sla_due_at__lt=now)), within=Count("pk", filter=Q(sla_due_at__gte=now)))
+    )
+    rules: dict = {}
+    for row in by_rule:  # one rule may appear under several stored names
+        key = row["rule_id"] or row["label"]
+        item = rules.setdefault(
+            key, {"rule_id": row["rule_id"], "rule": row["label"], "due": 0, "breaches": 0, "pooled": 0}
+        )
+        for key in ("due", "breaches", "pooled"):
+            item[key] += row[key]
+    worst = sorted((r for r in rules.values() if r["breaches"]), key=lambda r: (-r["breaches"], r["rule"] or ""))
+    for rule in worst:
+        rule["rate"] = rule["breaches"] / rule["due"]
+    return SlaHealth(
+        due=sum(r["due"] for r in rules.values()),
+        breaches=sum(r["breaches"] for r in rules.values()),
+        pooled_breaches=sum(r["pooled"] for r in rules.values()),
+        overdue=soon["overdue"],
+        due_within_hour=soon["within"],
+        worst_rules=worst[:WORST_RULES],
+    )

@@ -49,12 +49,17 @@ def _text_cells(row: RepRow) -> str:
     return "".join(f"<td>{_e(getattr(row, c.key) or '—')}</td>" for c in TABLE_COLUMNS[1:] if not c.numeric)
 
 
+def _mark(row: RepRow) -> str:
+    return f' <span class="mark">{_e(row.mark)}</span>' if row.mark else ""
+
+
 def rep_rows(rows: list[RepRow]) -> SafeString:
-    """<tr> per rep: name (linking to the rep's page in the reports), team and the figures."""
+    """<tr> per rep: name (linking to the rep's page in the reports) with its mark (away, inactive), team
+    and the figures."""
     return mark_safe(
         "".join(
             f'<tr data-rep-id="{_e(row.rep_id)}"><th scope="row"><a href="{_e(REP_PAGE_URL.format(row.rep_id))}"'
-            f' title="{_e(row.email)}">{_e(row.name)}</a></th>{_text_cells(row)}{_figure_cells(row)}</tr>'
+            f' title="{_e(row.email)}">{_e(row.name)}</a>{_mark(row)}</th>{_text_cells(row)}{_figure_cells(row)}</tr>'
             for row in rows
         )
     )
@@ -68,7 +73,7 @@ def total_row(total: RepRow) -> SafeString:
 def chart_rows(chart: RepChart, rows: list[RepRow]) -> SafeString:
     """A per-rep chart's data table: the rep's name, then the chart's columns, for reps it counts."""
     return simple_rows(
-        [[row.name, *(cell(c, row) for c in chart.columns)] for row in rows if getattr(row, chart.shown_when)]
+        [[row.label, *(cell(c, row) for c in chart.columns)] for row in rows if getattr(row, chart.shown_when)]
     )
 
 

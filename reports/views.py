@@ -48,7 +48,7 @@ class RepPageView(ReportAccessMixin, TemplateView):
         context = self.get_context_data(filters=filters, rep=rep)
         if not filters.is_valid():
             return self.render_to_response(context, status=400)
-        figures, leads, total = rep_page(rep=rep, assignments=filters.qs)
+        figures, leads, total = rep_page(rep=rep, assignments=filters.qs, due=filters.sla_due())
         context.update(figures=figures, leads=leads, total=total, shown=len(leads), query=filters.query_string())
         return self.render_to_response(context)
 

@@ -25,6 +25,8 @@ def assign(rep, when, *, lead=None, rule=None, decided_by="engine", **lead_field
     Handing over an existing lead ends its current assignment with the routing service that
     ends assignments (as the router, a reassignment and a claim do). The Assignment row itself
     is written by the factory: the services stamp their own clock, the reports need exact times.
+    A rule with an SLA stamps the due time as the routing writer does (created + sla_minutes);
+    `routing.services.sla.sla_watch` settles it.
     """
     if lead is None:
         lead = LeadFactory(status="assigned", owner=rep, created_at=when, **lead_fields)
@@ -33,7 +35,8 @@ def assign(rep, when, *, lead=None, rule=None, decided_by="engine", **lead_field
         lead.refresh_from_db()
         lead.owner, lead.status = rep, "assigned"
         lead.save(update_fields=["owner", "status", "updated_at"])
-    return AssignmentFactory(lead=lead, rep=rep, rule=rule, decided_by=decided_by, created_at=when)
+    due = when + dt.timedelta(minutes=rule.sla_minutes) if rule is not None and rule.sla_minutes else None
+    return AssignmentFactory(lead=lead, rep=rep, rule=rule, decided_by=decided_by, created_at=when, sla_due_at=due)
 
 
 def end(assignment, when, reason):
@@ -51,6 +54,14 @@ def event(assignment_or_lead, kind, when):
 
 def convert(assignment, when):
     event(assignment, "converted", when)
+
+
+def report(**params):
+    """The per-rep report for these filters, as the page computes it."""
+    from reports import selectors
+
+    filters = report_filter(**params)
+    return selectors.rep_report(assignments=filters.qs, due=filters.sla_due(), reps=filters.reps())
 
 
 def report_filter(**params) -> ReportFilter:

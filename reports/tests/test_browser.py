@@ -117,3 +117,55 @@ def test_manager_sees_charts_and_table_for_the_chosen_period(live_server, march_
         "Ben Okafor",
         "Dev Patel",
     ]
+
+
+@pytest.fixture
+def sla_data(march_data):
+    """March with SLAs: Ana's and Ben's leads came through a 30-minute SLA rule (the watch settles
+    them), a rule never fired, Dev is away now."""
+    from django.utils import timezone
+
+    from reps.models import Rep
+    from reps.tests.factories import TimeOffFactory
+    from routing.models import Assignment
+    from routing.services.sla import sla_watch
+
+    inbound = RuleFactory(name="Inbound web forms, 30-minute SLA", sla_minutes=30)
+    RuleFactory(name="Trade-show leads (DACH)")  # active, no decision in March
+    Assignment.objects.filter(rep__name__in=["Ana Ruiz", "Ben Okafor"]).update(rule=inbound, rule_name=inbound.name)
+    for a in Assignment.objects.filter(rule=inbound):
+        Assignment.objects.filter(pk=a.pk).update(sla_due_at=a.created_at + dt.timedelta(minutes=30))
+    sla_watch(at=at(1, month=4))
+    TimeOffFactory(rep=Rep.objects.get(name="Dev Patel"), start=timezone.now() - dt.timedelta(days=1))
+
+
+def test_manager_sees_the_sla_card_and_never_fired_rules_at_1400_px(live_server, sla_data, page):
+    manager(username="mia", password="pass-Word-123")
+    page.set_viewport_size({"width": 1400, "height": 900})
+    page.goto(f"{live_server.url}/reports/login/?next=/reports/%3Fstart%3D2026-03-01%26end%3D2026-03-31")
+    page.fill("#id_username", "mia")
+    page.fill("#id_password", "pass-Word-123")
+    page.click("button[type=submit]")
+    page.wait_for_url(re.compile(r"start=2026-03-01"))
+    page.wait_for_selector("#chart-sla .main-svg", timeout=15_000)
+
+    card = page.locator("#sla-card")
+    assert card.is_visible()
+    # Ana contacted 3 of her 5 within 30 minutes (after 60, 200 and 900 s), Ben 1 of 4 (after 30 s).
+    assert page.locator("#sla-breaches").inner_text() == "5"
+    assert page.locator("#sla-met-rate").inner_text() == "44.4 %"  # 4 of 9
+    assert "“Due now”: current leads not contacted yet" in card.inner_text()
+    assert page.locator("#sla-rules tbody tr td").first.inner_text() == "Inbound web forms, 30-minute SLA"
+    never = page.locator("#coverage-table tr.never-fired")
+    assert never.count() == 1 and never.first.is_visible()
+    assert "Trade-show leads (DACH)" in never.first.inner_text() and "never fired" in never.first.inner_text()
+    dev = page.locator("#rep-table tbody tr", has_text="Dev Patel")
+    assert "away until" in dev.locator(".mark").inner_text()
+    assert page.locator("#rep-table th[data-key=sla_met_rate]").is_visible()
+
+    # Nothing scrolls sideways, and the per-rep table fits its box.
+    assert page.evaluate("document.scrollingElement.scrollWidth <= window.innerWidth")
+    assert page.evaluate("(() => { const b = document.querySelector('#rep-table').parentElement;"
+                         " return b.scrollWidth <= b.clientWidth; })()")  # fmt: skip
+    RESULTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(RESULTS / "reports-sla-1400.png"), full_page=True)

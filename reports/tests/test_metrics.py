@@ -7,6 +7,7 @@ import pytest
 from leadops.tests.factories import LeadFactory
 from reports import selectors
 from reports.tests.helpers import assign, at, convert, end, event, report_filter
+from reports.tests.helpers import report as march_report
 from reps.tests.factories import RepFactory, TeamFactory
 from routing.tests.factories import AssignmentFactory, RuleConditionFactory, RuleFactory, TerritoryFactory
 
@@ -16,8 +17,7 @@ MARCH = {"start": "2026-03-01", "end": "2026-03-31"}
 
 
 def report(**params):
-    filters = report_filter(**{**MARCH, **params})
-    return selectors.rep_report(assignments=filters.qs, reps=filters.reps())
+    return march_report(**{**MARCH, **params})
 
 
 def row_of(result, rep):
@@ -234,12 +234,12 @@ def test_pool_fairness_is_the_weight_adjusted_spread_within_a_rules_pool():
     ana = RepFactory(name="Ana", team=team, weight=1)
     ben = RepFactory(name="Ben", team=team, weight="0.5")
     RepFactory(name="Cem", team=team)  # in the pool, got nothing
-    rule = RuleFactory(name="EMEA round robin", pool_team=team)
+    rule = RuleFactory(name="EMEA weighted", pool_team=team, strategy="weighted")
     for day in (2, 3, 4, 5):
         assign(ana, at(day), rule=rule)
     for day in (6, 7):
         assign(ben, at(day), rule=rule)
     filters = report_filter(**MARCH)
     [pool] = selectors.pool_fairness(assignments=filters.qs, reps=filters.reps())
-    assert (pool["rule"], pool["reps"], pool["leads"]) == ("EMEA round robin", 3, 6)
+    assert (pool["rule"], pool["reps"], pool["leads"]) == ("EMEA weighted", 3, 6)
     assert (pool["most"], pool["least"], pool["spread"]) == (4.0, 0.0, 4.0)  # Ana 4/1, Ben 2/0.5, Cem 0
