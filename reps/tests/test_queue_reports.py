@@ -21,7 +21,7 @@ def test_a_claimed_and_contacted_lead_counts_as_assigned_and_contacted_for_the_c
 
     today = timezone.localdate().isoformat()
     filters = report_filter(start=today, end=today)
-    report = selectors.rep_report(assignments=filters.qs, reps=filters.reps())
+    report = selectors.rep_report(assignments=filters.qs, due=filters.sla_due(), reps=filters.reps())
     row = next(r for r in report.rows if r.rep_id == floor.ana.pk)
     assert (row.assigned, row.contacted, row.converted, row.open) == (2, 1, 1, 1)
     assert row.conversion_rate == 0.5 and row.assignment_accuracy == 1.0
