@@ -84,6 +84,9 @@ DEFAULTS = {
         "claim_limit": None,
     },
     "territory": {"parent": None, "countries": [], "regions": [], "postal_prefixes": []},
+    # null: a rep's leads wait while they are on time off; minutes: after that long, the leads they
+    # have not contacted yet go back to routing (the sweep, routing/services/reps.py).
+    "team": {"away_hand_back_after_minutes": None},
 }
 SECTIONS = ("skills", "teams", "territories", "reps", "rules")
 SECTION_OF = {"skill": "skills", "team": "teams", "territory": "territories", "rep": "reps"}
@@ -257,7 +260,10 @@ def routing_config_dump() -> dict:
     names = {t.pk: t.name for t in territories}
     return {
         "skills": sorted(SkillTag.objects.values_list("name", flat=True)),
-        "teams": [{"name": name} for name in Team.objects.order_by("name").values_list("name", flat=True)],
+        "teams": [
+            {"name": name, "away_hand_back_after_minutes": minutes}
+            for name, minutes in Team.objects.order_by("name").values_list("name", "away_hand_back_after_minutes")
+        ],
         "territories": [_dump_territory(t, names) for t in territories],
         "reps": _dump_reps(),
         "rules": _dump_rules(),
@@ -365,11 +371,19 @@ def _check_skills(check: _Checker, out: dict) -> None:
 
 def _check_teams(check: _Checker, out: dict) -> None:
     for i, raw in enumerate(check.section("teams")):
-        where, entry = check.entry("teams", i, raw, "name", ["name"])
+        where, entry = check.entry("teams", i, raw, "name", ["name", *DEFAULTS["team"]])
         if entry is not None:
             if entry["name"] in out["teams"]:
                 check.error(where, "is listed twice")
-            out["teams"][entry["name"]] = {"name": entry["name"]}
+            minutes = entry.get("away_hand_back_after_minutes")
+            if minutes is not None and (isinstance(minutes, bool) or not isinstance(minutes, int) or minutes < 0):
+                check.error(
+                    f"{where}: away_hand_back_after_minutes",
+                    f"{_q(minutes)} is not a number of minutes (a whole number ≥ 0), or null to keep the leads of "
+                    "reps on time off waiting for them",
+                )
+                minutes = None
+            out["teams"][entry["name"]] = {"name": entry["name"], "away_hand_back_after_minutes": minutes}
 
 
 def _check_territories(check: _Checker, out: dict) -> set[str]:
@@ -620,7 +634,7 @@ def routing_config_load(
                 bucket = summary.updated if key in stored[section] else summary.created
                 bucket[section] += 1
         SkillTag.objects.bulk_create([SkillTag(name=name) for name in changes["skills"]])
-        Team.objects.bulk_create([Team(name=name) for name in changes["teams"]])
+        _upsert_teams(changes["teams"])
         _upsert_territories(changes["territories"])
         _upsert_reps(changes["reps"])
         _upsert_rules(changes["rules"])
@@ -636,6 +650,22 @@ def routing_config_load(
         if version is not None:
             summary.rule_set_version, summary.changes = version.number, version.changes
     return summary
+
+
+def _upsert_teams(changed: dict[str, dict]) -> None:
+    if not changed:
+        return
+    stored = {t.name: t for t in Team.objects.filter(name__in=list(changed))}
+    for name, team in stored.items():
+        team.away_hand_back_after_minutes = changed[name]["away_hand_back_after_minutes"]
+    Team.objects.bulk_update(list(stored.values()), ["away_hand_back_after_minutes"])
+    Team.objects.bulk_create(
+        [
+            Team(name=n, away_hand_back_after_minutes=s["away_hand_back_after_minutes"])
+            for n, s in changed.items()
+            if n not in stored
+        ]
+    )
 
 
 def _upsert_territories(changed: dict[str, dict]) -> None:

@@ -158,7 +158,22 @@ def _condition_changes(old: list, new: list) -> list[str]:
     return out
 
 
+def _hand_back_words(minutes) -> str:
+    if minutes is None:
+        return "never (their leads wait)"
+    return "at once" if minutes == 0 else f"after {minutes} min"
+
+
 def _entry_changes(section: str, old: dict, new: dict) -> list[str]:
+    if section == "teams":
+        words = _field_changes(old, new, skip=("away_hand_back_after_minutes",))
+        before, after = old.get("away_hand_back_after_minutes"), new.get("away_hand_back_after_minutes")
+        if before != after:  # a document from before the field existed has no key: the same as null
+            words.append(
+                "hand back uncontacted leads of reps on time off "
+                f"{_hand_back_words(before)} → {_hand_back_words(after)}"
+            )
+        return words
     if section == "rules":
         words = _field_changes(old, new, skip=("conditions", "pool"))
         words += _condition_changes(old.get("conditions", []), new.get("conditions", []))

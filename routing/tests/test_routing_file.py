@@ -307,3 +307,41 @@ def test_a_rep_deactivated_by_the_file_hands_back_leads_as_from_the_admin(tmp_pa
     assert waiting.owner_id is None and waiting.status == "pending"
     assert Assignment.objects.get(lead=waiting, rep=ana).end_reason == "deactivated"
     assert Rep.objects.get(pk=ana.pk).leads.get() == contacted
+
+
+def test_a_teams_hand_back_of_away_reps_leads_loads_and_dumps_back_the_same(tmp_path):
+    data = copy.deepcopy(PRODUCT_EXAMPLE)
+    data["teams"] = [{"name": "EMEA Enterprise", "away_hand_back_after_minutes": 90}, {"name": "Inbound"}]
+    load_file(tmp_path, data)
+    assert dict(Team.objects.values_list("name", "away_hand_back_after_minutes")) == {
+        "EMEA Enterprise": 90,
+        "Inbound": None,
+    }
+    assert routing_config_dump()["teams"] == [
+        {"name": "EMEA Enterprise", "away_hand_back_after_minutes": 90},
+        {"name": "Inbound", "away_hand_back_after_minutes": None},  # left out: the default, leads wait
+    ]
+    first = dump_text()
+    assert "Nothing to change" in load_file(tmp_path, first)
+    assert dump_text() == first
+    # A stored team's setting changes with the file, and back to waiting when the file says null.
+    data["teams"][0]["away_hand_back_after_minutes"] = None
+    data["teams"][1]["away_hand_back_after_minutes"] = 0
+    load_file(tmp_path, data)
+    assert dict(Team.objects.values_list("name", "away_hand_back_after_minutes")) == {
+        "EMEA Enterprise": None,
+        "Inbound": 0,
+    }
+
+
+@pytest.mark.parametrize("value", ["soon", -5, 1.5, True, [60]])
+def test_a_bad_hand_back_time_names_the_team_and_field_and_changes_nothing(value):
+    data = copy.deepcopy(PRODUCT_EXAMPLE)
+    data["teams"][0]["away_hand_back_after_minutes"] = value
+    with pytest.raises(RoutingFileError) as err:
+        routing_config_load(data)
+    assert err.value.messages == [
+        f'teams[0] "EMEA Enterprise": away_hand_back_after_minutes: {json.dumps(value)} is not a number of '
+        "minutes (a whole number ≥ 0), or null to keep the leads of reps on time off waiting for them"
+    ]
+    assert not Team.objects.exists()

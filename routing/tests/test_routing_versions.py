@@ -10,7 +10,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 
-from reps.models import Rep
+from reps.models import Rep, Team
 from routing.models import RoutingVersion, RuleSet
 from routing.routing_file import routing_config_dump, routing_config_load
 from routing.tests.test_admin import condition_data, rule_form_data
@@ -267,3 +267,33 @@ def test_lead_page_links_each_decision_to_its_version(admin_client, tmp_path):
     version = RoutingVersion.objects.first()
     page = admin_client.get(reverse("admin:leadops_lead_change", args=[lead.pk])).content.decode()
     assert f'href="{reverse("admin:routing_routingversion_change", args=[version.pk])}">v{version.number}</a>' in page
+
+
+def test_a_teams_hand_back_setting_is_a_version_in_words_from_the_file_and_the_admin(tmp_path, admin_client):
+    load(tmp_path, PRODUCT_EXAMPLE)
+    data = copy.deepcopy(PRODUCT_EXAMPLE)
+    data["teams"][0]["away_hand_back_after_minutes"] = 60
+    load(tmp_path, data)
+    assert RoutingVersion.objects.first().changes == [
+        'team "EMEA Enterprise": hand back uncontacted leads of reps on time off never (their leads wait) '
+        "→ after 60 min"
+    ]
+    team = Team.objects.get()
+    response = admin_client.post(
+        reverse("admin:reps_team_change", args=[team.pk]), {"name": team.name, "away_hand_back_after_minutes": "0"}
+    )
+    assert response.status_code == 302, response.content.decode()[:3000]
+    assert RoutingVersion.objects.first().changes == [
+        'team "EMEA Enterprise": hand back uncontacted leads of reps on time off after 60 min → at once'
+    ]
+    assert RoutingVersion.objects.count() == 3
+
+
+def test_a_version_from_before_teams_had_the_hand_back_field_reads_as_leads_waiting():
+    from routing.versions import document_changes
+
+    before = {"teams": [{"name": "Inbound"}]}
+    assert document_changes(before, {"teams": [{"name": "Inbound", "away_hand_back_after_minutes": None}]}) == []
+    assert document_changes(before, {"teams": [{"name": "Inbound", "away_hand_back_after_minutes": 30}]}) == [
+        'team "Inbound": hand back uncontacted leads of reps on time off never (their leads wait) → after 30 min'
+    ]
