@@ -250,6 +250,42 @@ def timed(client, url: str, runs: int = RUNS) -> tuple[float, float, int, int]:
     return statistics.median(times), statistics.median(cpu), size, queries
 
 
+def sla_share(year: str) -> None:
+    """What the SLA figures add, measured in this run: the per-rep query with the period's SLA slice against
+    the same query with an empty one, and the SLA card's and never-fired queries alone (median of 3, CPU of
+    this process + its Postgres backend)."""
+    from django.http import QueryDict
+
+    from reports import selectors
+    from reports.filters import ReportFilter
+
+    def cpu_of(work) -> float:
+        runs = []
+        for _ in range(3):
+            backend, own = backend_cpu_seconds(), time.process_time()
+            with selectors.report_queries():
+                work()
+            runs.append(time.process_time() - own + backend_cpu_seconds() - backend)
+        return statistics.median(runs)
+
+    def measure(label: str, query: str) -> None:
+        filters = ReportFilter(QueryDict(query))
+        assert filters.is_valid(), filters.errors
+        assigned = filters.qs.filter(outcome="assigned")
+        with_sla = cpu_of(lambda: selectors.assignment_metrics(assigned, filters.sla_due()))
+        without = cpu_of(lambda: selectors.assignment_metrics(assigned, filters.sla_due().filter(pk__lt=0)))
+        card = cpu_of(lambda: selectors.sla_health(due=filters.sla_due(), current=filters.current()))
+        never = cpu_of(lambda: selectors.never_fired(filters.decisions()))
+        print(
+            f"SLA share, {label}: per-rep query CPU {with_sla:.3f} s with the SLA slice, {without:.3f} s without "
+            f"({with_sla / without:.2f}×); SLA card {card:.3f} s; never fired {never:.3f} s; load {load()}",
+            flush=True,
+        )
+
+    measure("last 30 days", "")
+    measure("whole year", year.lstrip("?"))
+
+
 def concurrent_views(user, url: str, views: int = 20) -> list[float]:
     """`views` managers opening `url` at the same moment, against gunicorn (gunicorn.conf.py) over HTTP."""
     import subprocess
@@ -382,6 +418,7 @@ def main() -> None:
             print(
                 f"{label:52} {seconds:>7.3f} s {cpu:>7.3f} s {runs:>5} {queries:>8} {size:>10,}  {load()}", flush=True
             )
+        sla_share(year)
         latencies = concurrent_views(user, "/reports/")
         p50, p95 = latencies[len(latencies) // 2], latencies[int(round(0.95 * (len(latencies) - 1)))]
         print(
