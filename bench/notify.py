@@ -262,7 +262,9 @@ def part_d(seconds: float = 20, rate: float = 20) -> None:
     key = intake.setup_database()
     intake.drop_unrouted_bench_leads()
     Lead.objects.filter(status="pending").update(status="lost")  # a backlog would be routed first
-    server, port = intake.start_gunicorn(threads=8)
+    # A waiting POST holds its worker for up to `wait` seconds: threads, not sync workers (README).
+    os.environ.update(GUNICORN_WORKER_CLASS="gthread", GUNICORN_WORKERS="2", GUNICORN_THREADS="8")
+    server, port = intake.start_gunicorn()
     worker = intake.start([PY, "manage.py", "rqworker", "routing", "--worker-class", "rq.worker.SimpleWorker"])
     client = intake.Client(port, key)
     results = []

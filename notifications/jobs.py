@@ -2,9 +2,10 @@
 (a delivery is claimed before it is sent; a sent one is never claimed again).
 
 - `deliveries_dispatch_job`: enqueued once per committed transaction that added deliveries.
-  It sends the webhook deliveries itself (many per job, one thread per channel) and gives
-  every e-mail a job of its own (`deliveries_send_job` with one id), so a burst of 1,000
-  assignments costs routing one enqueue, not 1,000.
+  It sends the webhook deliveries itself (many per job, several requests in flight per
+  channel, each channel on threads of its own) and gives every e-mail a job of its own
+  (`deliveries_send_job` with one id), so a burst of 1,000 assignments costs routing one
+  enqueue, not 1,000.
 - Retries: the next attempt is written on the row (`next_attempt_at`) and a job is scheduled
   for it with RQ's `enqueue_in` (workers run `--with-scheduler`); if that job is lost the
   sweep (`deliveries_sweep_job`, every minute from routing.cron) sends it.

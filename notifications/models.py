@@ -76,9 +76,17 @@ class Delivery(models.Model):
 
     id = models.UUIDField("delivery id", primary_key=True, default=uuid.uuid4, editable=False)
     event = models.CharField(max_length=24, choices=Event.choices)
-    lead = models.ForeignKey("leadops.Lead", on_delete=models.CASCADE, related_name="deliveries")
+    # Routing writes a row per receiver of every decision: each index is paid per row. A lead's
+    # rows are found by (lead, created_at); a rep is never looked up by its deliveries.
+    lead = models.ForeignKey("leadops.Lead", on_delete=models.CASCADE, related_name="deliveries", db_index=False)
     rep = models.ForeignKey(
-        "reps.Rep", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", help_text="The lead's owner."
+        "reps.Rep",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The lead's owner.",
+        db_index=False,
     )
     rule_name = models.CharField(max_length=120, blank=True)
     decided_at = models.DateTimeField(help_text="When the decision behind the event was made (its Assignment).")

@@ -8,9 +8,11 @@
 - Anything else (connection error, no answer within 5 s, a non-2xx, a redirect: redirects are
   not followed) counts an attempt and schedules the next one after a growing back-off; after
   MAX_ATTEMPTS the delivery is `failed` with the last answer. Ops can send it again (admin).
-- Each channel gets a thread: a slow or dead receiver delays only its own deliveries. After
-  a receiver fails to answer, its other deliveries in this run are not tried (they count an
+- Each channel gets threads of its own (up to CHANNEL_CONCURRENCY requests in flight on the
+  pooled client): a slow or dead receiver delays only its own deliveries. After a receiver
+  fails to answer, its deliveries not yet started in this run are not tried (they count an
   attempt with the reason), so a dead receiver costs one timeout per run, not one per delivery.
+  A channel's deliveries are started in order, several at a time: a receiver orders by `at`.
 - E-mails go through Django's e-mail settings, one message each.
 """
 
@@ -20,6 +22,7 @@ import datetime as dt
 import logging
 import os
 import queue
+import threading
 import time
 from collections import defaultdict
 from collections.abc import Iterable
@@ -29,7 +32,7 @@ from dataclasses import dataclass, field
 import httpx
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -46,25 +49,28 @@ MAX_ATTEMPTS = len(BACKOFF_SECONDS) + 1
 LEASE = dt.timedelta(minutes=15)
 BATCH = 500
 CHANNEL_BUDGET_SECONDS = 60  # one channel's share of a run; the rest goes back to the queue
+CHANNEL_CONCURRENCY = 8  # requests in flight to one receiver
 ANSWER_CHARS = 500
 RECORD_EVERY = 50  # answers written per statement while a run goes on
 RECORD_SECONDS = 0.2
 
 _clients: dict[int, httpx.Client] = {}
+_clients_lock = threading.Lock()
 
 
 def http_client() -> httpx.Client:
     """One pooled client per process (keyed by pid: a forked work horse never shares sockets)."""
     pid = os.getpid()
-    client = _clients.get(pid)
-    if client is None:
-        client = _clients[pid] = httpx.Client(
-            timeout=TIMEOUT_SECONDS,
-            follow_redirects=False,
-            limits=httpx.Limits(max_connections=32, max_keepalive_connections=16),
-            headers={"User-Agent": "LeadOps-Webhook/1"},
-        )
-    return client
+    with _clients_lock:
+        client = _clients.get(pid)
+        if client is None:
+            client = _clients[pid] = httpx.Client(
+                timeout=TIMEOUT_SECONDS,
+                follow_redirects=False,
+                limits=httpx.Limits(max_connections=64, max_keepalive_connections=64),
+                headers={"User-Agent": "LeadOps-Webhook/1"},
+            )
+        return client
 
 
 @dataclass
@@ -101,7 +107,7 @@ def _claim(ids: list[str] | None, due_before: dt.datetime, now: dt.datetime, lim
         if not claimed:
             return []
         Delivery.objects.filter(id__in=claimed).update(status=Delivery.Status.SENDING, lease_until=now + LEASE)
-    return list(Delivery.objects.filter(id__in=claimed).select_related("channel", "rep", "lead"))
+    return list(Delivery.objects.filter(id__in=claimed).select_related("channel", "rep"))
 
 
 def deliveries_send(
@@ -120,9 +126,10 @@ def deliveries_send(
     for delivery in deliveries:
         (by_channel[delivery.channel_id] if delivery.channel_id else mails).append(delivery)
     answers: queue.SimpleQueue = queue.SimpleQueue()
-    workers = len(by_channel) + (1 if mails else 0)
-    with ThreadPoolExecutor(max_workers=min(16, workers)) as pool:
-        futures = [pool.submit(_post_channel, items, rendered, answers) for items in by_channel.values()]
+    runs = [_ChannelRun(items, rendered, answers) for items in by_channel.values()]
+    threads = [run.post_next for run in runs for _ in range(min(CHANNEL_CONCURRENCY, len(run.items)))]
+    with ThreadPoolExecutor(max_workers=len(threads) + 1) as pool:
+        futures = [pool.submit(thread) for thread in threads]
         if mails:
             futures.append(pool.submit(_send_mails, mails, rendered, answers))
         _record_as_answered(deliveries, answers, futures, now, result)
@@ -149,32 +156,47 @@ def _record_as_answered(deliveries: list[Delivery], answers: queue.SimpleQueue, 
             got, last = {}, time.monotonic()
 
 
-def _post_channel(items: list[Delivery], rendered: dict, out: queue.SimpleQueue) -> None:
-    """POST one channel's deliveries in order; put (id, ok | None for deferred, answer) on `out`."""
-    client = http_client()
-    started = time.monotonic()
-    down = ""
-    answers = _Answers(out)
-    for delivery in items:
-        if down:
-            answers[delivery.id] = (False, f"Not tried: {down}")
-            continue
-        if time.monotonic() - started > CHANNEL_BUDGET_SECONDS:
-            answers[delivery.id] = (None, "")
-            continue
-        message: Rendered = rendered[delivery.id]
+class _ChannelRun:
+    """One channel's deliveries of a run, taken in order by up to CHANNEL_CONCURRENCY threads
+    (`post_next` each); puts (id, ok | None for deferred, answer) on the recording queue."""
+
+    def __init__(self, items: list[Delivery], rendered: dict, out: queue.SimpleQueue):
+        self.items, self.rendered, self.answers = items, rendered, _Answers(out)
+        self.lock = threading.Lock()
+        self.next = 0
+        self.down = ""
+        self.started = time.monotonic()
+
+    def _take(self) -> Delivery | None:
+        with self.lock:
+            if self.next >= len(self.items):
+                return None
+            self.next += 1
+            return self.items[self.next - 1]
+
+    def post_next(self) -> None:
+        client = http_client()
+        while (delivery := self._take()) is not None:
+            if self.down:
+                self.answers[delivery.id] = (False, f"Not tried: {self.down}")
+            elif time.monotonic() - self.started > CHANNEL_BUDGET_SECONDS:
+                self.answers[delivery.id] = (None, "")
+            else:
+                self.answers[delivery.id] = self._post(client, delivery)
+
+    def _post(self, client: httpx.Client, delivery: Delivery) -> tuple[bool, str]:
+        message: Rendered = self.rendered[delivery.id]
+        channel = delivery.channel
         try:
-            response = client.post(delivery.channel.url, content=message.body, headers=message.headers)
+            response = client.post(channel.url, content=message.body, headers=message.headers)
         except httpx.TimeoutException:
-            down = f"{delivery.channel.name} did not answer within {TIMEOUT_SECONDS:g} s"
-            answers[delivery.id] = (False, f"No answer within {TIMEOUT_SECONDS:g} s")
-            continue
+            self.down = f"{channel.name} did not answer within {TIMEOUT_SECONDS:g} s"
+            return False, f"No answer within {TIMEOUT_SECONDS:g} s"
         except httpx.HTTPError as exc:
-            down = f"{delivery.channel.name} could not be reached ({type(exc).__name__})"
-            answers[delivery.id] = (False, f"{type(exc).__name__}: {exc}"[:ANSWER_CHARS])
-            continue
+            self.down = f"{channel.name} could not be reached ({type(exc).__name__})"
+            return False, f"{type(exc).__name__}: {exc}"[:ANSWER_CHARS]
         text = response.text[:ANSWER_CHARS]
-        answers[delivery.id] = (200 <= response.status_code < 300, f"HTTP {response.status_code} {text}".strip())
+        return 200 <= response.status_code < 300, f"HTTP {response.status_code} {text}".strip()
 
 
 class _Answers:
@@ -235,10 +257,28 @@ def _record(deliveries: list[Delivery], answers: dict, now: dt.datetime, result:
             delivery.next_attempt_at = now + dt.timedelta(seconds=BACKOFF_SECONDS[delivery.attempts - 1])
             result.retrying += 1
             result.retry_at[str(delivery.id)] = delivery.next_attempt_at
-    Delivery.objects.bulk_update(
-        deliveries,
-        ["status", "attempts", "next_attempt_at", "lease_until", "last_answer", "last_attempt_at", "sent_at"],
+    _save_answers(deliveries)
+
+
+ANSWER_FIELDS = ("status", "attempts", "next_attempt_at", "last_answer", "last_attempt_at", "sent_at")
+
+
+def _save_answers(deliveries: list[Delivery]) -> None:
+    """One UPDATE … FROM unnest on Postgres (bulk_update's CASE per row and field costs more than
+    the sending); the lease is cleared on every row written."""
+    if connection.vendor != "postgresql":
+        Delivery.objects.bulk_update(deliveries, [*ANSWER_FIELDS, "lease_until"])
+        return
+    table = connection.ops.quote_name(Delivery._meta.db_table)
+    sql = (
+        f"UPDATE {table} AS d SET status = v.status, attempts = v.attempts, next_attempt_at = v.next_attempt_at, "
+        f"last_answer = v.last_answer, last_attempt_at = v.last_attempt_at, sent_at = v.sent_at, lease_until = NULL "
+        f"FROM unnest(%s::uuid[], %s::varchar[], %s::smallint[], %s::timestamptz[], %s::text[], "
+        f"%s::timestamptz[], %s::timestamptz[]) AS v(id, {', '.join(ANSWER_FIELDS)}) WHERE d.id = v.id"
     )
+    columns = [[d.id for d in deliveries]] + [[getattr(d, name) for d in deliveries] for name in ANSWER_FIELDS]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, columns)
 
 
 def deliveries_sweep(*, now: dt.datetime | None = None, grace_seconds: int = 60) -> SendResult:

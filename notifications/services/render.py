@@ -118,7 +118,9 @@ def slack_text(context: dict) -> str:
 
 
 def _reasons(deliveries: list[Delivery]) -> dict:
-    """(lead id, decision time) -> the decision's reason trace, in one query."""
+    """(lead id, decision time) -> the decision's reason trace, in one query (none when no delivery needs it)."""
+    if not deliveries:
+        return {}
     leads = {d.lead_id for d in deliveries}
     times = {d.decided_at for d in deliveries}
     rows = Assignment.objects.filter(lead_id__in=leads, created_at__in=times).values_list(
@@ -128,30 +130,36 @@ def _reasons(deliveries: list[Delivery]) -> dict:
 
 
 def deliveries_render(deliveries: list[Delivery]) -> dict:
-    """{delivery id: Rendered}; three queries whatever the number of deliveries."""
+    """{delivery id: Rendered}; at most three queries whatever the number of deliveries. A lead
+    is serialised once however many channels get it."""
     leads = {lead.pk: lead for lead in lead_list().filter(id__in={d.lead_id for d in deliveries})}
-    reasons = _reasons(deliveries)
+    # Only Slack texts and e-mails say why; a JSON body carries the lead as the API shows it.
+    reasons = _reasons([d for d in deliveries if d.channel_id is None or d.channel.format == Channel.Format.SLACK])
+    as_api: dict[int, dict] = {}
     out = {}
     for delivery in deliveries:
         lead = leads[delivery.lead_id]
-        reason = reasons.get((delivery.lead_id, delivery.decided_at), {})
         headers = {"X-LeadOps-Event": delivery.event, "X-LeadOps-Delivery": str(delivery.id)}
         if delivery.channel_id is None:
+            reason = reasons.get((delivery.lead_id, delivery.decided_at), {})
             context = _context(delivery, lead, reason)
             kind = "breached" if delivery.event == Event.SLA_BREACHED else "assigned"
             subject = render_to_string(f"notifications/email/{kind}_subject.txt", context).strip()
             body = render_to_string(f"notifications/email/{kind}.txt", context)
             out[delivery.id] = Rendered(body.encode(), headers, " ".join(subject.split()))
         elif delivery.channel.format == Channel.Format.SLACK:
+            reason = reasons.get((delivery.lead_id, delivery.decided_at), {})
             text = slack_text(_context(delivery, lead, reason))
             out[delivery.id] = Rendered(body_json({"text": text}), {**headers, "Content-Type": "application/json"})
         else:
+            if lead.pk not in as_api:
+                as_api[lead.pk] = LeadSerializer(lead).data
             body = body_json(
                 {
                     "id": str(delivery.id),
                     "event": delivery.event,
                     "at": _ISO.to_representation(delivery.at),
-                    "lead": LeadSerializer(lead).data,
+                    "lead": as_api[lead.pk],
                 }
             )
             headers.update(

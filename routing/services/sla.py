@@ -22,7 +22,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, Min, OuterRef, Subquery
 from django.utils import timezone
 
@@ -126,11 +126,7 @@ def _settle(candidates: list[tuple[int, int]], at: dt.datetime, result: SlaWatch
         contact, closed, due = row[6], row[7], row[5]
         met_at = contact or (closed if closed is not None and closed <= due else None)
         (met if met_at else breached).append((row, met_at))
-    by_time = {}
-    for row, met_at in met:
-        by_time.setdefault(met_at, []).append(row[0])
-    for met_at, ids in by_time.items():
-        Assignment.objects.filter(id__in=ids).update(sla_met_at=met_at)
+    _mark_met([(row[0], met_at) for row, met_at in met])
     result.met += len(met)
     if not breached:
         return
@@ -166,3 +162,25 @@ def _settle(candidates: list[tuple[int, int]], at: dt.datetime, result: SlaWatch
     leads_send_back(lead_ids=reroute, at=at, reason=Assignment.EndReason.SLA_BREACHED)
     result.breached += len(breached)
     result.rerouted += len(reroute)
+
+
+def _mark_met(met: list[tuple[int, dt.datetime]]) -> None:
+    """Each assignment's own met time: one UPDATE … FROM unnest on Postgres (contacts rarely share
+    a time, so a statement per time would be a statement per assignment); grouped elsewhere."""
+    if not met:
+        return
+    if connection.vendor == "postgresql":
+        table = connection.ops.quote_name(Assignment._meta.db_table)
+        ids, times = (list(column) for column in zip(*met, strict=True))
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {table} AS a SET sla_met_at = v.met_at "
+                f"FROM unnest(%s::bigint[], %s::timestamptz[]) AS v(id, met_at) WHERE a.id = v.id",
+                [ids, times],
+            )
+        return
+    by_time: dict = {}
+    for assignment_id, met_at in met:
+        by_time.setdefault(met_at, []).append(assignment_id)
+    for met_at, ids in by_time.items():
+        Assignment.objects.filter(id__in=ids).update(sla_met_at=met_at)

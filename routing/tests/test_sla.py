@@ -75,7 +75,9 @@ def test_the_watch_breaches_exactly_the_overdue_uncontacted_current_assignments_
     second = sla_watch()
     assert (second.breached, second.met) == (0, 0)
     assert LeadEvent.objects.filter(type="sla_breached").count() == 2
+    # each met assignment keeps its own time, though one pass settled both
     assert Assignment.objects.get(lead=contacted_in_time).sla_met_at == started + dt.timedelta(minutes=10)
+    assert Assignment.objects.get(lead=converted_in_time).sla_met_at == started + dt.timedelta(minutes=20)
 
 
 @pytest.mark.django_db
