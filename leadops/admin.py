@@ -13,14 +13,15 @@ from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Exists, OuterRef
-from django.http import HttpResponse
+from django.http import HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
-from import_export.admin import ImportExportModelAdmin
+from import_export.admin import ExportMixin
 
 from leadops.errors import IntakeError
 from leadops.models import Account, ImportRun, Integration, Lead, LeadEvent, LeadStatus
-from leadops.resources import LeadExportResource, LeadImportResource
+from leadops.resources import LeadExportResource
 from leadops.selectors import lead_current_assignment, lead_keys_stored
 from leadops.services import (
     integration_create,
@@ -30,7 +31,13 @@ from leadops.services import (
     lead_facts_update,
     leads_store,
 )
-from leadops.services.imports import import_file_name_check, import_run_start
+from leadops.services.imports import (
+    IMPORT_SOURCE,
+    import_file_name_check,
+    import_preview,
+    import_run_confirm,
+    import_run_start,
+)
 from leadops.services.normalise import INPUT_FIELDS, lead_input_clean
 from routing.admin_actions import LEAD_ACTIONS
 from routing.admin_columns import AssignmentColumnsMixin, LeadSlaFilter, sla_words, with_version_pk
@@ -153,6 +160,79 @@ class LeadEventInline(admin.TabularInline):
         return False
 
 
+def lead_file_clean(upload):
+    """An uploaded lead file: a kind the import reads, within IMPORT_MAX_FILE_MB (else a form error)."""
+    try:
+        import_file_name_check(upload.name)
+    except IntakeError as exc:
+        raise forms.ValidationError(" ".join(exc.errors["file"])) from exc
+    limit = settings.IMPORT_MAX_FILE_MB * 1024 * 1024
+    if upload.size > limit:
+        raise forms.ValidationError(
+            f"The file is over {settings.IMPORT_MAX_FILE_MB} MB; split it or use `manage.py import_leads`."
+        )
+    return upload
+
+
+class LeadImportForm(forms.Form):
+    file = forms.FileField(
+        label="Lead file",
+        allow_empty_file=True,  # the import service says what is wrong with an empty file, in its words
+        help_text="CSV or XLSX, the column names on line 1.",
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,.xlsx"}),
+    )
+    source = forms.CharField(
+        max_length=60,
+        required=False,
+        initial=IMPORT_SOURCE,
+        label="Source",
+        help_text="For rows with no source column.",
+    )
+
+    def clean_file(self):
+        return lead_file_clean(self.cleaned_data["file"])
+
+
+def _count(n: int, one: str, many: str) -> str:
+    return f"{n:,} {one if n == 1 else many}"
+
+
+def import_preview_sentence(summary) -> str:
+    """“412 leads will be created, 3 lines have errors.” (and the skipped repeats, when there are any)"""
+    parts = [
+        f"{_count(summary.created, 'lead', 'leads')} will be created" if summary.created else "No new lead to create",
+        f"{_count(summary.errors, 'line has', 'lines have')} errors",
+    ]
+    if summary.duplicates:
+        parts.append(
+            f"{_count(summary.duplicates, 'line repeats', 'lines repeat')} a lead stored already or earlier "
+            "in the file (skipped)"
+        )
+    return ", ".join(parts) + "."
+
+
+class ImportRunFilter(admin.SimpleListFilter):
+    """The leads a file import created: the import's page and its result link here (`?import_run=<id>`).
+
+    Shown only while it filters (the list has filters enough; imports are many), at one query then.
+    """
+
+    title = "file import"
+    parameter_name = "import_run"
+
+    def lookups(self, request, model_admin):
+        if not (self.value() or "").isdigit():
+            return []
+        run = ImportRun.objects.filter(pk=int(self.value())).values_list("file_name", "created_at").first()
+        label = f"{run[0]} · {run[1]:%Y-%m-%d %H:%M}" if run else f"import {self.value()} (deleted)"
+        return [(self.value(), label)]
+
+    def queryset(self, request, queryset):
+        if not (self.value() or "").isdigit():
+            return queryset
+        return queryset.filter(import_run_id=int(self.value()))
+
+
 class DecidingRuleFilter(admin.SimpleListFilter):
     """Leads whose current decision was taken by a rule."""
 
@@ -170,7 +250,7 @@ class DecidingRuleFilter(admin.SimpleListFilter):
 
 
 @admin.register(Lead)
-class LeadAdmin(ImportExportModelAdmin):
+class LeadAdmin(ExportMixin, admin.ModelAdmin):
     form = LeadAdminForm
     # Fits 1,400 px beside the filters: the e-mail and source are one click away (search, filter, lead page).
     list_display = ["id", "person", "company", "country", "status", "owner_name", "created"]
@@ -182,6 +262,7 @@ class LeadAdmin(ImportExportModelAdmin):
         "source",
         DecidingRuleFilter,
         "country",
+        ImportRunFilter,
     ]
     date_hierarchy = "created_at"
     search_fields = ["=id", "email", "external_id", "company", "last_name"]
@@ -190,7 +271,8 @@ class LeadAdmin(ImportExportModelAdmin):
     raw_id_fields = ["integration"]
     inlines = [AssignmentHistoryInline, LeadEventInline]
     actions = LEAD_ACTIONS  # routing/admin_actions.py: route now, reassign, release, claim for a rep
-    from_encoding = "utf-8-sig"
+    # The Import and Export buttons; Import is our own page (import_view), Export django-import-export's.
+    import_export_change_list_template = "admin/import_export/change_list_import_export.html"
     fieldsets = [
         (
             "Routing",
@@ -208,7 +290,7 @@ class LeadAdmin(ImportExportModelAdmin):
                 ]
             },
         ),
-        ("Identity", {"fields": ["source", "external_id"]}),
+        ("Identity", {"fields": ["source", "external_id", "import_run"]}),
         ("Person", {"fields": ["email", "first_name", "last_name", "phone", "language"]}),
         ("Company", {"fields": ["company", "industry", "company_size", "annual_revenue", "product_interest", "score"]}),
         ("Place", {"fields": ["country", "region", "city", "postal_code"]}),
@@ -224,10 +306,8 @@ class LeadAdmin(ImportExportModelAdmin):
         "routing_error",
         "integration",
         "created_at",
+        "import_run",
     ]
-
-    def get_import_resource_classes(self, request):
-        return [LeadImportResource]
 
     def get_export_resource_classes(self, request):
         return [LeadExportResource]
@@ -238,9 +318,18 @@ class LeadAdmin(ImportExportModelAdmin):
     def has_export_permission(self, request):
         return request.user.has_perm("leadops.view_lead")
 
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {**(extra_context or {}), "has_import_permission": self.has_import_permission(request)}
+        return super().changelist_view(request, extra_context)
+
     def get_urls(self):
-        sample = self.admin_site.admin_view(self.import_sample_view)
-        return [path("import/sample.csv", sample, name="leadops_lead_import_sample"), *super().get_urls()]
+        view = self.admin_site.admin_view
+        return [
+            path("import/", view(self.import_view), name="leadops_lead_import"),
+            path("import/<int:run_id>/confirm/", view(self.import_confirm_view), name="leadops_lead_import_confirm"),
+            path("import/sample.csv", view(self.import_sample_view), name="leadops_lead_import_sample"),
+            *super().get_urls(),
+        ]
 
     def import_sample_view(self, request):
         """A sample lead file: every column the import reads, and two example rows."""
@@ -254,49 +343,72 @@ class LeadAdmin(ImportExportModelAdmin):
         response["Content-Disposition"] = 'attachment; filename="leads-sample.csv"'
         return response
 
-    def import_action(self, request, **kwargs):
-        """The preview lists bad rows with their numbers and still offers to import the good ones."""
-        if request.method == "GET":
-            self.message_user(
-                request,
-                format_html(
-                    'CSV or XLSX with a header line: <a href="{}" id="sample-file">download a sample file</a>. '
-                    "The preview reads the whole file while you wait: for files over a few thousand rows use "
-                    '<a href="{}">a background file import</a>.',
-                    reverse("admin:leadops_lead_import_sample"),
-                    reverse("admin:leadops_importrun_add"),
-                ),
-                messages.INFO,
-            )
-        response = super().import_action(request, **kwargs)
-        context = getattr(response, "context_data", None) or {}
-        result = context.get("result")
-        if (
-            result is not None
-            and "confirm_form" not in context
-            and not result.has_errors()
-            and result.has_validation_errors()
-        ):
-            context["confirm_form"] = self.create_confirm_form(request, import_form=context["form"])
-            good = result.totals.get("new", 0)
-            self.message_user(
-                request,
-                f"{len(result.invalid_rows)} rows have errors (listed below by row number) and will "
-                f"be left out. Confirm to import the other {good} new leads, or fix the file and upload "
-                "it again.",
-                messages.WARNING,
-            )
-        return response
+    def import_view(self, request):
+        """Upload → preview: every bad line with its field, value and message, the good ones counted.
 
-    def add_success_message(self, result, request):
-        super().add_success_message(result, request)
-        invalid = len(result.invalid_rows)
-        if invalid:
-            numbers = ", ".join(str(row.number) for row in result.invalid_rows[:30])
-            more = " …" if invalid > 30 else ""
-            self.message_user(
-                request, f"{invalid} rows had errors and were not imported (rows {numbers}{more}).", messages.WARNING
-            )
+        The preview is the background import's own service run as a dry run (leadops/services/imports.py),
+        so its counts and line numbers are the ones the import gives; the file is kept on an ImportRun
+        for the confirm.
+        """
+        if not self.has_import_permission(request):
+            raise PermissionDenied
+        form = LeadImportForm(request.POST or None, request.FILES or None)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Import leads",
+            "opts": self.model._meta,
+            "form": form,
+        }
+        if form.is_bound and form.is_valid():
+            upload = form.cleaned_data["file"]
+            try:
+                run, summary = import_preview(
+                    file_name=upload.name,
+                    content=upload.read(),
+                    source=form.cleaned_data["source"],
+                    user=request.user,
+                )
+            except IntakeError as exc:
+                form.add_error("file", " ".join(" ".join(m) for m in exc.errors.values()))
+            else:
+                context.update(
+                    run=run,
+                    summary=summary,
+                    sentence=import_preview_sentence(summary),
+                    more=summary.errors - summary.error_lines_shown,
+                    title=f"Import leads: preview of “{run.file_name}”",
+                    form=LeadImportForm(initial={"source": run.source}),
+                )
+        return TemplateResponse(request, "admin/leadops/lead/import.html", context)
+
+    def import_confirm_view(self, request, run_id):
+        """Import a previewed file; the result is its run's page, which links to the leads it created."""
+        if not self.has_import_permission(request):
+            raise PermissionDenied
+        again = HttpResponseRedirect(reverse("admin:leadops_lead_import"))
+        if request.method != "POST":
+            return again
+        if not ImportRun.objects.filter(pk=run_id, uploaded_by=request.user).exists():
+            self.message_user(request, "That preview is gone (previews are kept for a day): upload the file again.")
+            return again
+        run = import_run_confirm(run_id=run_id)
+        if run.status == ImportRun.Status.FAILED:
+            self.message_user(request, f"“{run.file_name}” was not imported: {run.failure}", messages.ERROR)
+            return again
+        leads = reverse("admin:leadops_lead_changelist") + f"?import_run={run.pk}"
+        self.message_user(
+            request,
+            format_html(
+                'Imported “{}”: {} created, {}{}. <a href="{}" id="created-leads">See the leads it created</a>.',
+                run.file_name,
+                _count(run.created, "lead", "leads"),
+                _count(run.errors, "line with errors", "lines with errors") if run.errors else "no errors",
+                f", {_count(run.duplicates, 'repeat', 'repeats')} skipped" if run.duplicates else "",
+                leads,
+            ),
+            messages.SUCCESS,
+        )
+        return HttpResponseRedirect(reverse("admin:leadops_importrun_change", args=[run.pk]))
 
     @admin.display(description="lead", ordering="last_name")
     def person(self, lead):
@@ -477,17 +589,7 @@ class ImportRunForm(forms.ModelForm):
         fields = ["source"]
 
     def clean_file(self):
-        upload = self.cleaned_data["file"]
-        try:
-            import_file_name_check(upload.name)
-        except IntakeError as exc:
-            raise forms.ValidationError(" ".join(exc.errors["file"])) from exc
-        limit = settings.IMPORT_MAX_FILE_MB * 1024 * 1024
-        if upload.size > limit:
-            raise forms.ValidationError(
-                f"The file is over {settings.IMPORT_MAX_FILE_MB} MB; split it or use `manage.py import_leads`."
-            )
-        return upload
+        return lead_file_clean(self.cleaned_data["file"])
 
 
 @admin.register(ImportRun)
@@ -513,6 +615,7 @@ class ImportRunAdmin(admin.ModelAdmin):
         "status",
         "rows",
         "created",
+        "created_leads",
         "duplicates",
         "errors",
         "error_lines",
@@ -524,6 +627,19 @@ class ImportRunAdmin(admin.ModelAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         return self.readonly_fields if obj is not None else []
+
+    @admin.display(description="leads")
+    def created_leads(self, run):
+        if not run.created:
+            return "—"
+        url = reverse("admin:leadops_lead_changelist") + f"?import_run={run.pk}"
+        return format_html(
+            '<a href="{}" id="run-leads">the {} it created</a>', url, _count(run.created, "lead", "leads")
+        )
+
+    def has_view_permission(self, request, obj=None):
+        # Whoever may import leads may read the result of an import.
+        return super().has_view_permission(request, obj) or request.user.has_perm("leadops.add_lead")
 
     def get_fields(self, request, obj=None):
         return self.readonly_fields if obj is not None else ["file", "source"]

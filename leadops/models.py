@@ -106,6 +106,17 @@ class Lead(models.Model):
         help_text="The rule whose pool holds this lead while it is pooled.",
     )
     routing_error = models.TextField(blank=True, help_text="Why the last routing attempt failed, if it did.")
+    # The file import that created the lead (the admin's result links to its leads); indexed only where set.
+    import_run = models.ForeignKey(
+        "leadops.ImportRun",
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.SET_NULL,
+        related_name="leads",
+        db_index=False,
+        verbose_name="file import",
+    )
 
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -141,6 +152,9 @@ class Lead(models.Model):
             models.Index(
                 fields=["id", "owner"], condition=Q(status=LeadStatus.CONVERTED), name="lead_converted_owner_idx"
             ),
+            # "The leads this import created": a partial index holds only imported leads (small, and built
+            # at once on a big table where no lead was imported yet).
+            models.Index(fields=["import_run"], condition=Q(import_run__isnull=False), name="lead_import_run_idx"),
         ]
 
     def __str__(self) -> str:
@@ -232,10 +246,12 @@ class Account(models.Model):
 
 
 class ImportRun(models.Model):
-    """A lead file uploaded in the admin and imported by a background job, streaming (constant
-    memory, no request timeout): for files too big for the interactive import's preview."""
+    """A lead file uploaded in the admin: imported by a background job, streaming (constant memory,
+    no request timeout), or previewed first on the Leads → Import page and imported on confirm.
+    Its leads point back at it (Lead.import_run)."""
 
     class Status(models.TextChoices):
+        PREVIEW = "preview", "Previewed, not imported"
         QUEUED = "queued", "Queued"
         RUNNING = "running", "Running"
         DONE = "done", "Done"

@@ -13,6 +13,7 @@ import tempfile
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import nullcontext
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -78,22 +79,28 @@ class RowError:
 
 @dataclass(slots=True)
 class ImportSummary:
-    rows: int = 0
+    rows: int = 0  # data lines read (blank lines are not counted)
     created: int = 0
     duplicates: int = 0
-    errors: int = 0
-    error_samples: list[RowError] = field(default_factory=list)
+    errors: int = 0  # lines with at least one error
+    error_samples: list[RowError] = field(default_factory=list)  # one per bad field, the first `error_limit`
     created_ids_sample: list[int] = field(default_factory=list)
+    error_limit: int = ERROR_SAMPLES
 
     def add_error(self, error: RowError) -> None:
-        if len(self.error_samples) < ERROR_SAMPLES:
+        if len(self.error_samples) < self.error_limit:
             self.error_samples.append(error)
+
+    @property
+    def error_lines_shown(self) -> int:
+        """How many bad lines `error_samples` covers (a line with two bad fields has two samples)."""
+        return len({error.line for error in self.error_samples})
 
     def error_lines(self) -> list[str]:
         """The sampled bad rows, one line each, and how many more there were."""
-        more = self.errors - len(self.error_samples)
+        more = self.errors - self.error_lines_shown
         return [str(error) for error in self.error_samples] + (
-            [f"… and {more} more rows with errors"] if more > 0 else []
+            [f"… and {more} more lines with errors"] if more > 0 else []
         )
 
 
@@ -129,14 +136,18 @@ def leads_import_rows(
     batch_size: int = BATCH_SIZE,
     dry_run: bool = False,
     on_progress: Callable[[int], None] | None = None,
+    error_limit: int = ERROR_SAMPLES,
+    import_run_id: int | None = None,
 ) -> ImportSummary:
     """Import (line number, row) pairs; memory holds one batch, never the file.
 
     Each batch commits on its own (a failure later keeps what was stored, and re-running
     the file creates nothing twice). dry_run runs everything in one transaction that is
-    rolled back, so the counts are exact and nothing is written or routed.
+    rolled back, so the counts are exact and nothing is written or routed. The admin's
+    preview is such a dry run, so it counts and numbers lines exactly as the import will.
+    Leads created get `import_run_id` (the admin links to them by it).
     """
-    summary = ImportSummary()
+    summary = ImportSummary(error_limit=error_limit)
     with transaction.atomic() if dry_run else nullcontext():
         batch: list[tuple[int, dict]] = []
         for line, row in rows:
@@ -147,6 +158,8 @@ def leads_import_rows(
                 for error in row_errors(line, row, errors):
                     summary.add_error(error)
             else:
+                if import_run_id is not None:
+                    facts["import_run_id"] = import_run_id
                 batch.append((line, facts))
             if len(batch) >= batch_size:
                 _store_batch(batch, summary)
@@ -161,7 +174,13 @@ def leads_import_rows(
 
 
 def file_rows(path: str | Path, *, encoding: str = "utf-8-sig") -> Iterator[tuple[int, dict[str, Any]]]:
-    """Stream (line number, row) from a CSV or XLSX file; the header is line 1."""
+    """Stream (line number, row) from a CSV or XLSX file.
+
+    The header is line 1, so the first data row is line 2. Blank lines are skipped but keep their
+    number, so a number is the line a text editor (CSV) or a spreadsheet's row number (XLSX) shows;
+    a CSV row whose quoted value spans several lines has the number of the line it starts on. The
+    admin's preview, its background import and `import_leads` all number rows here.
+    """
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix in (".xlsx", ".xlsm"):
@@ -173,27 +192,47 @@ def file_rows(path: str | Path, *, encoding: str = "utf-8-sig") -> Iterator[tupl
 
 
 def _headers(raw: Iterable[Any]) -> list[str]:
-    headers = [column_name_clean(h) for h in raw]
+    raw = list(raw)
+    named = [str(h).strip() for h in raw if h is not None and str(h).strip()]
+    if not named:
+        raise IntakeError({"file": ["The file is empty: line 1 must name the columns (download the sample file)."]})
+    headers = [column_name_clean(h) for h in raw]  # every position, named or not: values are matched by position
     if not any(h in ("email", "phone") for h in headers):
-        raise IntakeError({"file": ["The first line must name the columns, with at least an email or a phone column."]})
+        found = ", ".join(f"“{h[:40]}”" for h in named[:8]) + (" …" if len(named) > 8 else "")
+        raise IntakeError(
+            {
+                "file": [
+                    "Line 1 must name the columns, with at least an email or a phone column; "
+                    f"it has {found}. Download the sample file for the column names."
+                ]
+            }
+        )
     return headers
 
 
 def _csv_rows(path: Path, encoding: str) -> Iterator[tuple[int, dict[str, Any]]]:
+    shown = "UTF-8" if encoding.lower().replace("_", "-") in ("utf-8-sig", "utf-8", "utf8") else encoding
     with path.open(newline="", encoding=encoding) as handle:
         reader = csv.reader(handle)
         try:
             headers = _headers(next(reader, []))
+            ended = reader.line_num  # the line the previous record ended on
             for values in reader:
+                start, ended = ended + 1, reader.line_num
                 if not any(v.strip() for v in values):
                     continue
-                yield reader.line_num, dict(zip(headers, values, strict=False))
+                yield start, dict(zip(headers, values, strict=False))
         except UnicodeDecodeError as exc:
             raise IntakeError(
-                {"file": [f"Line {reader.line_num + 1} is not {encoding} text ({exc.reason}); save the file as UTF-8."]}
+                {
+                    "file": [
+                        f"The file is not {shown} text (near line {reader.line_num + 1}: {exc.reason}). "
+                        "Save it as “CSV UTF-8” and upload it again."
+                    ]
+                }
             ) from exc
         except csv.Error as exc:
-            raise IntakeError({"file": [f"Line {reader.line_num}: {exc}."]}) from exc
+            raise IntakeError({"file": [f"Line {reader.line_num} cannot be read as CSV: {exc}."]}) from exc
 
 
 def _xlsx_rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
@@ -227,9 +266,71 @@ def file_row_count(path: str | Path) -> int | None:
     return max(count - 1, 0)
 
 
-# ----------------------------------------------------------------------------- background file imports (admin)
+# ----------------------------------------------------------------------------- file imports in the admin
 
 IMPORT_PROGRESS_EVERY = 5000
+PREVIEW_MAX_ROWS = 20_000  # the preview reads the file while ops wait; bigger files go to the background
+PREVIEW_ERRORS = 1000  # bad fields listed on the preview page (each with its line, value and message)
+PREVIEW_KEPT_FOR = timedelta(days=1)  # a preview nobody confirmed is deleted after this
+
+
+def _at_most(rows: Iterator[tuple[int, dict]], limit: int) -> Iterator[tuple[int, dict]]:
+    for count, row in enumerate(rows, 1):
+        if count > limit:
+            raise IntakeError(
+                {
+                    "file": [
+                        f"The file has more than {limit:,} leads, too many to preview while you wait: "
+                        "use a background file import."
+                    ]
+                }
+            )
+        yield row
+
+
+def import_preview(*, file_name: str, content: bytes, source: str = IMPORT_SOURCE, user=None):
+    """Check a lead file as the import would, writing nothing, and keep it for `import_run_confirm`.
+
+    The file goes through the background import's own path (`file_rows` → `leads_import_rows`, as a
+    rolled-back dry run), so the counts and the line numbers are the ones the import will give.
+    Returns (the ImportRun holding the file, status PREVIEW; the ImportSummary). Raises IntakeError
+    with a message for the whole file (wrong kind, empty, not UTF-8, no email or phone column, too big).
+    """
+    from leadops.models import ImportRun
+
+    import_file_name_check(file_name)
+    if not content.strip():
+        raise IntakeError({"file": ["The file is empty: line 1 must name the columns (download the sample file)."]})
+    source = source or IMPORT_SOURCE
+    with tempfile.NamedTemporaryFile(suffix=Path(file_name).suffix.lower()) as handle:
+        handle.write(content)
+        handle.flush()
+        summary = leads_import_rows(
+            rows=_at_most(file_rows(handle.name), PREVIEW_MAX_ROWS),
+            default_source=source,
+            dry_run=True,
+            error_limit=PREVIEW_ERRORS,
+        )
+    if summary.rows == 0:
+        raise IntakeError({"file": ["The file names its columns on line 1 but has no leads under them."]})
+    ImportRun.objects.filter(status=ImportRun.Status.PREVIEW, created_at__lt=timezone.now() - PREVIEW_KEPT_FOR).delete()
+    run = ImportRun.objects.create(
+        file_name=file_name[:255], content=content, source=source, status=ImportRun.Status.PREVIEW, uploaded_by=user
+    )
+    return run, summary
+
+
+def import_run_confirm(*, run_id: int):
+    """Import a previewed file now, in this request (a preview is at most PREVIEW_MAX_ROWS leads),
+    through the background import's service. Confirming twice imports once. Returns the run, done."""
+    from leadops.models import ImportRun
+
+    claimed = ImportRun.objects.filter(pk=run_id, status=ImportRun.Status.PREVIEW).update(
+        status=ImportRun.Status.QUEUED, created_at=timezone.now()
+    )
+    if claimed:
+        import_run_execute(run_id)
+    return ImportRun.objects.get(pk=run_id)
 
 
 def import_file_name_check(file_name: str) -> None:
@@ -291,7 +392,9 @@ def import_run_execute(run_id: int) -> None:
     with tempfile.NamedTemporaryFile(suffix=Path(run.file_name).suffix.lower()) as handle:
         _copy_content(run_id, handle)
         try:
-            summary = leads_import_rows(rows=file_rows(handle.name), default_source=run.source, on_progress=progress)
+            summary = leads_import_rows(
+                rows=file_rows(handle.name), default_source=run.source, on_progress=progress, import_run_id=run_id
+            )
         except IntakeError as exc:
             message = " ".join(" ".join(messages) for messages in exc.errors.values())
             ImportRun.objects.filter(pk=run_id).update(

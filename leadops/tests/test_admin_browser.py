@@ -160,3 +160,52 @@ def test_a_manager_opens_a_reps_page_from_the_report(live_server, company, page)
     assert "Assigned" in page.locator("#rep-figures").inner_text()
     assert page.evaluate("document.scrollingElement.scrollWidth <= window.innerWidth")
     page.screenshot(path=SHOTS / "reports_rep_page.png", full_page=True)
+
+
+def fits_1400(page) -> bool:
+    return page.evaluate("document.scrollingElement.scrollWidth <= window.innerWidth")
+
+
+def test_ops_imports_a_file_with_two_bad_rows_sees_them_and_opens_the_leads_it_created(live_server, page, tmp_path):
+    get_user_model().objects.create_superuser("ops", "ops@example.com", PASSWORD)
+    long_company = "Internationale Handelsgesellschaft für Maschinenbau und Anlagentechnik mbH"
+    lines = ["External ID,First Name,Last Name,E-mail,Company,Country,Employees,Score"]
+    for n in range(1, 7):
+        lines.append(f"B-{n},Lena{n},Longname-Doublebarrel,lena{n}@subsidiary-example.com,{long_company},DE,250,50")
+    lines[3] = "B-3,Bad,Mail,lena3-at-nowhere-" + "x" * 70 + "," + long_company + ",DE,250,50"
+    lines[6] = f"B-6,Bad,Size,lena6@subsidiary-example.com,{long_company},DE,-40,50"
+    path = tmp_path / "trade-fair-leads.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+    log_in(page, live_server, "ops")
+    page.goto(f"{live_server.url}/admin/leadops/lead/")
+    page.click("a.import_link")
+    page.wait_for_url("**/admin/leadops/lead/import/")
+    assert page.locator("#sample-file").is_visible()
+    page.set_input_files("#id_file", str(path))
+    page.fill("#id_source", "trade_fair")
+    page.click("#import-form input[type=submit]")
+    page.wait_for_selector("#import-errors")
+    assert page.inner_text("#import-summary") == "4 leads will be created, 2 lines have errors."
+    rows = [
+        [cell.strip() for cell in row.split("\t")] for row in page.locator("#import-errors tbody tr").all_inner_texts()
+    ]
+    assert [row[:2] for row in rows] == [["4", "email"], ["7", "company_size"]]
+    assert rows[0][2].startswith("lena3-at-nowhere-xxx") and "is not a valid email address" in rows[0][3]
+    assert rows[1][2:] == ["-40", "Must be 0 or more."]
+    assert fits_1400(page)
+    page.screenshot(path=SHOTS / "import_preview.png", full_page=True)
+    assert not Lead.objects.exists()
+
+    page.click("#confirm-import")
+    page.wait_for_url("**/admin/leadops/importrun/*/change/")
+    assert "4 leads created, 2 lines with errors" in page.inner_text(".messagelist")
+    assert fits_1400(page)
+    page.screenshot(path=SHOTS / "import_result.png", full_page=True)
+    page.click("#created-leads")
+    page.wait_for_url("**/admin/leadops/lead/?import_run=*")
+    page.reload()  # the link is the result: it works again after a reload
+    assert page.locator("#result_list tbody tr").count() == 4
+    assert set(Lead.objects.values_list("external_id", flat=True)) == {"B-1", "B-2", "B-4", "B-5"}
+    assert fits_1400(page)
+    page.screenshot(path=SHOTS / "import_created_leads.png", full_page=True)

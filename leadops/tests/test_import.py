@@ -1,16 +1,17 @@
-"""Importing leads from files: the admin (django-import-export) and `manage.py import_leads`."""
+"""Importing leads from files: the admin's Import page (preview, confirm), its background import and
+`manage.py import_leads`: one service, one way of numbering lines."""
 
 import io
 import re
 
 import pytest
-import tablib
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 from openpyxl import Workbook
 
-from leadops.models import Lead
-from leadops.resources import LeadExportResource, LeadImportResource
+from leadops.models import ImportRun, Lead
+from leadops.resources import LeadExportResource
+from leadops.services.imports import import_preview, import_run_execute
 from leadops.tests.factories import LeadFactory
 from reps.tests.factories import RepFactory
 
@@ -96,58 +97,189 @@ def test_a_file_without_an_email_or_phone_column_is_refused_with_a_clear_error(t
         run_import(write(tmp_path, "leads.pdf", "x"))
 
 
-def admin_import(resource, text, *, dry_run):
-    dataset = tablib.Dataset().load(text, format="csv")
-    return resource.import_data(dataset, dry_run=dry_run, raise_errors=False)
+# --------------------------------------------------------------- one numbering: preview, background, command
+
+# A file with what moves line numbers: a BOM, a blank line, a value quoted over two lines, and bad rows
+# before and after them.
+NUMBERING_CSV = (
+    "\ufeffExternal ID,Email,Company,Country,Score\n"
+    "N-1,ana@example.com,Acme,DE,10\n"
+    "N-2,broken-at-line-3,Acme,DE,10\n"
+    "\n"
+    'N-3,cy@example.com,"Two-line\nCompany",DE,10\n'
+    "N-4,dee@example.com,Acme,Narnia,10\n"
+    "N-5,eve@example.com,Acme,DE,300\n"
+)
 
 
-def test_admin_import_reports_invalid_rows_by_number_and_imports_the_good_ones(routing_calls):
-    result = admin_import(LeadImportResource(), MESSY_CSV, dry_run=False)
-    assert not result.has_errors()
-    invalid = {row.number: row.error_dict for row in result.invalid_rows}
-    assert set(invalid) == {2, 3, 4}
-    assert "“not-an-email”" in invalid[2]["email"][0]
-    assert "Narnia" in invalid[3]["country"][0]
-    assert set(invalid[4]) == {"company_size", "score"}
-    assert result.totals["new"] == 2 and result.totals["skip"] == 1
-    assert set(Lead.objects.values_list("external_id", flat=True)) == {"R-1", "R-5"}
-    assert Lead.objects.get(external_id="R-1").source == "import"
-    assert sorted(sum(routing_calls, [])) == sorted(Lead.objects.values_list("id", flat=True))
+def preview_errors(name, content):
+    run, summary = import_preview(file_name=name, content=content, source="fair")
+    return run, summary, [str(error) for error in summary.error_samples]
 
 
-def test_admin_reimport_creates_nothing_and_dry_run_writes_nothing():
-    preview = admin_import(LeadImportResource(), MESSY_CSV, dry_run=True)
-    assert preview.totals["new"] == 2 and Lead.objects.count() == 0
-    admin_import(LeadImportResource(), MESSY_CSV, dry_run=False)
-    again = admin_import(LeadImportResource(), MESSY_CSV, dry_run=False)
-    assert again.totals["new"] == 0 and again.totals["skip"] == 3
-    assert Lead.objects.count() == 2
+def test_preview_background_import_and_command_number_the_same_lines_the_same_way(tmp_path):
+    content = NUMBERING_CSV.encode()
+    _, summary, shown = preview_errors("leads.csv", content)
+    assert [line.split(":")[0] + ":" + line.split(":")[1] for line in shown] == [
+        "line 3: email",
+        "line 7: country",
+        "line 8: score",
+    ]
+    assert "“broken-at-line-3”" in shown[0] and "“Narnia”" in shown[1] and "“300”" in shown[2]
+    assert (summary.rows, summary.created, summary.errors) == (5, 2, 3)
+    assert not Lead.objects.exists()  # a preview writes nothing
+
+    run = ImportRun.objects.create(file_name="leads.csv", content=content, source="fair")
+    import_run_execute(run.pk)
+    run.refresh_from_db()
+    assert run.error_lines.splitlines() == shown
+
+    Lead.objects.all().delete()
+    path = tmp_path / "leads.csv"
+    path.write_bytes(content)
+    _, err = run_import(path, "--source", "fair")
+    assert err.splitlines() == shown
 
 
-def test_the_admin_import_page_previews_bad_rows_and_still_offers_the_import(admin_client):
-    upload = io.BytesIO(MESSY_CSV.encode())
-    upload.name = "leads.csv"
-    response = admin_client.post(
-        reverse("admin:leadops_lead_import"), {"import_file": upload, "format": "0", "resource": "0"}
-    )
+def xlsx_bytes(*rows) -> bytes:
+    book = Workbook()
+    for row in rows:
+        book.active.append(row)
+    handle = io.BytesIO()
+    book.save(handle)
+    return handle.getvalue()
+
+
+def test_xlsx_lines_are_the_spreadsheets_row_numbers_in_preview_and_import():
+    content = xlsx_bytes(["email", "company"], ["x@example.com", "Acme"], [None, None], ["bad", "Acme"])
+    _, summary, shown = preview_errors("leads.xlsx", content)
+    assert [e.line for e in summary.error_samples] == [4] and summary.created == 1
+    run = ImportRun.objects.create(file_name="leads.xlsx", content=content)
+    import_run_execute(run.pk)
+    run.refresh_from_db()
+    assert run.error_lines.splitlines() == shown and run.created == 1
+
+
+# --------------------------------------------------------------- the admin's Import page
+
+
+def upload_for_preview(admin_client, content, name="leads.csv", source="fair"):
+    handle = io.BytesIO(content if isinstance(content, bytes) else content.encode())
+    handle.name = name
+    return admin_client.post(reverse("admin:leadops_lead_import"), {"file": handle, "source": source})
+
+
+def error_rows(html):
+    """The preview's error table as (line, field, value, problem) rows, tags stripped."""
+    body = html.split('id="import-errors"', 1)[1].split("</table>", 1)[0]
+    rows = re.findall(r"<tr><td[^>]*>(.*?)</td><td[^>]*>(.*?)</td><td[^>]*>(.*?)</td><td>(.*?)</td></tr>", body)
+    return [tuple(cell.replace("&quot;", '"').replace("&#x27;", "'") for cell in row) for row in rows]
+
+
+def test_the_preview_lists_every_bad_line_counts_the_good_ones_and_confirm_imports_them_once(admin_client):
+    response = upload_for_preview(admin_client, MESSY_CSV)
     assert response.status_code == 200
     html = response.content.decode()
-    assert "not-an-email" in html and "Narnia" in html
-    assert 'name="confirm"' in html and "3 rows have errors" in html
-    assert Lead.objects.count() == 0
-    confirm = dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)"', html))
-    done = admin_client.post(
-        reverse("admin:leadops_lead_process_import"), {**confirm, "confirm": "Confirm import"}, follow=True
+    assert (
+        "2 leads will be created, 3 lines have errors, 1 line repeats a lead stored already or earlier in the file "
+        "(skipped)." in html
     )
-    assert done.status_code == 200
-    assert set(Lead.objects.values_list("external_id", flat=True)) == {"R-1", "R-5"}
-    assert "3 rows had errors and were not imported (rows 2, 3, 4)" in done.content.decode()
+    rows = error_rows(html)
+    assert [(line, field, value) for line, field, value, _ in rows] == [
+        ("3", "email", "not-an-email"),
+        ("4", "country", "Narnia"),
+        ("5", "company_size", "-5"),
+        ("5", "score", "101"),
+    ]
+    assert rows[2][3] == "Must be 0 or more." and rows[3][3] == "Must be 100 or less."
+    assert "reupload" not in html and "yaml" not in html.lower() and 'accept=".csv,.xlsx"' in html
+    assert not Lead.objects.exists()
+    run = ImportRun.objects.get()
+    assert run.status == "preview"
+
+    confirm = reverse("admin:leadops_lead_import_confirm", args=[run.pk])
+    done = admin_client.post(confirm, follow=True)
+    assert done.redirect_chain[-1][0] == reverse("admin:leadops_importrun_change", args=[run.pk])
+    page = done.content.decode()
+    leads_url = reverse("admin:leadops_lead_changelist") + f"?import_run={run.pk}"
+    assert "Imported “leads.csv”: 2 leads created, 3 lines with errors, 1 repeat skipped." in page
+    assert f'href="{leads_url}" id="created-leads"' in page and "line 3: email:" in page
+    assert set(Lead.objects.values_list("external_id", "source", "import_run")) == {
+        ("R-1", "fair", run.pk),
+        ("R-5", "fair", run.pk),
+    }
+    admin_client.post(confirm)  # confirming twice (a double click, the back button) imports once
+    assert Lead.objects.count() == 2
+
+    listed = admin_client.get(leads_url).content.decode()  # a plain link: it survives a reload
+    assert listed.count('class="action-select"') == 2 and "leads.csv" in listed
+
+
+def test_the_lead_list_filter_by_import_shows_only_that_imports_leads(admin_client):
+    run = ImportRun.objects.create(file_name="a.csv", status="done", created=2)
+    LeadFactory.create_batch(2, import_run=run)
+    LeadFactory.create_batch(3)
+    html = admin_client.get(reverse("admin:leadops_lead_changelist") + f"?import_run={run.pk}").content.decode()
+    assert html.count('class="action-select"') == 2
+
+
+@pytest.mark.parametrize(
+    "name, content, message",
+    [
+        ("leads.csv", b"", "The file is empty"),
+        ("leads.csv", b"  \n", "The file is empty"),
+        ("leads.csv", b"email,company\n", "has no leads under them"),
+        ("leads.csv", "email,company\nzoë@example.com,Zürich AG\n".encode("latin-1"), "is not UTF-8 text"),
+        ("leads.csv", b"Name,Company\nAna,Acme\n", "at least an email or a phone column; it has “Name”, “Company”"),
+        ("leads.csv", b"ana@example.com,Ana\nbo@example.com,Bo\n", "at least an email or a phone column"),
+        ("leads.json", b'[{"email": "a@example.com"}]', "Import reads .csv or .xlsx files, not “.json”."),
+        ("leads.yaml", b"- email: a@example.com\n", "Import reads .csv or .xlsx files, not “.yaml”."),
+        ("leads.xlsx", b"email,company\na@example.com,Acme\n", "Not a readable .xlsx file"),
+        ("leads.csv", xlsx_bytes(["email"], ["a@example.com"]), "is not UTF-8 text"),
+    ],
+)
+def test_a_file_the_import_cannot_read_gets_a_clear_message_not_a_500(admin_client, name, content, message):
+    response = upload_for_preview(admin_client, content, name=name)
+    assert response.status_code == 200
+    html = response.content.decode()
+    note = re.search(r'<p class="errornote" id="file-error">(.*?)</p>', html, re.S)
+    assert note and message in note.group(1).replace("&quot;", '"'), html[:3000]
+    assert 'id="import-errors"' not in html and not ImportRun.objects.exists() and not Lead.objects.exists()
+
+
+def test_a_file_too_big_for_the_preview_points_to_the_background_import(admin_client, monkeypatch):
+    monkeypatch.setattr("leadops.services.imports.PREVIEW_MAX_ROWS", 3)
+    rows = "email\n" + "".join(f"l{n}@example.com\n" for n in range(4))
+    html = upload_for_preview(admin_client, rows).content.decode()
+    assert "more than 3 leads, too many to preview while you wait: use a background file import" in html
+    assert not Lead.objects.exists()
+
+
+def test_a_preview_of_only_bad_lines_offers_no_import(admin_client):
+    html = upload_for_preview(admin_client, "email\nnope\n").content.decode()
+    assert "No new lead to create, 1 line has errors." in html and 'id="confirm-import"' not in html
+
+
+def test_another_users_or_a_missing_preview_cannot_be_confirmed(admin_client, django_user_model):
+    other = django_user_model.objects.create_user("other", password="pw-12345-long")
+    run = ImportRun.objects.create(
+        file_name="x.csv", content=b"email\na@example.com\n", status="preview", uploaded_by=other
+    )
+    for run_id in (run.pk, run.pk + 1):
+        response = admin_client.post(reverse("admin:leadops_lead_import_confirm", args=[run_id]), follow=True)
+        assert "That preview is gone" in response.content.decode()
+    assert not Lead.objects.exists()
 
 
 def test_import_needs_the_add_lead_permission(client, django_user_model):
     user = django_user_model.objects.create_user("viewer", password="pw-12345-long", is_staff=True)
     client.force_login(user)
+    run = ImportRun.objects.create(
+        file_name="x.csv", content=b"email\na@example.com\n", status="preview", uploaded_by=user
+    )
     assert client.get(reverse("admin:leadops_lead_import")).status_code == 403
+    assert client.post(reverse("admin:leadops_lead_import_confirm", args=[run.pk])).status_code == 403
+    assert not Lead.objects.exists()
 
 
 def test_export_has_each_lead_with_owner_and_status():

@@ -107,6 +107,7 @@ def test_a_real_worker_imports_an_uploaded_file(admin_client):
     assert (run.status, run.rows, run.created, run.errors) == ("done", 2501, 2500, 1)
     assert "line 2502: email:" in run.error_lines
     assert Lead.objects.filter(source="trade-show", status="pending").count() == 2500
+    assert Lead.objects.filter(import_run=run).count() == 2500  # written by COPY, each lead knows its import
 
 
 def test_the_stored_file_is_copied_out_chunk_by_chunk_byte_for_byte(tmp_path):
