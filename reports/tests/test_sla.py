@@ -120,6 +120,8 @@ def test_the_csv_the_table_and_the_chart_carry_the_sla_columns(client, sla_march
     sla_chart = page.context["figures"]["sla"]
     assert sla_chart["data"][0]["x"] == ["Ana", "Ben"] and sla_chart["data"][0]["y"] == [0.6, 1.0]
     assert [c.key for c in REP_CHARTS][-1] == "sla"
+    figures = client.get(f"/reports/reps/{ana.pk}/?start=2026-03-01&end=2026-03-31").context["figures"]
+    assert (figures.sla_due, figures.sla_breaches, figures.sla_met_rate) == (5, 2, 0.6)  # the rep's page agrees
 
 
 def test_the_sla_card_counts_breaches_due_now_and_the_worst_rules(client, sla_march):
