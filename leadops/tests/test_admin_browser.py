@@ -182,6 +182,13 @@ def test_ops_imports_a_file_with_two_bad_rows_sees_them_and_opens_the_leads_it_c
     page.click("a.import_link")
     page.wait_for_url("**/admin/leadops/lead/import/")
     assert page.locator("#sample-file").is_visible()
+    no_columns = tmp_path / "names-only.csv"
+    no_columns.write_text("Name,Company\nAna,Acme\n", encoding="utf-8")
+    page.set_input_files("#id_file", str(no_columns))
+    page.click("#import-form input[type=submit]")
+    page.wait_for_selector("#file-error")
+    assert "at least an email or a phone column; it has “Name”, “Company”" in page.inner_text("#file-error")
+    page.screenshot(path=SHOTS / "import_file_error.png", full_page=True)
     page.set_input_files("#id_file", str(path))
     page.fill("#id_source", "trade_fair")
     page.click("#import-form input[type=submit]")
