@@ -23,8 +23,8 @@ from django.utils.safestring import mark_safe
 
 from routing.engine import vocabulary
 
-# Strategy names come from the engine's vocabulary (routing/engine/vocabulary.py), plus the ways a
-# person decides. Refusal reasons, results and the sentence forms of operators and facts ("company
+# Strategy names and refusal reasons come from the engine's vocabulary (routing/engine/vocabulary.py),
+# plus the ways a person decides. Results and the sentence forms of operators and facts ("company
 # size is at least 1000") are said here, the one renderer; tests pin that they cover the engine's names.
 STRATEGY_LABELS = {
     **vocabulary.STRATEGY_LABELS,
@@ -41,17 +41,8 @@ STRATEGY_WHY = {
     "performance": "was next by conversion rate",
     "direct": "was the first named rep free to take it",
 }
-REFUSAL_LABELS = {
-    "inactive": "inactive",
-    "on_time_off": "on time off",
-    "at_capacity": "at capacity",
-    "daily_cap_reached": "daily cap reached",
-    "outside_working_hours": "outside working hours",
-    "missing_skill": "missing a required skill",
-    "excluded": "sent this lead back before",
-    "zero_weight": "weight 0, paused from the rotation",
-    "claim_limit_reached": "claim limit reached",
-}
+# Why a rep was passed over: declared with the engine's refusal codes (routing/engine/vocabulary.py).
+REFUSAL_LABELS = vocabulary.REFUSAL_LABELS
 RESULT_LABELS = {
     "no_match": "conditions not met",
     "no_eligible_rep": "no rep in the pool could take it",

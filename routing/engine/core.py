@@ -20,29 +20,27 @@ from .conditions import CompiledCondition, compile_condition
 from .snapshot import ASSIGNED, MATCHED, POOLED, UNROUTABLE, LeadFacts, PoolCursor, RepState, RoutingSnapshot, RuleSpec
 from .territories import EngineConfigError, TerritoryIndex
 from .trace import ReasonTrace, RuleStep, engine_trace
-from .vocabulary import (
+from .vocabulary import (  # the refusal codes (why a rep was passed over) are declared there with their words
+    AT_CAPACITY,
+    CLAIM_LIMIT_REACHED,
+    DAILY_CAP_REACHED,
     DIRECT,
+    EXCLUDED,
     HOLD,
+    INACTIVE,
     LOAD_BALANCED,
+    MISSING_SKILL,
     NEXT_RULE,
+    ON_TIME_OFF,
+    OUTSIDE_WORKING_HOURS,
     PERFORMANCE,
     POOL,
     ROUND_ROBIN,
     SKILL_SCORE,
     STRATEGIES,
     WEIGHTED,
+    ZERO_WEIGHT,
 )
-
-# Why a rep was passed over (the words ops read in the reason trace).
-INACTIVE = "inactive"
-ON_TIME_OFF = "on_time_off"
-AT_CAPACITY = "at_capacity"
-DAILY_CAP_REACHED = "daily_cap_reached"
-OUTSIDE_WORKING_HOURS = "outside_working_hours"
-MISSING_SKILL = "missing_skill"
-EXCLUDED = "excluded"  # the lead was sent back by this rep (misrouted / released)
-ZERO_WEIGHT = "zero_weight"  # weighted strategy, weight 0: paused from rotation
-CLAIM_LIMIT_REACHED = "claim_limit_reached"
 
 EXISTING_OWNER = "existing_owner"
 

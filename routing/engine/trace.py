@@ -31,7 +31,7 @@ TRACE_VERSION = 1
 class SkippedRep(TypedDict):
     rep: str | int  # the rep's name (their id when they have none)
     rep_id: int
-    reason: str  # inactive, on_time_off, at_capacity, daily_cap_reached, missing_skill, …
+    reason: str  # one of vocabulary.REFUSALS (inactive, on_time_off, at_capacity, …), each with its words
 
 
 class TerritoryLevel(TypedDict):

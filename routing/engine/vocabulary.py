@@ -1,4 +1,4 @@
-"""The routing vocabulary, declared once: lead facts, operators, strategies, fallbacks.
+"""The routing vocabulary, declared once: lead facts, operators, strategies, fallbacks, refusals.
 
 Each name is spelled as in PRODUCT.md (API fields, import columns, the routing file) and
 carries the words ops read in the admin. The models' choices (routing.models `Strategy`,
@@ -74,6 +74,30 @@ WHEN_NONE_ELIGIBLE_LABELS: dict[str, str] = {
     NEXT_RULE: "Try the next rule",
     HOLD: "Hold the lead in the pool",
 }
+
+
+# Why a rep was passed over (a reason trace's `skipped`, a refused claim), with the words ops read.
+INACTIVE = "inactive"
+ON_TIME_OFF = "on_time_off"
+AT_CAPACITY = "at_capacity"
+DAILY_CAP_REACHED = "daily_cap_reached"
+OUTSIDE_WORKING_HOURS = "outside_working_hours"
+MISSING_SKILL = "missing_skill"
+EXCLUDED = "excluded"  # the lead was sent back by this rep (misrouted / released)
+ZERO_WEIGHT = "zero_weight"  # weighted strategy, weight 0: paused from rotation
+CLAIM_LIMIT_REACHED = "claim_limit_reached"
+REFUSAL_LABELS: dict[str, str] = {
+    INACTIVE: "inactive",
+    ON_TIME_OFF: "on time off",
+    AT_CAPACITY: "at capacity",
+    DAILY_CAP_REACHED: "daily cap reached",
+    OUTSIDE_WORKING_HOURS: "outside working hours",
+    MISSING_SKILL: "missing a required skill",
+    EXCLUDED: "sent this lead back before",
+    ZERO_WEIGHT: "weight 0, paused from the rotation",
+    CLAIM_LIMIT_REACHED: "claim limit reached",
+}
+REFUSALS: tuple[str, ...] = tuple(REFUSAL_LABELS)
 
 
 def is_lead_fact(field: str) -> bool:
