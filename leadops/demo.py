@@ -6,20 +6,25 @@
 - users, the Managers group, integrations and accounts are get-or-create by natural key;
 - the lead history is written once: demo leads carry `external_id` "demo-…", and when any
   exists the history is left alone.
-History is written directly in bulk (leads with their final owner/status/timestamps,
-assignments with reason traces, outcome events, daily counts), not by running the engine
-over 90 days, so it takes seconds. The newest leads are left `pending` for `route_pending`.
+The history's owners are the engine's: its leads are replayed oldest first through
+routing/replay.py (the replay simulation uses: time off, working hours and daily caps judged at
+each lead's creation time), with what people did next (claims from pools, misrouted flags and
+their re-routes, hand moves, contacts, wins and losses) in time order between the decisions.
+Then it is written in bulk: leads with their final owner/status/timestamps, the assignments
+as live routing writes them (routing/services/route.py's rows, the engine's reason traces),
+outcome events, and the daily counts, rotation cursors and idle clocks the replay ended with.
+It takes seconds. The newest leads are left `pending` for `route_pending`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import heapq
 import random
 import unicodedata
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
@@ -29,10 +34,15 @@ from faker import Faker
 
 from leadops.models import Account, Integration, Lead, LeadEvent, LeadEventType, LeadStatus
 from reps.models import Rep, Team
-from routing.models import Assignment, Operator, RepDailyCount, Rule, RuleSet
-from routing.routing_file import routing_config_load
-from routing.services.assignments import MANUAL, POOL_CLAIM
+from routing.engine import ASSIGNED, POOL, UNROUTABLE, LeadFacts, claim_refusal, claim_trace, manual_trace
+from routing.models import Assignment, RepDailyCount, RuleSet
+from routing.replay import Replay, ReplaySetup, ReplayStart
+from routing.routing_file import routing_config_dump, routing_config_load
+from routing.selectors import rep_local_day
+from routing.services.assignments import MANUAL, POOL_CLAIM, user_label
 from routing.services.facts import assignment_facts_fill
+from routing.services.route import assignment_from_row, assignment_row, rotation_cursors_save
+from routing.services.snapshot import lead_facts
 
 SEED = 20261123
 LEAD_COUNT = 5200
@@ -676,34 +686,34 @@ def _slug(text: str) -> str:
     return "".join(ch for ch in _ascii(text).lower() if ch.isalnum())
 
 
+# What happens to a lead between decisions: steps of the history, in time order.
+ROUTE, CLAIM, MOVE = "_route", "_claim", "_move"
+
+
+@dataclass
+class _Story:
+    """One lead's history: its assignments (unsaved, oldest first) and what its reps did with it."""
+
+    lead: Lead
+    facts: LeadFacts
+    assignments: list[Assignment] = field(default_factory=list)
+    events: list[dict] = field(default_factory=list)
+    sent_back: bool = False  # flagged misrouted or moved by hand already: its next owner keeps it
+
+
 class _History:
-    """Generates 90 days of leads and what happened to them, then writes it in bulk."""
+    """Generates 90 days of leads, routes them through the engine oldest first (routing/replay.py, the
+    replay simulation uses), adds what people did (claims, misrouted flags, hand moves, contacts,
+    wins and losses), then writes it all in bulk."""
 
     def __init__(self, *, now: dt.datetime, lead_count: int, result: DemoResult):
         self.now, self.lead_count, self.result = now, lead_count, result
         self.rng = random.Random(SEED)
         self.fake = Faker(sorted({p[1] for p in PLACES.values()}))
         self.fake.seed_instance(SEED)
-        self.reps = {
-            r.email: r
-            for r in Rep.objects.filter(email__endswith=f"@{REP_DOMAIN}")
-            .select_related("team")
-            .prefetch_related("territories", "time_off")
-        }
-        self.rules = {r.name: r for r in Rule.objects.filter(name__in=[r["name"] for r in RULES])}
         self.admin = get_user_model().objects.get(username=ADMIN_USERNAME)
         self.integrations = {source: Integration.objects.get(name=name) for source, name in INTEGRATIONS.items()}
-        self.children = defaultdict(list)
-        self.territory = {}
-        for name, parent, countries, regions in TERRITORIES:
-            self.territory[name] = (parent, countries, regions)
-            self.children[parent].append(name)
-        self.territory_reps = defaultdict(list)
-        for rep in self.reps.values():
-            for t in rep.territories.all():
-                self.territory_reps[t.name].append(rep)
-        self.rotation = Counter()
-        self.open_count = Counter()
+        self.users = {rep.pk: rep.user for rep in Rep.objects.filter(user__isnull=False).select_related("user")}
 
     # --- what the lead looks like -----------------------------------------------------
 
@@ -781,184 +791,257 @@ class _History:
             status=LeadStatus.PENDING,
         )
 
-    # --- which rule and rep (a small stand-in for the engine, for history only) ---------
+    # --- who got it: the engine, then people ---------------------------------------------
 
-    def _in_territory(self, lead: Lead, name: str) -> bool:
-        _, countries, regions = self.territory[name]
-        if countries and lead.country in countries and (not regions or lead.region in regions):
-            return True
-        return any(self._in_territory(lead, child) for child in self.children[name])
+    def _replay(self, leads: list[Lead]) -> None:
+        """Each lead decided by the engine at its creation time, oldest first, from the state at the
+        history's start; claims, misrouted flags (and their re-routes) and hand moves happen in time
+        order between the decisions, and count in the reps' load as they would live."""
+        rng = self.rng
+        self.setup = ReplaySetup.from_document(routing_config_dump(), version=RuleSet.current().version)
+        # The demo's people are new: no earlier leads of theirs to look up.
+        start = ReplayStart.load(at=leads[0].created_at)
+        self.replay = Replay(self.setup, start, until=self.now)
+        self.rules = {r.id: r for r in self.setup.rules}
+        # Each rep's habits: how fast they call back and how well they close.
+        self.speed = {pk: rng.uniform(0.4, 2.5) for pk in sorted(self.setup.reps)}
+        self.win = {pk: rng.uniform(0.08, 0.32) for pk in sorted(self.setup.reps)}
+        self.unworked_claims = defaultdict(list)  # (rep id, rule id) -> until when each claimed lead is unworked
+        self.first_of_email = {}  # e-mail -> the lead whose assignment made its rep the e-mail's earlier owner
+        self.stories = []
+        for n, lead in enumerate(leads):
+            facts = lead_facts(lead)
+            facts.id = n  # no row yet: its place in the history stands for its id
+            self.stories.append(_Story(lead, facts))
+        self.queue = [(lead.created_at, n, ROUTE, n, None) for n, lead in enumerate(leads)]
+        self.seq = len(leads)
+        while self.queue:
+            at, _, step, n, arg = heapq.heappop(self.queue)
+            getattr(self, step)(self.stories[n], at, arg)
 
-    def _matched_levels(self, lead: Lead) -> list[str]:
-        """The most specific territory containing the lead, then its parents."""
-        best, depth = None, -1
-        for name in self.territory:
-            if self._in_territory(lead, name) and not any(self._in_territory(lead, c) for c in self.children[name]):
-                d = self._depth(name)
-                if d > depth:
-                    best, depth = name, d
-        levels = []
-        while best:
-            levels.append(best)
-            best = self.territory[best][0]
-        return levels
+    def _later(self, at: dt.datetime, step: str, story: _Story, arg=None) -> None:
+        self.seq += 1
+        heapq.heappush(self.queue, (at, self.seq, step, story.facts.id, arg))
 
-    def _depth(self, name: str) -> int:
-        depth = 0
-        while self.territory[name][0]:
-            name, depth = self.territory[name][0], depth + 1
-        return depth
+    def _route(self, story: _Story, at: dt.datetime, sent_back_by: int | None) -> None:
+        """The engine decides, as the router would at `at` (without the rep who sent the lead back)."""
+        facts = story.facts
+        if sent_back_by is not None:
+            facts.excluded_rep_ids = frozenset({sent_back_by})
+            # Live routing does not count a lead as its own earlier lead (snapshot._owner_lookups).
+            if self.first_of_email.get(facts.email) == facts.id:
+                self.replay.engine.earlier_owners.pop(facts.email.strip().casefold(), None)
+        decision = self.replay.decide(facts, at=at)
+        if decision.outcome == ASSIGNED:
+            self.first_of_email.setdefault(facts.email, facts.id)
+        rule_name = self.setup.rule_name.get(decision.rule_id, "")
+        # No SLA due time on history: the SLA watch would judge 90 days of it at once.
+        story.assignments.append(
+            assignment_from_row(assignment_row(decision, rule_name=rule_name, version=self.setup.version, at=at))
+        )
+        lead = story.lead
+        if decision.outcome == ASSIGNED:
+            self._owned(story, decision.rep_id, at)
+            return
+        lead.owner_id, lead.assigned_at = None, None
+        if decision.outcome == UNROUTABLE:
+            lead.status, lead.pool_rule_id = LeadStatus.UNROUTABLE, None
+            return
+        lead.status, lead.pool_rule_id = LeadStatus.POOLED, decision.rule_id
+        # A team pool's lead is claimed by a member; the last day's are still waiting, and so are
+        # leads a `hold` rule keeps.
+        claim_at = at + dt.timedelta(minutes=self.rng.lognormvariate(3.5, 1.0))
+        if decision.strategy == POOL and not decision.held and claim_at < self.now - dt.timedelta(days=1):
+            self._later(claim_at, CLAIM, story)
 
-    def _holds(self, lead: Lead, cond: dict) -> bool:
-        op, value = cond["op"], cond["value"]
-        fact = lead.extra.get(cond["field"][6:]) if cond["field"].startswith("extra.") else getattr(lead, cond["field"])
-        if op == "in_territory":
-            return self._in_territory(lead, value)
-        if op == "email_domain_in":
-            return lead.email_domain in value
-        if op == "is_empty":
-            return fact in (None, "")
-        if fact in (None, ""):
-            return op in ("not_equals", "not_in")
-        return {
-            "equals": lambda: fact == value,
-            "not_equals": lambda: fact != value,
-            "in": lambda: fact in value,
-            "not_in": lambda: fact not in value,
-            "contains": lambda: value in str(fact),
-            "starts_with": lambda: str(fact).startswith(value),
-            "gte": lambda: fact >= value,
-            "lte": lambda: fact <= value,
-            "between": lambda: value[0] <= fact <= value[1],
-        }[op]()
-
-    def _pool(self, lead: Lead, spec: dict) -> tuple[list[Rep], str | None]:
-        pool = {self.reps[e].pk: self.reps[e] for e in spec["pool"]["reps"]}
-        team = spec["pool"]["team"]
-        pool.update({r.pk: r for r in self.reps.values() if team and r.team.name == team} if team else {})
-        territory = spec["pool"]["territory"]
-        if territory == "matched":
-            for level in self._matched_levels(lead):
-                found = self._territory_members(level)
-                if found:
-                    return found, level
-            return [], None
-        if territory:
-            pool.update({r.pk: r for r in self._territory_members(territory)})
-        return list(pool.values()), territory
-
-    def _territory_members(self, name: str) -> list[Rep]:
-        members = list(self.territory_reps[name])
-        for child in self.children[name]:
-            members += self._territory_members(child)
-        return members
-
-    def _eligible(self, reps: list[Rep], spec: dict, at: dt.datetime, exclude=()) -> tuple[list[Rep], list[dict]]:
-        eligible, skipped = [], []
-        required = set(spec["required_skills"])
-        for rep in sorted(reps, key=lambda r: r.pk):
-            reason = None
-            if not rep.active:
-                reason = "inactive"
-            elif rep.pk in exclude:
-                reason = "excluded"
-            elif any(t.start <= at < t.end for t in rep.time_off.all()):
-                reason = "on_time_off"
-            elif required - self.rep_skills[rep.pk]:
-                reason = "missing_skill"
-            if reason:
-                skipped.append({"rep": rep.name, "rep_id": rep.pk, "reason": reason})
-            else:
-                eligible.append(rep)
-        return eligible, skipped
-
-    def _decide(self, lead: Lead, at: dt.datetime, exclude=()) -> tuple[str, dict | None, Rep | None, dict]:
-        """(outcome, rule spec, rep, reason trace) the way the engine would explain it."""
-        tried = []
-        for spec in sorted(RULES, key=lambda r: r["priority"]):
-            rule = self.rules[spec["name"]]
-            failed = next((c for c in spec["conditions"] if not self._holds(lead, c)), None)
-            if failed:
-                tried.append(
-                    {
-                        "rule": rule.name,
-                        "rule_id": rule.pk,
-                        "result": "no_match",
-                        "failed": f"{failed['field']} {Operator(failed['op']).label} {failed['value']}",
-                    }
-                )
-                continue
-            pool, territory = self._pool(lead, spec)
-            eligible, skipped = self._eligible(pool, spec, at, exclude)
-            entry = {"rule": rule.name, "rule_id": rule.pk}
-            if spec["strategy"] == "pool" and eligible:
-                tried.append({**entry, "result": "pooled", "strategy": "pool"})
-                return "pooled", spec, None, {"outcome": "pooled", "rules": tried}
-            if not eligible:
-                tried.append({**entry, "result": "no_eligible_rep" if pool else "empty_pool", "skipped": skipped})
-                if spec["when_none_eligible"] == "hold":
-                    tried[-1]["result"] += "; held"
-                    return "pooled", spec, None, {"outcome": "pooled", "rules": tried}
-                continue
-            rep = self._pick(spec, eligible)
-            tried.append(
-                {
-                    **entry,
-                    "result": "assigned",
-                    "rep": rep.name,
-                    "rep_id": rep.pk,
-                    "strategy": spec["strategy"],
-                    "skipped": skipped,
-                    **({"territory": territory} if territory else {}),
-                }
+    def _claim(self, story: _Story, at: dt.datetime, _=None) -> None:
+        """A pool member who may claim now (engine.claim_refusal, as lead_claim checks) takes the lead."""
+        rule, reps = self.rules[story.lead.pool_rule_id], self.setup.reps
+        self.replay.advance(at)
+        members = sorted(self.replay.engine.pool_rep_ids(rule.id, story.facts))
+        free = [
+            rid
+            for rid in members
+            if claim_refusal(reps[rid], rule=rule, open_claimed=self._unworked(rid, rule.id, at), now=at) is None
+        ]
+        if not free:
+            retry = at + dt.timedelta(hours=self.rng.uniform(1, 8))
+            if retry < self.now - dt.timedelta(hours=2):
+                self._later(retry, CLAIM, story)
+            return
+        rep = reps[self.rng.choice(free)]
+        user = self.users.get(rep.id)
+        self._end(story, at, Assignment.EndReason.REASSIGNED)  # as lead_claim ends the pooling
+        story.assignments.append(
+            Assignment(
+                outcome=Assignment.Outcome.ASSIGNED,
+                rep_id=rep.id,
+                rule_id=rule.id,
+                rule_name=rule.name,
+                strategy=POOL_CLAIM,
+                decided_by=Assignment.DecidedBy.USER,
+                decided_by_user=user,
+                rule_set_version=self.setup.version,
+                created_at=at,
+                reason=claim_trace(rule=rule.name, rule_id=rule.id, rep=rep.name, rep_id=rep.id, by=user_label(user)),
             )
-            return "assigned", spec, rep, {"outcome": "assigned", "rules": tried}
-        return "unroutable", None, None, {"outcome": "unroutable", "rules": tried}
+        )
+        self.replay.given_by_hand(rep.id, at=at)
+        self.unworked_claims[(rep.id, rule.id)].append(self._owned(story, rep.id, at))
 
-    def _pick(self, spec: dict, eligible: list[Rep]) -> Rep:
-        if spec["strategy"] in ("round_robin", "direct"):
-            if spec["strategy"] == "direct":
-                return eligible[0]
-            self.rotation[spec["name"]] += 1
-            return eligible[self.rotation[spec["name"]] % len(eligible)]
-        if spec["strategy"] == "load_balanced":
-            return min(eligible, key=lambda r: (self.open_count[r.pk] / max(r.capacity, 1), self.rng.random()))
-        return self.rng.choices(eligible, [float(r.weight) * self.skill_of[r.pk] for r in eligible])[0]
+    def _unworked(self, rep_id: int, rule_id: int, at: dt.datetime) -> int:
+        """Leads the rep claimed from the rule's pool and still holds uncontacted at `at` (the claim limit)."""
+        return sum(1 for until in self.unworked_claims[(rep_id, rule_id)] if until is None or until > at)
+
+    def _move(self, story: _Story, at: dt.datetime, from_rep: int) -> None:
+        """Ops move the lead by hand to a teammate with room (leads_reassign's checks)."""
+        self.replay.advance(at)
+        reps = self.setup.reps
+        team = reps[from_rep].team_id
+        room = [r.id for r in reps.values() if r.active and r.id != from_rep and r.open_leads < r.capacity]
+        teammates = sorted(rid for rid in room if reps[rid].team_id == team)
+        if not room:  # nobody could take it: it stays where it was
+            self.replay.given_by_hand(from_rep, at=at)
+            self._outcome(story, from_rep, at)
+            return
+        new = reps[self.rng.choice(teammates or sorted(room))]
+        self._end(story, at, Assignment.EndReason.REASSIGNED)
+        story.assignments.append(
+            Assignment(
+                outcome=Assignment.Outcome.ASSIGNED,
+                rep_id=new.id,
+                strategy=MANUAL,
+                decided_by=Assignment.DecidedBy.USER,
+                decided_by_user=self.admin,
+                rule_set_version=self.setup.version,
+                created_at=at,
+                reason=manual_trace(
+                    by=user_label(self.admin),
+                    rep=new.name,
+                    rep_id=new.id,
+                    from_rep=reps[from_rep].name,
+                    from_status=LeadStatus.ASSIGNED,
+                ),
+            )
+        )
+        self.replay.given_by_hand(new.id, at=at)
+        self._owned(story, new.id, at)
+
+    def _end(self, story: _Story, at: dt.datetime, reason: str) -> None:
+        current = story.assignments[-1]
+        current.ended_at, current.end_reason = at, reason
 
     # --- what happened next -----------------------------------------------------------
 
+    def _owned(self, story: _Story, rep_id: int, at: dt.datetime) -> dt.datetime | None:
+        """`rep_id` owns the lead from `at`. Once per lead the rep may flag it misrouted (it goes back
+        to routing without them) or ops may move it; else its outcome follows. Returns when it stops
+        being unworked (contacted, closed or taken away), None if never."""
+        rng, now, lead = self.rng, self.now, story.lead
+        lead.owner_id, lead.assigned_at, lead.status, lead.pool_rule_id = rep_id, at, LeadStatus.ASSIGNED, None
+        if not story.sent_back and now - at > dt.timedelta(days=1):
+            roll = rng.random()
+            if roll < 0.03:  # the rep says it is not theirs
+                flagged_at = at + dt.timedelta(minutes=rng.uniform(10, 2 * 24 * 60))
+                if flagged_at < now - dt.timedelta(hours=1):
+                    story.sent_back = True
+                    note = rng.choice(["Wrong territory", "Existing customer of another rep", "Not my segment"])
+                    story.events.append(
+                        {"type": LeadEventType.MISROUTED, "rep_id": rep_id, "at": flagged_at, "note": note}
+                    )
+                    self._end(story, flagged_at, Assignment.EndReason.MISROUTED)
+                    self.replay.closes(rep_id, flagged_at)
+                    self._later(flagged_at + dt.timedelta(seconds=3), ROUTE, story, rep_id)
+                    return flagged_at
+            elif roll < 0.05:  # ops move it by hand
+                moved_at = at + dt.timedelta(minutes=rng.uniform(30, 5 * 24 * 60))
+                if moved_at < now - dt.timedelta(hours=1):
+                    story.sent_back = True
+                    self.replay.closes(rep_id, moved_at)
+                    self._later(moved_at, MOVE, story, rep_id)
+                    return moved_at
+        return self._outcome(story, rep_id, at)
+
+    def _outcome(self, story: _Story, rep_id: int, routed_at: dt.datetime) -> dt.datetime | None:
+        rng, now, lead = self.rng, self.now, story.lead
+        age = now - routed_at
+        contacted_at = None
+        if rng.random() < 0.88:
+            # Speed-to-lead: log-normal around ~15 minutes, scaled by the rep's habit.
+            delay = dt.timedelta(minutes=rng.lognormvariate(2.7, 1.5) * self.speed[rep_id])
+            if routed_at + delay < now:
+                contacted_at = routed_at + delay
+                lead.first_contacted_at = contacted_at
+                story.events.append({"type": LeadEventType.CONTACTED, "rep_id": rep_id, "at": contacted_at})
+        start = contacted_at or routed_at
+        closes = age > dt.timedelta(days=30) or (age > dt.timedelta(days=3) and rng.random() < 0.55)
+        rep = self.setup.reps[rep_id]
+        if not closes and rep.open_leads >= int(rep.capacity * 0.85):
+            closes = age > dt.timedelta(hours=6)  # busy reps close out older leads
+        if not closes:
+            return contacted_at
+        closed_at = min(start + dt.timedelta(days=rng.uniform(0.5, 25)), now - dt.timedelta(minutes=5))
+        self.replay.closes(rep_id, closed_at)
+        score_factor = 0.5 + (lead.score or 50) / 100
+        converted = contacted_at is not None and rng.random() < self.win[rep_id] * score_factor * 1.6
+        lead.status = LeadStatus.CONVERTED if converted else LeadStatus.LOST
+        lead.closed_at = closed_at
+        note = "" if converted else rng.choice(["No budget this year", "Chose a competitor", "No response", "Timing"])
+        story.events.append(
+            {
+                "type": LeadEventType.CONVERTED if converted else LeadEventType.LOST,
+                "rep_id": rep_id,
+                "at": closed_at,
+                "note": note,
+            }
+        )
+        return contacted_at or closed_at
+
+    # --- writing it ---------------------------------------------------------------------
+
     def write(self) -> None:
         rng, now = self.rng, self.now
-        self.rep_skills = {
-            r.pk: {rs.skill.name for rs in r.rep_skills.select_related("skill")} for r in self.reps.values()
-        }
-        # Each rep's habits: how fast they call back and how well they close.
-        self.skill_of = {pk: rng.uniform(0.7, 1.4) for pk in self.reps_by_pk()}
-        speed = {pk: rng.uniform(0.4, 2.5) for pk in self.reps_by_pk()}
-        win = {pk: rng.uniform(0.08, 0.32) for pk in self.reps_by_pk()}
         companies = self._companies(max(60, self.lead_count // 4))
         popularity = [rng.lognormvariate(0, 0.9) for _ in companies]  # a few companies send many leads
         times = sorted(self._created_at() for _ in range(self.lead_count - PENDING_COUNT))
         times += sorted(now - dt.timedelta(minutes=rng.uniform(1, 90)) for _ in range(PENDING_COUNT))
         leads = [self._lead(i, rng.choices(companies, popularity)[0], at) for i, at in enumerate(times)]
-        plans = []  # per lead: list of (assignment kwargs), list of (event kwargs)
-        for lead in leads[: len(leads) - PENDING_COUNT]:
-            plans.append(self._story(lead, speed, win))
+        self._replay(leads[: len(leads) - PENDING_COUNT])  # the newest are left for live routing
         Lead.objects.bulk_create(leads, batch_size=1000)
         assignments, events = [], []
-        for lead, (rows, lead_events) in zip(leads, plans, strict=False):
-            assignments += [Assignment(lead=lead, **row) for row in rows]
-            events += [LeadEvent(lead=lead, **event) for event in lead_events]
+        for story in self.stories:
+            for assignment in story.assignments:
+                assignment.lead = story.lead
+            assignments += story.assignments
+            events += [LeadEvent(lead=story.lead, **event) for event in story.events]
         Assignment.objects.bulk_create(assignments, batch_size=1000)
         LeadEvent.objects.bulk_create(events, batch_size=1000)
         assignment_facts_fill()  # the history was written in bulk, around the services that keep the facts
-        self._counters(assignments)
+        self._routing_state(assignments)
         self.result.accounts_created = self._accounts(leads)
         self.result.leads_created, self.result.assignments_created = len(leads), len(assignments)
         self.result.events_created = len(events)
 
-    def reps_by_pk(self) -> list[int]:
-        return sorted(r.pk for r in self.reps.values())
+    def _routing_state(self, assignments: list[Assignment]) -> None:
+        """Daily counts, rotation cursors and reps' idle clocks as the replay left them: live routing
+        (the newest leads, `make demo`'s route step) goes on from there."""
+        reps = self.setup.reps
+        daily = Counter(
+            (a.rep_id, rep_local_day(reps[a.rep_id].timezone, a.created_at))
+            for a in assignments
+            if a.outcome == Assignment.Outcome.ASSIGNED and a.decided_by == Assignment.DecidedBy.ENGINE
+        )
+        RepDailyCount.objects.bulk_create(
+            [RepDailyCount(rep_id=rep_id, day=day, assigned=n) for (rep_id, day), n in daily.items()],
+            batch_size=1000,
+            ignore_conflicts=True,
+        )
+        rotation_cursors_save(self.replay.engine.cursors.values(), self.now)
+        idle = {r.id: r.last_assigned_at for r in reps.values() if r.last_assigned_at is not None}
+        rows = list(Rep.objects.filter(id__in=list(idle)).only("id", "last_assigned_at"))
+        for rep in rows:
+            rep.last_assigned_at = idle[rep.id]
+        Rep.objects.bulk_update(rows, ["last_assigned_at"])
 
     def _created_at(self) -> dt.datetime:
         """Business-hours heavy, fewer at weekends, spread over the last 90 days (not the last 2 hours)."""
@@ -969,193 +1052,17 @@ class _History:
             if self.rng.random() < (0.25 if weekend else 1.0) * (1.0 if office else 0.35):
                 return at
 
-    def _story(self, lead: Lead, speed: dict, win: dict) -> tuple[list[dict], list[dict]]:
-        rng, now = self.rng, self.now
-        routed_at = lead.created_at + dt.timedelta(seconds=rng.uniform(1, 20))
-        outcome, spec, rep, reason = self._decide(lead, routed_at)
-        version = 1
-        rule = self.rules[spec["name"]] if spec else None
-        row = {
-            "outcome": outcome,
-            "rep": rep,
-            "rule": rule,
-            "rule_name": rule.name if rule else "",
-            "strategy": spec["strategy"] if spec else "",
-            "rule_set_version": version,
-            "reason": reason,
-            "created_at": routed_at,
-        }
-        rows, events = [row], []
-        if outcome == "unroutable":
-            lead.status = LeadStatus.UNROUTABLE
-            return rows, events
-        if outcome == "pooled":
-            # Held by a `hold` rule, or in a claim pool and too recent to be claimed yet: still waiting.
-            if now - lead.created_at < dt.timedelta(days=1) or spec["strategy"] != "pool":
-                lead.status, lead.pool_rule = LeadStatus.POOLED, rule
-                return rows, events
-            members, _ = self._pool(lead, spec)
-            eligible, _ = self._eligible(members, spec, routed_at)
-            rep = rng.choice(eligible)
-            claimed_at = routed_at + dt.timedelta(minutes=rng.lognormvariate(3.5, 1.0))
-            row.update(ended_at=claimed_at, end_reason=Assignment.EndReason.REASSIGNED)  # as lead_claim ends it
-            rows.append(
-                {
-                    "outcome": "assigned",
-                    "rep": rep,
-                    "rule": rule,
-                    "rule_name": rule.name,
-                    "strategy": POOL_CLAIM,
-                    "decided_by": Assignment.DecidedBy.USER,
-                    "rule_set_version": version,
-                    "created_at": claimed_at,
-                    "reason": {
-                        "outcome": "assigned",
-                        "claimed": True,
-                        "rule": rule.name,
-                        "rule_id": rule.pk,
-                        "rep": rep.name,
-                        "rep_id": rep.pk,
-                        "by": rep.name,
-                    },
-                }
-            )
-            routed_at = claimed_at
-        age = now - routed_at
-        roll = rng.random()
-        if roll < 0.03 and age > dt.timedelta(days=1):  # the rep says it is not theirs
-            flagged_at = routed_at + dt.timedelta(minutes=rng.uniform(10, 2 * 24 * 60))
-            events.append(
-                {
-                    "type": LeadEventType.MISROUTED,
-                    "rep": rep,
-                    "at": flagged_at,
-                    "note": rng.choice(["Wrong territory", "Existing customer of another rep", "Not my segment"]),
-                }
-            )
-            rows[-1].update(ended_at=flagged_at, end_reason=Assignment.EndReason.MISROUTED)
-            outcome, spec2, new_rep, reason2 = self._decide(lead, flagged_at, exclude={rep.pk})
-            if outcome != "assigned":
-                lead.status = LeadStatus.UNROUTABLE if outcome == "unroutable" else LeadStatus.POOLED
-                rows.append(
-                    {
-                        "outcome": outcome,
-                        "rule": self.rules.get(spec2["name"]) if spec2 else None,
-                        "rule_name": spec2["name"] if spec2 else "",
-                        "reason": reason2,
-                        "created_at": flagged_at,
-                        "rule_set_version": version,
-                    }
-                )
-                lead.owner, lead.pool_rule = (
-                    None,
-                    self.rules.get(spec2["name"]) if spec2 and outcome == "pooled" else None,
-                )
-                return rows, events
-            rows.append(
-                {
-                    "outcome": "assigned",
-                    "rep": new_rep,
-                    "rule": self.rules[spec2["name"]],
-                    "rule_name": spec2["name"],
-                    "strategy": spec2["strategy"],
-                    "rule_set_version": version,
-                    "reason": reason2,
-                    "created_at": flagged_at + dt.timedelta(seconds=3),
-                }
-            )
-            rep, routed_at = new_rep, flagged_at
-        elif roll < 0.05 and age > dt.timedelta(days=1):  # ops move it by hand
-            moved_at = routed_at + dt.timedelta(minutes=rng.uniform(30, 5 * 24 * 60))
-            candidates = [r for r in self.reps.values() if r.active and r.team_id == rep.team_id and r.pk != rep.pk]
-            if candidates:
-                new_rep = rng.choice(candidates)
-                rows[-1].update(ended_at=moved_at, end_reason=Assignment.EndReason.REASSIGNED)
-                rows.append(
-                    {
-                        "outcome": "assigned",
-                        "rep": new_rep,
-                        "strategy": MANUAL,
-                        "decided_by": Assignment.DecidedBy.USER,
-                        "decided_by_user": self.admin,
-                        "rule_set_version": version,
-                        "created_at": moved_at,
-                        "reason": {
-                            "outcome": "assigned",
-                            "manual": True,
-                            "by": self.admin.username,
-                            "rep": new_rep.name,
-                            "rep_id": new_rep.pk,
-                            "from": rep.name,
-                            "from_status": "assigned",
-                        },
-                    }
-                )
-                rep, routed_at = new_rep, moved_at
-        lead.owner, lead.assigned_at, lead.status = rep, routed_at, LeadStatus.ASSIGNED
-        self._outcome(lead, rep, routed_at, events, speed, win)
-        return rows, events
-
-    def _outcome(self, lead: Lead, rep: Rep, routed_at: dt.datetime, events: list, speed: dict, win: dict) -> None:
-        rng, now = self.rng, self.now
-        age = now - routed_at
-        contacted_at = None
-        if rng.random() < 0.88:
-            # Speed-to-lead: log-normal around ~15 minutes, scaled by the rep's habit.
-            delay = dt.timedelta(minutes=rng.lognormvariate(2.7, 1.5) * speed[rep.pk])
-            if routed_at + delay < now:
-                contacted_at = routed_at + delay
-                lead.first_contacted_at = contacted_at
-                events.append({"type": LeadEventType.CONTACTED, "rep": rep, "at": contacted_at})
-        start = contacted_at or routed_at
-        closes = age > dt.timedelta(days=30) or (age > dt.timedelta(days=3) and rng.random() < 0.55)
-        if not closes and self.open_count[rep.pk] >= int(rep.capacity * 0.85):
-            closes = age > dt.timedelta(hours=6)  # busy reps close out older leads
-        if not closes:
-            self.open_count[rep.pk] += 1
-            return
-        closed_at = min(start + dt.timedelta(days=rng.uniform(0.5, 25)), now - dt.timedelta(minutes=5))
-        score_factor = 0.5 + (lead.score or 50) / 100
-        converted = contacted_at is not None and rng.random() < win[rep.pk] * score_factor * 1.6
-        lead.status = LeadStatus.CONVERTED if converted else LeadStatus.LOST
-        lead.closed_at = closed_at
-        note = "" if converted else rng.choice(["No budget this year", "Chose a competitor", "No response", "Timing"])
-        events.append(
-            {
-                "type": LeadEventType.CONVERTED if converted else LeadEventType.LOST,
-                "rep": rep,
-                "at": closed_at,
-                "note": note,
-            }
-        )
-
-    def _counters(self, assignments: list[Assignment]) -> None:
-        daily, last = Counter(), {}
-        for a in assignments:
-            if a.outcome == "assigned" and a.decided_by == Assignment.DecidedBy.ENGINE and a.rep is not None:
-                daily[(a.rep.pk, a.created_at.astimezone(ZoneInfo(a.rep.timezone)).date())] += 1
-                last[a.rep.pk] = max(last.get(a.rep.pk, a.created_at), a.created_at)
-        RepDailyCount.objects.bulk_create(
-            [RepDailyCount(rep_id=rep_id, day=day, assigned=n) for (rep_id, day), n in daily.items()],
-            batch_size=1000,
-            ignore_conflicts=True,
-        )
-        by_pk = {r.pk: r for r in self.reps.values()}
-        for pk, at in last.items():
-            by_pk[pk].last_assigned_at = at
-        Rep.objects.bulk_update([by_pk[pk] for pk in last], ["last_assigned_at"])
-
     def _accounts(self, leads: list[Lead]) -> int:
         """Companies that already bought or talk to us: their domain belongs to the rep of their first lead."""
         first_owner, seen = {}, Counter()
         for lead in leads:
             if lead.owner_id and lead.company:
                 seen[lead.email_domain] += 1
-                first_owner.setdefault(lead.email_domain, (lead.company, lead.owner))
+                first_owner.setdefault(lead.email_domain, (lead.company, lead.owner_id))
         chosen = [d for d, n in seen.most_common() if n >= 3][:60]
         existing = set(Account.objects.filter(domain__in=chosen).values_list("domain", flat=True))
         accounts = [
-            Account(name=first_owner[d][0], domain=d, owner=first_owner[d][1]) for d in chosen if d not in existing
+            Account(name=first_owner[d][0], domain=d, owner_id=first_owner[d][1]) for d in chosen if d not in existing
         ]
         Account.objects.bulk_create(accounts)
         return len(accounts)

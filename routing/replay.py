@@ -10,7 +10,9 @@ Time off and working hours are judged at each lead's creation time. Nothing here
   set-up, a draft file or a stored version) into the engine's dataclasses, with the database ids
   of the names it knows, so rotation cursors and reps line up with what really happened.
 - `ReplayStart.load(...)` reads the state at a moment from the audit trail.
-- `Replay` decides leads one after another (`decide(facts, at=, closes_at=)`).
+- `Replay` decides leads one after another (`decide(facts, at=, closes_at=)`); a replay that writes
+  its decisions (the demo's history, leadops/demo.py) also tells it when each lead closes and which
+  leads people moved (`closes`, `given_by_hand`).
 """
 
 from __future__ import annotations
@@ -187,8 +189,10 @@ class ReplayStart:
         ).values_list("rep_id", "created_at")
         for rep_id, created_at in day_rows:
             start.assigned_on_day.setdefault(rep_id, []).append(created_at)
-        start.last_assigned_at = dict(
-            Assignment.objects.filter(outcome=Assignment.Outcome.ASSIGNED, created_at__lt=at)
+        start.last_assigned_at = dict(  # as Rep.last_assigned_at: moved by the router only, not by claims
+            Assignment.objects.filter(
+                outcome=Assignment.Outcome.ASSIGNED, decided_by=Assignment.DecidedBy.ENGINE, created_at__lt=at
+            )
             .values_list("rep_id")
             .annotate(last=Max("created_at"))
             .order_by()
@@ -287,6 +291,15 @@ class Replay:
 
         An assignment counts as open until `closes_at` (the lead's real close), else to the end.
         """
+        self.advance(at)
+        decision = self.engine.decide(facts)
+        if decision.rep_id is not None and closes_at is not None:
+            heapq.heappush(self._closing, (closes_at, decision.rep_id))
+        return decision
+
+    def advance(self, at: dt.datetime) -> None:
+        """Bring the state to `at` (not before the last decision): leads closed by then leave their
+        reps' load, daily counts start again at local midnight, time off and hours are judged again."""
         closing = self._closing
         while closing and closing[0][0] <= at:
             _, rep_id = heapq.heappop(closing)
@@ -298,10 +311,18 @@ class Replay:
             self._next_change = bisect.bisect_right(changes, at, lo=self._next_change)
             recheck = True
         self.engine.move_to(at, recheck=recheck)
-        decision = self.engine.decide(facts)
-        if decision.rep_id is not None and closes_at is not None:
-            heapq.heappush(closing, (closes_at, decision.rep_id))
-        return decision
+
+    # For a replay that writes what it decides (the demo's history), where what happens to a lead
+    # is known only after its decision, and people move leads between decisions.
+    def closes(self, rep_id: int, at: dt.datetime) -> None:
+        """The lead just given to `rep_id` (by the engine or a person) leaves their load at `at`."""
+        heapq.heappush(self._closing, (at, rep_id))
+
+    def given_by_hand(self, rep_id: int, *, at: dt.datetime) -> None:
+        """A person gave `rep_id` a lead at `at` (a claim from a pool, a hand reassignment): it counts
+        towards their load, as live, but not towards the daily cap or the idle clock (the engine's)."""
+        self.advance(at)
+        self.setup.reps[rep_id].open_leads += 1
 
     def _new_days(self, at: dt.datetime) -> None:
         for zone, midnight in self._midnight.items():

@@ -2,11 +2,13 @@
 
 import datetime as dt
 import io
+from collections import Counter
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.contrib.auth import authenticate
 from django.core.management import call_command
-from django.db.models import Count, Min
+from django.db.models import Count, F, Min
 from django.utils import timezone
 
 from leadops.demo import (
@@ -16,10 +18,12 @@ from leadops.demo import (
     MANAGER_USERNAME,
     REP_PASSWORD,
     REP_USERNAME,
+    demo_seed,
 )
 from leadops.models import Account, Integration, Lead, LeadEvent
 from reps.models import Rep, RepSkill, Team, TimeOff
-from routing.models import Assignment, Operator, RepDailyCount, Rule, RuleCondition, Strategy, Territory
+from routing.models import Assignment, Operator, RepDailyCount, Rule, RuleCondition, RuleSet, Strategy, Territory
+from routing.reasons import reason_text
 
 pytestmark = pytest.mark.django_db
 MODELS = [
@@ -128,8 +132,6 @@ def test_demo_meets_the_minimums_and_its_history_holds_together():
 
 
 def test_same_moment_gives_the_same_company():
-    from leadops.demo import demo_seed
-
     def snapshot() -> list:
         return list(
             Lead.objects.order_by("external_id").values_list(
@@ -145,12 +147,121 @@ def test_same_moment_gives_the_same_company():
             )
         )
 
-    moment = dt.datetime(2026, 11, 23, 15, 0, tzinfo=dt.UTC)
-    demo_seed(now=moment, lead_count=600)
+    demo_seed(now=MOMENT, lead_count=600)
     first = snapshot()
     Lead.objects.all().delete()
     Account.objects.all().delete()
     RepDailyCount.objects.all().delete()
-    demo_seed(now=moment, lead_count=600)
+    demo_seed(now=MOMENT, lead_count=600)
     history = [row for row in first if not row[0].startswith("demo-pool-")]  # the demo rep's pool leads apart
     assert snapshot() == first and len(history) == 600
+
+
+# --- The history is the engine's (issue 9 part 5, issue 11 part 6) ------------------------------------
+MOMENT = dt.datetime(2026, 11, 23, 15, 0, tzinfo=dt.UTC)  # a Monday afternoon
+
+
+def assert_reads_without_fallback(trace: dict) -> None:
+    """Every word of the trace is one the renderer has a label for: no slug shown as it is."""
+    from routing.reasons import OPERATOR_LABELS, REFUSAL_LABELS, RESULT_LABELS, STRATEGY_LABELS, VIA_LABELS
+
+    for step in trace.get("existing_owner", []):
+        assert step["via"] in VIA_LABELS and step["result"] in {"assigned", *REFUSAL_LABELS}
+    for entry in trace.get("rules", []):
+        if "failed" in entry:  # the engine's "field op value" ("in_territory DACH"): an operator the renderer says
+            words = entry["failed"].split(" ", 2)
+            assert words[0] in ("in_territory", "email_domain_in") or words[1] in OPERATOR_LABELS, entry
+            continue
+        assert entry["result"].removesuffix("; held") in RESULT_LABELS
+        assert entry.get("strategy") is None or entry["strategy"] in STRATEGY_LABELS
+        levels = entry.get("territories", []) + entry.get("widened_from", [])
+        for skip in entry.get("skipped", []) + [s for level in levels for s in level["skipped"]]:
+            assert skip["reason"] in REFUSAL_LABELS
+    assert "_" not in reason_text(trace)
+
+
+def test_every_demo_assignment_carries_the_trace_live_routing_writes():
+    from routing.engine import STRATEGIES
+    from routing.tests.test_engine_trace import assert_is_a_trace
+
+    demo_seed(now=MOMENT, lead_count=1500)
+    history = Assignment.objects.filter(lead__external_id__startswith="demo-").select_related("rep", "rule")
+    assert history.count() >= 1500
+    version, seen = RuleSet.current().version, Counter()
+    for assignment in history:
+        trace = assignment.reason
+        assert_is_a_trace(trace)  # the engine's type, with its version field
+        assert_reads_without_fallback(trace)
+        assert trace["outcome"] == assignment.outcome and assignment.rule_set_version == version
+        seen[assignment.strategy] += 1
+        if assignment.decided_by != "engine" or assignment.outcome == "unroutable":
+            continue
+        if assignment.rule_id is None:  # the existing owner took it
+            assert trace["existing_owner"][-1]["rep_id"] == assignment.rep_id
+            continue
+        deciding = trace["rules"][-1]  # the engine names the rule that decided last, with its rep
+        assert deciding["rule_id"] == assignment.rule_id and deciding["rule"] == assignment.rule_name
+        assert deciding.get("rep_id") == assignment.rep_id
+    # The engine's every strategy shows in the history, besides claims and hand moves.
+    assert set(STRATEGIES) | {"pool_claim", "manual"} <= set(seen)
+    # It judged load, caps and time as it went: reps were passed over, and the words say why.
+    skipped = Counter(
+        skip["reason"]
+        for trace in history.filter(decided_by="engine").values_list("reason", flat=True)
+        for entry in trace["rules"]
+        for skip in entry.get("skipped", [])
+    )
+    assert {"inactive", "on_time_off", "missing_skill", "outside_working_hours"} <= set(skipped)
+    # The old stand-in's words ("email email domain is one of") are gone: the engine's condition text.
+    assert not history.filter(reason__icontains="email domain is one of").exists()
+
+
+def test_rerunning_the_engine_on_a_demo_leads_recorded_state_gives_the_recorded_owner():
+    """A sample of first decisions, each decided again from the state replay reads from the audit trail
+    at that lead's time: the same outcome, owner, rule and trace as the history recorded."""
+    import random
+
+    from routing.replay import Replay, ReplaySetup, ReplayStart
+    from routing.routing_file import routing_config_dump
+    from routing.services.snapshot import lead_facts
+
+    demo_seed(now=MOMENT, lead_count=1500)
+    document, version = routing_config_dump(), RuleSet.current().version
+    shared = {e for e, n in Counter(Lead.objects.values_list("email", flat=True)).items() if n > 1}
+    firsts = list(
+        Assignment.objects.filter(decided_by="engine", created_at=F("lead__created_at"))
+        .exclude(lead__email__in=shared)  # an earlier lead's owner is read as it is now, not as it was
+        .exclude(strategy__in=["weighted", "performance"])  # their rotation credit is not in the audit trail
+        .select_related("lead")
+        .order_by("id")
+    )
+    sample = random.Random(7).sample(firsts, 60)
+    assert {a.strategy for a in sample} >= {"round_robin", "load_balanced", "skill_score"}
+    for assignment in sample:
+        lead, at = assignment.lead, assignment.created_at
+        start = ReplayStart.load(at=at, emails={lead.email})
+        start.account_owners = {}  # the demo opens its accounts after the history (the owners of its leads)
+        replay = Replay(ReplaySetup.from_document(document, version=version), start, until=at)
+        decision = replay.decide(lead_facts(lead), at=at)
+        recorded = (assignment.outcome, assignment.rep_id, assignment.rule_id)
+        assert (decision.outcome, decision.rep_id, decision.rule_id) == recorded, lead.external_id
+        assert decision.reason == assignment.reason
+
+
+def test_live_routing_goes_on_from_where_the_history_left_off():
+    """Rotation cursors and today's counts are the replay's end state: the pending leads `make demo`
+    routes are decided from them, and nobody goes over a daily cap."""
+    from routing.models import RotationCursor
+    from routing.services import leads_route
+
+    demo_seed(now=MOMENT, lead_count=1500)
+    assert RotationCursor.objects.filter(pool_key__startswith="rule:").count() >= 5
+    assert RotationCursor.objects.exclude(current_weights={}).exists()  # weighted rotations carry their credit
+    today = {(c.rep_id, c.day): c.assigned for c in RepDailyCount.objects.all()}
+    engine = Assignment.objects.filter(decided_by="engine", outcome="assigned").select_related("rep")
+    counted = Counter((a.rep_id, a.created_at.astimezone(ZoneInfo(a.rep.timezone)).date()) for a in engine)
+    assert today == dict(counted)
+    assert all(n <= Rep.objects.get(id=rep_id).daily_cap for (rep_id, _), n in counted.items())
+    pending = Lead.objects.filter(status="pending").values_list("id", flat=True)
+    result = leads_route(lead_ids=list(pending))
+    assert result.assigned + result.pooled + result.unroutable == len(pending)

@@ -40,7 +40,8 @@ REFUSALS = {
 }
 
 
-def _user_label(user) -> str:
+def user_label(user) -> str:
+    """How a trace names who moved or claimed a lead: their username, or "system"."""
     return user.get_username() if user is not None else "system"
 
 
@@ -146,7 +147,7 @@ def leads_reassign(*, lead_ids: Iterable[int], rep_id: int, user=None) -> list[i
         )
         for lead in movable:
             reason = manual_trace(
-                by=_user_label(user),
+                by=user_label(user),
                 rep=rep.name,
                 rep_id=rep.id,
                 from_rep=previous.get(lead.owner_id),
@@ -222,7 +223,7 @@ def lead_claim(*, lead_id: int, rep_id: int, user=None) -> Assignment:
             created_at=now,
             sla_due_at=now + timedelta(minutes=minutes) if minutes else None,
             reason=claim_trace(
-                rule=rule.name, rule_id=rule.id, rep=rep.name, rep_id=rep.id, by=_user_label(user or rep_row.user)
+                rule=rule.name, rule_id=rule.id, rep=rep.name, rep_id=rep.id, by=user_label(user or rep_row.user)
             ),
         )
         _switch_owner(lead, rep=rep_row, now=now, end_reason=Assignment.EndReason.REASSIGNED, assignment=assignment)

@@ -33,7 +33,16 @@ from notifications.models import Event
 from notifications.services.outbox import Notice, notifications_add
 from reps.models import Rep
 from routing import selectors
-from routing.engine import ASSIGNED, POOLED, UNROUTABLE, EngineConfigError, LeadFacts, RoutingEngine
+from routing.engine import (
+    ASSIGNED,
+    POOLED,
+    UNROUTABLE,
+    Decision,
+    EngineConfigError,
+    LeadFacts,
+    PoolCursor,
+    RoutingEngine,
+)
 from routing.models import Assignment, RepDailyCount, RotationCursor
 from routing.services.assignments import assignments_end
 from routing.services.locks import routing_lock_acquire
@@ -127,6 +136,52 @@ def _claim(ids: list[int], statuses, fill: int) -> list[tuple]:
     return rows
 
 
+# The order of an Assignment row (assignment_row, _assignments_insert).
+ASSIGNMENT_COLUMNS = (
+    "lead_id",
+    "outcome",
+    "rep_id",
+    "rule_id",
+    "rule_name",
+    "strategy",
+    "decided_by",
+    "decided_by_user_id",
+    "rule_set_version",
+    "reason",
+    "created_at",
+    "end_reason",
+    "sla_due_at",
+)
+REASON = ASSIGNMENT_COLUMNS.index("reason")
+
+
+def assignment_row(
+    decision: Decision, *, rule_name: str, version: int, at: dt.datetime, sla_due_at: dt.datetime | None = None
+) -> tuple:
+    """An engine decision as the Assignment row live routing writes (ASSIGNMENT_COLUMNS order), its
+    reason trace included. The demo's history (leadops/demo.py) writes its decisions with it too."""
+    return (
+        decision.lead_id,
+        decision.outcome,
+        decision.rep_id,
+        decision.rule_id,
+        rule_name,
+        decision.strategy or "",
+        Assignment.DecidedBy.ENGINE,
+        None,
+        version,
+        decision.reason,
+        at,
+        "",
+        sla_due_at,
+    )
+
+
+def assignment_from_row(row: tuple) -> Assignment:
+    """An unsaved Assignment from a row in ASSIGNMENT_COLUMNS order."""
+    return Assignment(**dict(zip(ASSIGNMENT_COLUMNS, row, strict=True)))
+
+
 @transaction.atomic
 def _route_batch(
     ids: list[int], statuses, setup: RoutingSetup | None, fill: int = 0
@@ -163,7 +218,9 @@ def _route_batch(
             if facts.id in excluded:
                 facts.excluded_rep_ids = frozenset(excluded[facts.id])
             decision = engine.decide(facts)
-            reason = decision.reason
+            due = sla.get(decision.rule_id) if decision.outcome != UNROUTABLE else None
+            rule_name = rule_names.get(decision.rule_id, "")
+            row = assignment_row(decision, rule_name=rule_name, version=version, at=now, sla_due_at=due)
         except Exception as exc:
             logger.exception("routing lead %s failed", facts.id)
             result.failed[facts.id] = f"{type(exc).__name__}: {exc}"
@@ -171,38 +228,17 @@ def _route_batch(
         if decision.outcome == POOLED and was[facts.id] == (LeadStatus.POOLED, decision.rule_id):
             result.unchanged += 1  # held again where it was: no new audit row
             continue
-        due = sla.get(decision.rule_id) if decision.outcome != UNROUTABLE else None
         rep = snapshot.reps.get(decision.rep_id)
         notice = Notice(
             event=EVENTS[decision.outcome],
             lead_id=facts.id,
             rep_id=decision.rep_id,
             team_id=rep.team_id if rep is not None else pool_teams.get(decision.rule_id),
-            rule_name=rule_names.get(decision.rule_id, ""),
+            rule_name=rule_name,
             decided_at=now,
             sla_due_at=due,
         )
-        writes.append(
-            (
-                decision,
-                (
-                    facts.id,
-                    decision.outcome,
-                    decision.rep_id,
-                    decision.rule_id,
-                    rule_names.get(decision.rule_id, ""),
-                    decision.strategy or "",
-                    Assignment.DecidedBy.ENGINE,
-                    None,
-                    version,
-                    reason,
-                    now,
-                    "",
-                    due,
-                ),
-                notice,
-            )
-        )
+        writes.append((decision, row, notice))
     try:
         with transaction.atomic():  # savepoint: if the bulk write fails, write lead by lead
             _write(writes, was, now)
@@ -251,29 +287,10 @@ def _write(writes, was, now) -> None:
     notifications_add(notices=[notice for *_, notice in writes], at=now)
 
 
-# The order of the assignment tuples built above.
-ASSIGNMENT_COLUMNS = (
-    "lead_id",
-    "outcome",
-    "rep_id",
-    "rule_id",
-    "rule_name",
-    "strategy",
-    "decided_by",
-    "decided_by_user_id",
-    "rule_set_version",
-    "reason",
-    "created_at",
-    "end_reason",
-    "sla_due_at",
-)
-REASON = ASSIGNMENT_COLUMNS.index("reason")
-
-
 def _assignments_insert(rows: list[tuple]) -> None:
     """COPY on Postgres: the reason traces are large, and COPY is the cheapest way in."""
     if connection.vendor != "postgresql":
-        Assignment.objects.bulk_create([Assignment(**dict(zip(ASSIGNMENT_COLUMNS, row, strict=False))) for row in rows])
+        Assignment.objects.bulk_create([assignment_from_row(row) for row in rows])
         return
     table = connection.ops.quote_name(Assignment._meta.db_table)
     dumps = json.dumps
@@ -330,18 +347,23 @@ def _write_state(engine: RoutingEngine, snapshot, now) -> None:
             update_fields=["assigned"],
         )
         Rep.objects.filter(id__in=[r.id for r in touched]).update(last_assigned_at=now)
-    if engine.touched_cursors:
+    rotation_cursors_save([snapshot.cursors[key] for key in sorted(engine.touched_cursors)], now)
+
+
+def rotation_cursors_save(cursors: Iterable[PoolCursor], now: dt.datetime) -> None:
+    """Store the pools' rotation state as the engine left it (one row per pool, upserted)."""
+    rows = [
+        RotationCursor(
+            pool_key=c.key,
+            last_rep_id=c.last_rep_id,
+            current_weights={str(k): v for k, v in c.current_weights.items()},
+            updated_at=now,
+        )
+        for c in cursors
+    ]
+    if rows:
         RotationCursor.objects.bulk_create(
-            [
-                RotationCursor(
-                    pool_key=key,
-                    last_rep_id=c.last_rep_id,
-                    current_weights={str(k): v for k, v in c.current_weights.items()},
-                    updated_at=now,
-                )
-                for key in sorted(engine.touched_cursors)
-                for c in [snapshot.cursors[key]]
-            ],
+            rows,
             update_conflicts=True,
             unique_fields=["pool_key"],
             update_fields=["last_rep_id", "current_weights", "updated_at"],
