@@ -63,3 +63,10 @@ def chromium():
         # Playwright's sync API runs the test in a greenlet with its own context, hence its own
         # database connection: close it, or pytest cannot drop the test database afterwards.
         connections.close_all()
+
+
+@pytest.fixture(autouse=True)
+def _report_figures_not_shared(settings):
+    """Each test computes its own report figures: reports/cache.py shares them between views for a
+    minute, which would carry one test's figures into the next (its own tests turn it back on)."""
+    settings.REPORT_CACHE_SECONDS = 0

@@ -21,13 +21,23 @@ else runs on the shared machine):
   * GET /reports/reps.csv    default period
   * GET /reports/ and /reports/reps.csv for the whole year — target ≤ 1 s each
 
-and then 20 managers opening /reports/ at once against gunicorn (gunicorn.conf.py): p50, p95 —
-target p95 ≤ 2 s. Every line carries the load average.
+These are cold figures: every view computes its own (REPORT_CACHE_SECONDS=0). Then the 30-day page
+once more with its figures shared (reports/cache.py: a view within the minute reuses them), printed
+apart as warm. Then 20 managers opening /reports/ at once against gunicorn (gunicorn.conf.py), p50
+and p95 (target p95 ≤ 2 s), twice: with sharing off (20 computations) and with sharing on from a
+cold cache (the first view computes, the others wait for it). Sharing across gunicorn workers needs
+the Redis cache: REDIS_URL, else BENCH_REDIS_URL (default redis://127.0.0.1:6379/15).
+
+First, the floors on this data: what reading the year's assignment slice costs with nothing else
+(count), sorted by rep, with only the median (PERCENTILE_CONT), and with only the count columns (a
+hash aggregate): no per-rep query can cost less than the first, nor one with medians less than the
+third. Every line carries the load average.
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import os
 import socket
 import statistics
@@ -218,6 +228,64 @@ def generate(cursor, leads: int = N_LEADS) -> dict:
     return counts
 
 
+def forget_shared_figures(redis_url: str) -> None:
+    """Delete the shared report figures from the Redis the gunicorn workers use (the bench's own db)."""
+    import redis
+
+    client = redis.Redis.from_url(redis_url)
+    keys = list(client.scan_iter(match="*reports:page:*"))
+    if keys:
+        client.delete(*keys)
+
+
+FLOORS = [
+    ("count(*) of the slice", "SELECT count(*) FROM {slice}"),
+    ("sorted by rep", "SELECT count(*) FROM (SELECT rep_id + 0 AS r FROM {slice} ORDER BY 1 OFFSET 0) s"),
+    (
+        "PERCENTILE_CONT alone, over all",
+        "SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY {speed}) FROM {slice} AND first_contacted_at IS NOT NULL",
+    ),
+    (
+        "PERCENTILE_CONT alone, per rep and over all",
+        "SELECT count(*) FROM (SELECT rep_id + 0, percentile_cont(0.5) WITHIN GROUP (ORDER BY {speed})"
+        " FROM {slice} AND first_contacted_at IS NOT NULL GROUP BY ROLLUP(1)) s",
+    ),
+    (
+        "count columns per rep (hash aggregate)",
+        "SELECT count(*) FROM (SELECT rep_id + 0, count(*), sum(CASE WHEN converted_at IS NOT NULL THEN 1 ELSE 0 END),"
+        " sum(CASE WHEN misrouted_at IS NOT NULL THEN 1 ELSE 0 END), sum(CASE WHEN {speed} <= 300 THEN 1 ELSE 0 END)"
+        " FROM {slice} GROUP BY 1) s",
+    ),
+]
+
+
+def floors(start, end) -> None:
+    """The floors of the per-rep query on this data, in the report's own transaction settings: each
+    statement's median of 3, in wall time (one query, one core)."""
+    from django.db import connection
+
+    from reports.filters import day_start
+    from reports.selectors import report_queries
+
+    slice_ = "routing_assignment WHERE outcome = 'assigned' AND created_at >= %s AND created_at < %s"
+    speed = "EXTRACT(EPOCH FROM (first_contacted_at - created_at))"
+    params = [day_start(start), day_start(end + dt.timedelta(days=1))]
+    with report_queries(), connection.cursor() as cursor:
+        cursor.execute("SHOW max_parallel_workers_per_gather")
+        parallel = cursor.fetchone()[0]
+        cursor.execute(f"SELECT count(*) FROM {slice_}", params)
+        rows = cursor.fetchone()[0]
+        print(f"floors over the year's {rows:,} assignments (max_parallel_workers_per_gather {parallel}):")
+        for label, sql in FLOORS:
+            times = []
+            for _ in range(3):
+                started = time.perf_counter()
+                cursor.execute(sql.format(slice=slice_, speed=speed), params)
+                cursor.fetchall()
+                times.append(time.perf_counter() - started)
+            print(f"  {label:50} {statistics.median(times):>7.3f} s  load {load()}", flush=True)
+
+
 def backend_cpu_seconds() -> float:
     """CPU time this process's Postgres backend has used (it runs on this machine), from /proc."""
     from django.db import connection
@@ -286,8 +354,11 @@ def sla_share(year: str) -> None:
     measure("whole year", year.lstrip("?"))
 
 
-def concurrent_views(user, url: str, views: int = 20) -> list[float]:
-    """`views` managers opening `url` at the same moment, against gunicorn (gunicorn.conf.py) over HTTP."""
+def concurrent_views(user, url: str, *, shared_seconds: int, redis_url: str, views: int = 20) -> list[float]:
+    """`views` managers opening `url` at the same moment, against gunicorn (gunicorn.conf.py) over HTTP.
+
+    With `shared_seconds`, the report's figures are shared through Redis (reports/cache.py): the cache
+    is emptied of them after the warm-up, so the first of the views computes (a cold start)."""
     import subprocess
     import tempfile
     import threading
@@ -305,6 +376,7 @@ def concurrent_views(user, url: str, views: int = 20) -> list[float]:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     env = {**os.environ, "DEBUG": "0", "SECRET_KEY": settings.SECRET_KEY, "ALLOWED_HOSTS": "127.0.0.1"}
+    env.update(REPORT_CACHE_SECONDS=str(shared_seconds), REDIS_URL=redis_url)
     log = tempfile.NamedTemporaryFile(prefix="leadops-bench-reports-gunicorn-", suffix=".log", delete=False)
     server = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "leadops.wsgi", "-c", str(ROOT / "gunicorn.conf.py"), "--bind",
@@ -330,6 +402,7 @@ def concurrent_views(user, url: str, views: int = 20) -> list[float]:
 
         for _ in range(3):  # every worker warmed up
             get()
+        forget_shared_figures(redis_url)
         barrier, latencies = threading.Barrier(views), []
 
         def one():
@@ -386,6 +459,8 @@ def main() -> None:
 
             started = time.perf_counter()
             filled = assignment_facts_fill()
+            with connection.cursor() as cursor:  # as the migration does: statistics and visibility map after the fill
+                cursor.execute("VACUUM (ANALYZE) routing_assignment")
             print(
                 f"report facts filled (migration routing 0004's backfill) in {time.perf_counter() - started:.0f} s "
                 f"for {filled:,} assignments (target ≤ 2 min); load {load()}"
@@ -400,14 +475,15 @@ def main() -> None:
         client = Client()
         client.force_login(user)
         year = "?start={:%Y-%m-%d}&end={:%Y-%m-%d}"
-        import datetime as dt
-
         from django.utils import timezone
 
         today = timezone.localdate()
         year = year.format(today - dt.timedelta(days=364), today)
         print(f"load average before timing: {load()} on {os.cpu_count()} CPUs (the machine is shared)")
-        print(f"{'what':52} {'wall':>9} {'CPU':>9} {'runs':>5} {'queries':>8} {'bytes':>10}  load")
+        floors(today - dt.timedelta(days=364), today)
+        head = f"{'what (cold: every view computes)':52} {'wall':>9} {'CPU':>9} {'runs':>5} {'queries':>8}"
+        print(f"{head} {'bytes':>10}  load")
+        settings.REPORT_CACHE_SECONDS = 0
         for label, url_, runs in [
             ("page /reports/ (last 30 days, target ≤ 0.3 s)", "/reports/", RUNS),
             ("CSV /reports/reps.csv (last 30 days)", "/reports/reps.csv", RUNS),
@@ -419,12 +495,19 @@ def main() -> None:
                 f"{label:52} {seconds:>7.3f} s {cpu:>7.3f} s {runs:>5} {queries:>8} {size:>10,}  {load()}", flush=True
             )
         sla_share(year)
-        latencies = concurrent_views(user, "/reports/")
-        p50, p95 = latencies[len(latencies) // 2], latencies[int(round(0.95 * (len(latencies) - 1)))]
-        print(
-            f"20 concurrent views of /reports/ (last 30 days) on gunicorn ({gunicorn_settings()}): "
-            f"p50 {p50:.2f} s, p95 {p95:.2f} s (target p95 ≤ 2 s); load {load()}"
-        )
+        settings.REPORT_CACHE_SECONDS = 60
+        seconds, cpu, size, queries = timed(client, "/reports/", RUNS)
+        label = "WARM page /reports/ (30 days, figures shared)"
+        print(f"{label:52} {seconds:>7.3f} s {cpu:>7.3f} s {RUNS:>5} {queries:>8} {size:>10,}  {load()}", flush=True)
+        redis_url = os.environ.get("REDIS_URL") or os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/15")
+        for shared_seconds, what in [(0, "sharing off, each view computes"), (60, "sharing on, cold cache")]:
+            latencies = concurrent_views(user, "/reports/", shared_seconds=shared_seconds, redis_url=redis_url)
+            p50, p95 = latencies[len(latencies) // 2], latencies[int(round(0.95 * (len(latencies) - 1)))]
+            print(
+                f"20 concurrent views of /reports/ (last 30 days) on gunicorn ({gunicorn_settings()}), {what}: "
+                f"p50 {p50:.2f} s, p95 {p95:.2f} s (target p95 ≤ 2 s); load {load()}",
+                flush=True,
+            )
     finally:
         connection.close()
         if not args.keep:

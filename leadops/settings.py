@@ -140,6 +140,8 @@ LOGIN_REDIRECT_URL = "/reports/"
 # username within the window, its log-ins are refused until the window has passed.
 LOGIN_FAILURE_LIMIT = int(os.environ.get("LOGIN_FAILURE_LIMIT", "5"))
 LOGIN_FAILURE_WINDOW_SECONDS = int(os.environ.get("LOGIN_FAILURE_WINDOW_SECONDS", "900"))
+# Managers asking for the same report within this many seconds share one computation (reports/cache.py).
+REPORT_CACHE_SECONDS = int(os.environ.get("REPORT_CACHE_SECONDS", "60"))
 
 # --- Security: HTTPS redirect and secure cookies are their own switches (PRODUCT.md), so a
 # DEBUG=0 server on plain HTTP behind a proxy still logs people in.

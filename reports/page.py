@@ -3,35 +3,56 @@ CSV file) shows out. The views (reports/views.py) only check access and translat
 
 Every query runs on the request's one connection, in one report transaction (selectors.report_queries):
 the per-rep table reads one table's period slice (reports/selectors.py), so the page no longer needs a
-second connection beside it.
+second connection beside it. Views asking for the same filters at about the same time share one
+computation of the figures (reports/cache.py).
 """
 
 from __future__ import annotations
 
 import io
 
+from django.conf import settings
 from django.urls import reverse
 
 from . import charts, selectors, tables
+from .cache import figures_cached, figures_key, figures_shared
 from .columns import REP_CHARTS, TABLE_COLUMNS
 from .exports import write_csv
 from .filters import ReportFilter
 
 
-def rep_report_page(*, filters: ReportFilter, sort: str) -> dict:
-    """The page's context: the per-rep table, its charts with their data tables, the routing-health panel."""
+def page_figures(filters: ReportFilter) -> dict:
+    """Every figure of the page, from the database: what managers asking for the same filters share."""
     assignments, reps = filters.qs, filters.reps()
     # The routing-health panel follows the team and territory too, where a figure belongs to reps.
     scope = reps.all() if filters.narrowed else None
     with selectors.report_queries():
-        report = selectors.rep_report(assignments=assignments.all(), due=filters.sla_due(), reps=reps.all())
-        per_day = selectors.leads_per_day_by_team(assignments.all())
-        coverage = selectors.rule_coverage(filters.leads(), since=filters.since, reps=scope)
-        never_fired = selectors.never_fired(filters.decisions())
-        waiting = selectors.waiting_now(filters.leads(whole_history=True), reps=scope)
-        fairness = selectors.pool_fairness(assignments=assignments.all(), reps=reps.all())
-        sla = selectors.sla_health(due=filters.sla_due(), current=filters.current())
-        sources = selectors.sources_seen(since=filters.since, until=filters.until)
+        return {
+            "report": selectors.rep_report(assignments=assignments.all(), due=filters.sla_due(), reps=reps.all()),
+            "per_day": selectors.leads_per_day_by_team(assignments.all()),
+            "coverage": selectors.rule_coverage(filters.leads(), since=filters.since, reps=scope),
+            "never_fired": selectors.never_fired(filters.decisions()),
+            "waiting": selectors.waiting_now(filters.leads(whole_history=True), reps=scope),
+            "fairness": selectors.pool_fairness(assignments=assignments.all(), reps=reps.all()),
+            "sla": selectors.sla_health(due=filters.sla_due(), current=filters.current()),
+            "sources": selectors.sources_seen(since=filters.since, until=filters.until),
+        }
+
+
+def page_figures_key(filters: ReportFilter) -> str:
+    data = filters.form.cleaned_data
+    values = {name: data.get(name) for name in ("team", "territory", "source")}
+    values = {name: getattr(value, "pk", value) or "" for name, value in values.items()}
+    start, end = filters.period
+    return figures_key("page", {**values, "start": start, "end": end})
+
+
+def rep_report_page(*, filters: ReportFilter, sort: str) -> dict:
+    """The page's context: the per-rep table, its charts with their data tables, the routing-health panel.
+    The figures are shared with the managers asking for the same filters at about the same time
+    (reports/cache.py); the context says when they were computed."""
+    figures, as_of = figures_shared(page_figures_key(filters), lambda: page_figures(filters))
+    report, per_day = figures["report"], figures["per_day"]
     report.rows = selectors.sort_rows(report.rows, sort)
     start, end = filters.period
     per_day_figure, per_day_table = charts.leads_per_day(per_day, start, end)
@@ -63,14 +84,16 @@ def rep_report_page(*, filters: ReportFilter, sort: str) -> dict:
             ),
             "speed": tables.simple_rows([[b["bucket"], b["assignments"]] for b in speed_table]),
         },
-        "coverage": coverage,
-        "never_fired": never_fired,
-        "waiting": waiting,
-        "sla": sla,
+        "coverage": figures["coverage"],
+        "never_fired": figures["never_fired"],
+        "waiting": figures["waiting"],
+        "sla": figures["sla"],
         "narrowed": filters.narrowed,
         "by_breaches_url": "?" + filters.query_string(sort="-sla_breaches") + "#rep-table",
-        "fairness": fairness,
-        "sources": sources,
+        "fairness": figures["fairness"],
+        "sources": figures["sources"],
+        "as_of": as_of,
+        "shared_seconds": settings.REPORT_CACHE_SECONDS,
         "plotly_url": f"{reverse('reports:plotly_js')}?v={charts.PLOTLY_VERSION}",
     }
 
@@ -95,9 +118,15 @@ def headings(filters: ReportFilter, sort: str) -> list[dict]:
 
 
 def rep_report_csv(*, filters: ReportFilter, sort: str) -> tuple[str, str]:
-    """The per-rep table as the page shows it (same filters and sort): (file name, CSV text)."""
-    with selectors.report_queries():
-        report = selectors.rep_report(assignments=filters.qs, due=filters.sla_due(), reps=filters.reps())
+    """The per-rep table as the page shows it (same filters and sort): (file name, CSV text).
+
+    The page's own figures when they are cached (so the file says what the page says), else the table alone."""
+    cached = figures_cached(page_figures_key(filters))
+    if cached is not None:
+        report = cached[0]["report"]
+    else:
+        with selectors.report_queries():
+            report = selectors.rep_report(assignments=filters.qs, due=filters.sla_due(), reps=filters.reps())
     report.rows = selectors.sort_rows(report.rows, sort)
     out = io.StringIO()
     write_csv(report, out)
