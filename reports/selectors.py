@@ -749,7 +749,7 @@ WORST_RULES = 5
 
 @dataclass
 class SlaHealth:
-    due: int  # SLAs that fell due in the period and were settled (met or breached)
+    due: int  # SLAs that fell due in the period and were settled (met or breached), or pooled leads claimed in time
     breaches: int
     pooled_breaches: int  # of the breaches: pooled leads nobody claimed in time
     overdue: int  # current, past due, not settled yet (the watch runs every minute)
@@ -776,8 +776,11 @@ def sla_health(
     """
     now = now or timezone.now()
     breached = Q(sla_breached_at__isnull=False)
+    # A pooled lead meets its SLA by being claimed (PRODUCT.md): the claim ends the pooling, so the
+    # watch never settles it; a pooling that ended by its due time counts as met here.
+    claimed = Q(outcome=Assignment.Outcome.POOLED, ended_at__isnull=False, ended_at__lte=F("sla_due_at"))
     by_rule = list(
-        due.filter(Q(sla_met_at__isnull=False) | breached)
+        due.filter(Q(sla_met_at__isnull=False) | breached | claimed)
         .order_by()
         .values("rule_id", "rule_name")
         .annotate(

@@ -144,14 +144,20 @@ def test_the_sla_card_counts_breaches_due_now_and_the_worst_rules(client, sla_ma
     AssignmentFactory(
         lead=pooled, outcome="pooled", rep=None, rule=inbound, created_at=at(20), sla_due_at=at(20, 10, 10)
     )
-    sla_watch(at=at(21))
+    # Another one claimed by Cem 5 minutes after it was pooled: met by the claim (the watch never sees it).
+    taken = LeadFactory(status="pooled", created_at=at(22))
+    AssignmentFactory(
+        lead=taken, outcome="pooled", rep=None, rule=inbound, created_at=at(22), sla_due_at=at(22, 10, 10)
+    )
+    assign(cem, at(22, 10, 5), lead=taken, decided_by="user")
+    sla_watch(at=at(23))
 
     filters = report_filter(**MARCH)
     sla = selectors.sla_health(due=filters.sla_due(), current=filters.current(), now=now)
-    assert (sla.due, sla.breaches, sla.pooled_breaches) == (7, 3, 1)
-    assert sla.met_rate == pytest.approx(4 / 7)
+    assert (sla.due, sla.breaches, sla.pooled_breaches) == (8, 3, 1)
+    assert sla.met_rate == pytest.approx(5 / 8)
     assert (sla.overdue, sla.due_within_hour, sla.due_now) == (1, 1, 2)
-    assert [(r["rule"], r["breaches"], r["due"]) for r in sla.worst_rules] == [("Inbound", 2, 6), ("Pool 10 min", 1, 1)]
+    assert [(r["rule"], r["breaches"], r["due"]) for r in sla.worst_rules] == [("Inbound", 2, 6), ("Pool 10 min", 1, 2)]
     assert sla.worst_rules[0]["rate"] == pytest.approx(2 / 6)
 
     client.force_login(manager())
