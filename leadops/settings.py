@@ -232,6 +232,8 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("DATA_UPLOAD_MAX_MEMORY_SIZE", 
 # --- Routing
 ROUTING_BATCH_SIZE = int(os.environ.get("ROUTING_BATCH_SIZE", "500"))
 ROUTING_PENDING_GRACE_SECONDS = int(os.environ.get("ROUTING_PENDING_GRACE_SECONDS", "120"))
+# The admin simulation page replays periods of this many leads or more as a background job with progress.
+SIMULATION_JOB_MIN_LEADS = int(os.environ.get("SIMULATION_JOB_MIN_LEADS", "5000"))
 
 # Largest lead file the admin's background import accepts (it is stored in the database until imported).
 IMPORT_MAX_FILE_MB = int(os.environ.get("IMPORT_MAX_FILE_MB", "100"))

@@ -15,6 +15,7 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Subquery
 from django.db.models.functions import Coalesce
+from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -51,7 +52,17 @@ from routing.routing_map import routing_map
 from routing.rule_health import rule_health_findings
 from routing.selectors import lead_excluded_rep_ids, rule_decision_counts
 from routing.services.snapshot import lead_facts
-from routing.simulation import routing_simulate, routing_try_lead, simulation_figure
+from routing.simulation import (
+    routing_try_lead,
+    simulation_background_from,
+    simulation_check,
+    simulation_enqueue,
+    simulation_figure,
+    simulation_in_background,
+    simulation_lead_count,
+    simulation_outcome,
+    simulation_run,
+)
 from routing.versions import document_changes, version_document
 
 HEALTH_SHOWN = 8  # rule-health warnings shown above the rule list
@@ -133,6 +144,18 @@ class SimulateForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["setup"].choices = version_choices()
 
+    def params(self) -> dict:
+        """What to simulate as plain data (routing.simulation.simulation_outcome; a job's argument)."""
+        data, choice = self.cleaned_data, self.cleaned_data["setup"]
+        return {
+            "setup": choice,
+            "draft": data.get("draft_data") if choice == "draft" else None,
+            "version": int(choice) if choice.isdigit() else None,
+            "start": data["start"].isoformat() if data.get("start") else None,
+            "end": data["end"].isoformat() if data.get("end") else None,
+            "source": data.get("source") or None,
+        }
+
     def clean(self):
         cleaned = super().clean()
         if cleaned.get("start") and cleaned.get("end") and cleaned["start"] > cleaned["end"]:
@@ -168,6 +191,23 @@ def read_draft(form: forms.Form, upload) -> dict | None:
 
 def setup_label(choice: str) -> str:
     return {"current": "the current set-up", "draft": "the draft"}.get(choice, f"v{choice}")
+
+
+def _simulation_result_context(outcome: dict, params: dict) -> dict:
+    """The result part of the simulation pages (the form's page, a background run's page)."""
+    result = outcome["result"]
+    return {
+        "result": result,
+        "reps": [{**r, "change": r["simulated"] - r["actual"]} for r in result["reps"]],
+        "rules": [
+            {**r, "change": r["simulated"] - r["actual"]} for r in result["rules"] if r["simulated"] != r["actual"]
+        ],
+        "never_fired": outcome["never_fired"],
+        "figure": simulation_figure(result),
+        "setup_label": setup_label(params.get("setup", "current")),
+        "plotly_url": f"{reverse('reports:plotly_js')}?v={plotly.__version__}",
+        "draft_json": json.dumps(params["draft"]) if params.get("draft") else "",
+    }
 
 
 class TestLeadForm(forms.Form):
@@ -270,6 +310,16 @@ class RuleAdmin(ChangeHistoryMixin, RoutingVersionMixin, admin.ModelAdmin):
             path("map/", self.admin_site.admin_view(self.routing_map_view), name="routing_rule_map"),
             path("test-lead/", self.admin_site.admin_view(self.test_lead_view), name="routing_rule_test_lead"),
             path("simulate/", self.admin_site.admin_view(self.simulate_view), name="routing_rule_simulate"),
+            path(
+                "simulate/<slug:job_id>/",
+                self.admin_site.admin_view(self.simulation_run_view),
+                name="routing_rule_simulation_run",
+            ),
+            path(
+                "simulate/<slug:job_id>/progress/",
+                self.admin_site.admin_view(self.simulation_progress_view),
+                name="routing_rule_simulation_progress",
+            ),
         ]
         return extra + super().get_urls()
 
@@ -288,44 +338,68 @@ class RuleAdmin(ChangeHistoryMixin, RoutingVersionMixin, admin.ModelAdmin):
         return TemplateResponse(request, "admin/routing/rule/routing_map.html", context)
 
     def simulate_view(self, request):
-        """Simulation: a period's leads replayed under a draft / version / the current set-up; "load this draft"."""
+        """Simulation: a period's leads replayed under a draft / version / the current set-up; "load this draft".
+
+        A period of SIMULATION_JOB_MIN_LEADS leads or more runs as a background job (when jobs run on
+        workers): the page then moves to the run's own page, which shows progress and then the result."""
         if not self.has_view_permission(request):
             raise PermissionDenied
-        context = {**self.admin_site.each_context(request), "title": "Simulate routing", "opts": self.model._meta}
         if request.method == "POST" and "load" in request.POST:
             return self._load_draft(request)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Simulate routing",
+            "opts": self.model._meta,
+            "job_min_leads": simulation_background_from(),
+        }
         form = SimulateForm(request.POST or None, request.FILES or None)
         if request.method == "POST" and form.is_valid():
-            data, choice = form.cleaned_data, form.cleaned_data["setup"]
+            params = form.params()
+            total = simulation_lead_count(
+                start=form.cleaned_data.get("start"), end=form.cleaned_data.get("end"), source=params["source"]
+            )
             try:
-                simulation = routing_simulate(
-                    draft=data.get("draft_data"),
-                    version=int(choice) if choice.isdigit() else None,
-                    start=data.get("start"),
-                    end=data.get("end"),
-                    source=data.get("source") or None,
-                )
+                if simulation_in_background(total):
+                    simulation_check(draft=params["draft"], version=params["version"])
+                    job_id = simulation_enqueue(params, who=request.user.get_username(), total=total)
+                    return redirect("admin:routing_rule_simulation_run", job_id)
+                outcome = simulation_outcome(params)
+                if "errors" in outcome:
+                    raise RoutingFileError(outcome["errors"])
             except RoutingFileError as err:
                 for message in err.messages:
                     form.add_error(None, message)
             else:
-                result = simulation.result
-                context.update(
-                    result=result,
-                    reps=[{**r, "change": r["simulated"] - r["actual"]} for r in result["reps"]],
-                    rules=[
-                        {**r, "change": r["simulated"] - r["actual"]}
-                        for r in result["rules"]
-                        if r["simulated"] != r["actual"]
-                    ],
-                    never_fired=simulation.never_fired,
-                    figure=simulation_figure(result),
-                    setup_label=setup_label(choice),
-                    plotly_url=f"{reverse('reports:plotly_js')}?v={plotly.__version__}",
-                    draft_json=json.dumps(data["draft_data"]) if data.get("draft_data") else "",
-                )
+                context.update(_simulation_result_context(outcome, params))
         context["form"] = form
         return TemplateResponse(request, "routing/admin/simulate.html", context)
+
+    def simulation_run_view(self, request, job_id: str):
+        """A background simulation: its progress while it runs, then its result (kept for a day)."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        run = simulation_run(job_id)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Simulate routing",
+            "opts": self.model._meta,
+            "run": run,
+            "progress_url": reverse("admin:routing_rule_simulation_progress", args=[job_id]),
+        }
+        if run is not None:
+            context["setup_label"] = setup_label(run.params.get("setup", "current"))
+            if run.outcome and "errors" in run.outcome:
+                context["errors"] = run.outcome["errors"]
+            elif run.outcome:
+                context.update(_simulation_result_context(run.outcome, run.params))
+        return TemplateResponse(request, "routing/admin/simulation_run.html", context)
+
+    def simulation_progress_view(self, request, job_id: str):
+        """The run page polls this: {"state": queued/running/finished/failed/gone, "done", "total"}."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        run = simulation_run(job_id)
+        return JsonResponse(run.as_dict() if run else {"state": "gone", "done": 0, "total": 0})
 
     def _load_draft(self, request):
         if not self.has_change_permission(request):

@@ -6,6 +6,7 @@ import datetime as dt
 import time
 
 from django.conf import settings
+from rq import get_current_job
 
 from routing.services import (
     RouteResult,
@@ -14,6 +15,7 @@ from routing.services import (
     leads_route_pending,
     rep_redistribute_open_leads,
 )
+from routing.simulation import simulation_outcome
 
 # A backlog job hands over to a fresh job after this long (well inside its job timeout).
 BACKLOG_JOB_SECONDS = 120
@@ -67,3 +69,16 @@ def rep_redistribute_job(rep_id: int, since_iso: str | None = None) -> list[int]
     """Leads assigned to a just-deactivated rep at or after `since_iso` go on to others (safe twice)."""
     since = dt.datetime.fromisoformat(since_iso) if since_iso else None
     return rep_redistribute_open_leads(rep_id=rep_id, since=since)
+
+
+def simulate_routing_job(params: dict) -> dict:
+    """A big simulation for the admin page: progress (leads replayed of the total) in the job's
+    meta as it goes, the page's outcome as the return value (routing/simulation.py)."""
+    job = get_current_job()
+
+    def progress(done: int, total: int) -> None:
+        if job is not None:
+            job.meta.update(done=done, total=total)
+            job.save_meta()
+
+    return simulation_outcome(params, progress=progress)

@@ -23,7 +23,8 @@ import heapq
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
-from django.db.models import Max
+from django.db.models import Max, Q
+from django.db.models.functions import Lower
 
 from leadops.models import Account, Lead, LeadStatus
 from reps.models import Rep, SkillTag, Team
@@ -167,8 +168,12 @@ class ReplayStart:
     account_owners: dict[str, int] = field(default_factory=dict)
 
     @classmethod
-    def load(cls, *, at: dt.datetime, emails: set[str] = frozenset()) -> ReplayStart:
-        """A fixed number of queries: assignments open at `at`, the day before it, pools' last turns."""
+    def load(cls, *, at: dt.datetime, emails: set[str] = frozenset(), emails_of=None) -> ReplayStart:
+        """A fixed number of queries: assignments open at `at`, the day before it, pools' last turns.
+
+        Earlier owners are looked up for `emails`, or for the emails of the leads in `emails_of` (a Lead
+        queryset, read as a subquery: a month of leads would not fit one IN list).
+        """
         start = cls(at=at)
         open_rows = (
             Assignment.objects.filter(outcome=Assignment.Outcome.ASSIGNED, created_at__lt=at)
@@ -199,13 +204,20 @@ class ReplayStart:
         )
         start.last_rep_of_pool = _last_round_robin_turns(at)
         start.conversion_rates = selectors.rep_conversion_rates(since=at - PERFORMANCE_WINDOW)
-        if emails:
+        if emails or emails_of is not None:
+            if emails_of is not None:
+                # Intake stores emails lower-cased; a mixed-case one also finds its lower-cased twin.
+                wanted = Q(email__in=emails_of.exclude(email="").values("email")) | Q(
+                    email__in=emails_of.exclude(email="").annotate(lowered=Lower("email")).values("lowered")
+                )
+            else:
+                wanted = Q(email__in=emails)
             rows = (
-                Lead.objects.filter(email__in=emails, owner_id__isnull=False, created_at__lt=at)
+                Lead.objects.filter(wanted, owner_id__isnull=False, created_at__lt=at)
                 .order_by("email", "-assigned_at", "-id")
                 .values_list("email", "owner_id")
             )
-            for email, owner_id in rows:
+            for email, owner_id in rows.iterator(chunk_size=10_000):
                 start.earlier_owners.setdefault(email.lower(), owner_id)
         start.account_owners = dict(Account.objects.exclude(owner_id=None).values_list("domain", "owner_id"))
         return start
@@ -242,7 +254,12 @@ def _last_round_robin_turns(at: dt.datetime, window: dt.timedelta = dt.timedelta
 
 
 class Replay:
-    """Decide leads in creation order, each at its creation time, under one set-up."""
+    """Decide leads in creation order, each at its creation time, under one set-up.
+
+    The engine remembers pools where nobody could take a lead until a load goes down, and the
+    replay tells it when one does (a lead closes, a rep-local day starts). So reps' open leads and
+    daily counts move only through `decide` (its `closes_at`), never by hand on `setup.reps`.
+    """
 
     def __init__(self, setup: ReplaySetup, start: ReplayStart, *, until: dt.datetime | None = None):
         self.setup = setup
@@ -280,7 +297,7 @@ class Replay:
             earlier_owners=start.earlier_owners,
             settings=settings,
         )
-        self.engine = RoutingEngine(snapshot)
+        self.engine = RoutingEngine(snapshot, remember_full_pools=True)
         days = ((until or start.at + dt.timedelta(days=31)) - start.at).days + 2
         self._changes = _static_changes(setup, start.at, days)
         self._next_change = 0
@@ -301,9 +318,13 @@ class Replay:
         """Bring the state to `at` (not before the last decision): leads closed by then leave their
         reps' load, daily counts start again at local midnight, time off and hours are judged again."""
         closing = self._closing
-        while closing and closing[0][0] <= at:
-            _, rep_id = heapq.heappop(closing)
-            self.setup.reps[rep_id].open_leads -= 1
+        if closing and closing[0][0] <= at:
+            eased = []
+            while closing and closing[0][0] <= at:
+                _, rep_id = heapq.heappop(closing)
+                self.setup.reps[rep_id].open_leads -= 1
+                eased.append(rep_id)
+            self.engine.reps_eased(eased)
         if at >= self._next_midnight:
             self._new_days(at)
         changes, recheck = self._changes, False
@@ -329,6 +350,7 @@ class Replay:
             if at >= midnight:
                 for rep in self._zones[zone]:
                     rep.assigned_today = 0
+                self.engine.reps_eased(rep.id for rep in self._zones[zone])
                 self._midnight[zone] = _next_midnight(at.astimezone(ZoneInfo(zone)))
         self._next_midnight = min(self._midnight.values())
 

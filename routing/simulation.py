@@ -15,8 +15,12 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
+import django_rq
+from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
+from rq.exceptions import NoSuchJobError
+from rq.job import Job, JobStatus
 
 from leadops.models import Lead, LeadStatus
 from reps.models import Rep
@@ -32,13 +36,15 @@ CHANGED_SHOWN = 100
 DEFAULT_DAYS = 30
 FACTS = LEAD_FACT_COLUMNS.index("status")
 CLOSED = (LeadStatus.CONVERTED, LeadStatus.LOST)
+OUTCOMES_COUNTED = (UNROUTABLE, POOLED)
+PROGRESS_EVERY = 2000  # leads between two progress reports
 
 
 @dataclass
 class SimulationTimings:
-    loading: float = 0.0
-    deciding: float = 0.0
-    comparing: float = 0.0
+    loading: float = 0.0  # the set-up, the period's leads and first decisions, the state at the start
+    deciding: float = 0.0  # the replay, each lead compared with its first real decision as it goes
+    comparing: float = 0.0  # the totals put together
 
 
 @dataclass
@@ -139,30 +145,31 @@ def _simulate(draft, version, start, end, source, progress) -> Simulation:
     began = time.perf_counter()
     start_at, end_at = _bounds(start, end)
     setup = _setup(draft, version)
+    leads = _leads(start_at, end_at, source)
     rows = list(
-        _leads(start_at, end_at, source)
-        .order_by("created_at", "id")
-        .values_list(*LEAD_FACT_COLUMNS[:FACTS], "created_at", "status", "closed_at")
+        leads.order_by("created_at", "id").values_list(*LEAD_FACT_COLUMNS[:FACTS], "created_at", "status", "closed_at")
     )
-    emails = {row[1] for row in rows if row[1]} if setup.existing_owner_first else set()
-    state = ReplayStart.load(at=start_at, emails=emails | {e.lower() for e in emails})
+    state = ReplayStart.load(at=start_at, emails_of=leads if setup.existing_owner_first else None)
     replay = Replay(setup, state, until=end_at)
+    comparison = _Comparison(setup, _first_decisions(start_at, end_at, source))
     timings.loading = time.perf_counter() - began
 
     began = time.perf_counter()
-    simulated = {}
     total = len(rows)
-    for n, row in enumerate(rows):
-        facts = LeadFacts(*row[:FACTS])
-        created_at, status, closed_at = row[FACTS:]
-        decision = replay.decide(facts, at=created_at, closes_at=closed_at if status in CLOSED else None)
-        simulated[facts.id] = decision
-        if progress is not None and n % 2000 == 0:
+    if progress is not None:
+        progress(0, total)
+    decide, add = replay.decide, comparison.add
+    for n, row in enumerate(rows, 1):
+        status = row[FACTS + 1]
+        add(row[0], decide(LeadFacts(*row[:FACTS]), at=row[FACTS], closes_at=row[-1] if status in CLOSED else None))
+        if progress is not None and n % PROGRESS_EVERY == 0:
             progress(n, total)
+    if progress is not None:
+        progress(total, total)
     timings.deciding = time.perf_counter() - began
 
     began = time.perf_counter()
-    result = _compare(setup, simulated, start_at, end_at, source, start, end)
+    result = comparison.result(start, end)
     timings.comparing = time.perf_counter() - began
     fired = {r["name"] for r in result["rules"] if r["simulated"]}
     never = [r.name for r in setup.rules if r.active and r.name not in fired]
@@ -175,61 +182,202 @@ def _first_decisions(start_at, end_at, source) -> dict[int, tuple]:
     if source:
         qs = qs.filter(lead__source=source)
     first = {}
-    for lead_id, outcome, rep_id, rule_name in qs.order_by("lead_id", "created_at", "id").values_list(
-        "lead_id", "outcome", "rep_id", "rule_name"
-    ):
-        first.setdefault(lead_id, (outcome, rep_id, rule_name))
+    rows = qs.order_by("lead_id", "created_at", "id").values_list("lead_id", "outcome", "rep_id", "rule_name")
+    for lead_id, outcome, rep_id, rule_name in rows.iterator(chunk_size=10_000):
+        if lead_id not in first:
+            first[lead_id] = (outcome, rep_id, rule_name)
     return first
 
 
-def _compare(setup: ReplaySetup, simulated: dict, start_at, end_at, source, start, end) -> dict:
-    actual = _first_decisions(start_at, end_at, source)
-    emails = dict(Rep.objects.values_list("id", "email"))
-    emails.update(setup.rep_email)
-    reps, rules = Counter(), Counter()
-    outcomes = {"unroutable": Counter(), "pooled": Counter()}
-    changed, changed_owner = [], 0
-    for lead_id, decision in simulated.items():
-        outcome, rep_id, rule_name = actual.get(lead_id, (None, None, ""))
-        actual_rep = emails.get(rep_id) if rep_id else None
-        simulated_rep = setup.rep_email.get(decision.rep_id) if decision.outcome == ASSIGNED else None
-        simulated_rule = setup.rule_name.get(decision.rule_id) if decision.rule_id else None
-        reps[(actual_rep, "actual")] += actual_rep is not None
-        reps[(simulated_rep, "simulated")] += simulated_rep is not None
+class _Comparison:
+    """Each simulated decision next to the lead's first real one, counted as the replay goes.
+
+    Decisions are not kept (a month of them with their trace material is hundreds of MB); only
+    the first CHANGED_SHOWN changed leads keep their reason, rendered at once.
+    """
+
+    NO_DECISION = (None, None, "")
+
+    def __init__(self, setup: ReplaySetup, actual: dict[int, tuple]):
+        self.setup, self.actual = setup, actual
+        self.emails = dict(Rep.objects.values_list("id", "email"))
+        self.emails.update(setup.rep_email)
+        self.leads = self.changed_owner = 0
+        self.reps_actual, self.reps_simulated = Counter(), Counter()
+        self.rules_actual, self.rules_simulated = Counter(), Counter()
+        self.outcomes = Counter()
+        self.changed: list[dict] = []
+
+    def add(self, lead_id: int, decision) -> None:
+        self.leads += 1
+        outcome, rep_id, rule_name = self.actual.get(lead_id, self.NO_DECISION)
+        simulated_id = decision.rep_id if decision.outcome == ASSIGNED else None
+        if rep_id:
+            self.reps_actual[rep_id] += 1
+        if simulated_id is not None:
+            self.reps_simulated[simulated_id] += 1
         if rule_name:
-            rules[(rule_name, "actual")] += 1
-        if simulated_rule:
-            rules[(simulated_rule, "simulated")] += 1
-        for name in (UNROUTABLE, POOLED):
-            outcomes[name]["actual"] += outcome == name
-            outcomes[name]["simulated"] += decision.outcome == name
-        if actual_rep != simulated_rep:
-            changed_owner += 1
-            if len(changed) < CHANGED_SHOWN:
-                changed.append(
-                    {
-                        "lead_id": lead_id,
-                        "actual_rep": actual_rep,
-                        "simulated_rep": simulated_rep,
-                        "simulated_rule": simulated_rule,
-                        "reason": reason_summary(decision.reason),
-                    }
-                )
-    rep_names = sorted({name for name, _ in reps if name is not None})
-    rule_names = sorted({name for name, _ in rules})
+            self.rules_actual[rule_name] += 1
+        if decision.rule_id:
+            self.rules_simulated[decision.rule_id] += 1
+        if outcome in OUTCOMES_COUNTED:
+            self.outcomes[(outcome, "actual")] += 1
+        if decision.outcome in OUTCOMES_COUNTED:
+            self.outcomes[(decision.outcome, "simulated")] += 1
+        if rep_id != simulated_id:
+            actual_rep = self.emails.get(rep_id) if rep_id else None
+            simulated_rep = self.setup.rep_email.get(simulated_id) if simulated_id is not None else None
+            if actual_rep != simulated_rep:
+                self.changed_owner += 1
+                if len(self.changed) < CHANGED_SHOWN:
+                    rule = self.setup.rule_name.get(decision.rule_id) if decision.rule_id else None
+                    self.changed.append(
+                        {
+                            "lead_id": lead_id,
+                            "actual_rep": actual_rep,
+                            "simulated_rep": simulated_rep,
+                            "simulated_rule": rule,
+                            "reason": reason_summary(decision.reason),
+                        }
+                    )
+
+    def result(self, start: dt.date, end: dt.date) -> dict:
+        reps, rules = Counter(), Counter()
+        for rep_id, n in self.reps_actual.items():
+            reps[(self.emails.get(rep_id), "actual")] += n
+        for rep_id, n in self.reps_simulated.items():
+            reps[(self.setup.rep_email.get(rep_id), "simulated")] += n
+        for name, n in self.rules_actual.items():
+            rules[(name, "actual")] += n
+        for rule_id, n in self.rules_simulated.items():
+            name = self.setup.rule_name.get(rule_id)
+            if name:
+                rules[(name, "simulated")] += n
+        rep_names = sorted({name for name, _ in reps if name is not None})
+        rule_names = sorted({name for name, _ in rules})
+        return {
+            "start": start.isoformat(),
+            "end": end.isoformat(),
+            "leads": self.leads,
+            "changed_owner": self.changed_owner,
+            "reps": [
+                {"email": e, "actual": reps[(e, "actual")], "simulated": reps[(e, "simulated")]} for e in rep_names
+            ],
+            "rules": [
+                {"name": n, "actual": rules[(n, "actual")], "simulated": rules[(n, "simulated")]} for n in rule_names
+            ],
+            **{name: {k: self.outcomes[(name, k)] for k in ("actual", "simulated")} for name in (UNROUTABLE, POOLED)},
+            "changed": self.changed,
+        }
+
+
+# --- big periods in the background (the admin page) ------------------------------------------
+
+SIMULATION_JOB = "routing.jobs.simulate_routing_job"
+SIMULATION_QUEUE = "default"
+SIMULATION_KEPT_SECONDS = 24 * 3600  # how long a background simulation's result stays readable
+
+
+def simulation_lead_count(*, start: dt.date | None, end: dt.date | None, source: str | None) -> int:
+    """How many leads a simulation of the period would replay (the page runs big ones as a job)."""
+    start, end = simulation_period(start, end)
+    return _leads(*_bounds(start, end), source).count()
+
+
+def simulation_background_from() -> int | None:
+    """From how many leads a simulation runs as a job (SIMULATION_JOB_MIN_LEADS); None when jobs
+    run inline (no REDIS_URL): then every simulation runs where it was asked for."""
+    return settings.SIMULATION_JOB_MIN_LEADS if django_rq.get_queue(SIMULATION_QUEUE).is_async else None
+
+
+def simulation_in_background(total: int) -> bool:
+    threshold = simulation_background_from()
+    return threshold is not None and total >= threshold
+
+
+def simulation_check(*, draft: dict | None = None, version: int | None = None) -> None:
+    """Raise RoutingFileError now, before a job is queued, when the draft or the version cannot be simulated."""
+    _setup(draft, version)
+
+
+def simulation_outcome(params: dict, *, progress: Callable[[int, int], None] | None = None) -> dict:
+    """Run a simulation described by plain data (what the page asked for) and return plain data:
+    {"result", "never_fired", "timings"} or {"errors"} (JSON, so a job can return it)."""
+    try:
+        simulation = routing_simulate(
+            draft=params.get("draft"),
+            version=params.get("version"),
+            start=dt.date.fromisoformat(params["start"]) if params.get("start") else None,
+            end=dt.date.fromisoformat(params["end"]) if params.get("end") else None,
+            source=params.get("source") or None,
+            progress=progress,
+        )
+    except RoutingFileError as err:
+        return {"errors": list(err.messages)}
     return {
-        "start": start.isoformat(),
-        "end": end.isoformat(),
-        "leads": len(simulated),
-        "changed_owner": changed_owner,
-        "reps": [{"email": e, "actual": reps[(e, "actual")], "simulated": reps[(e, "simulated")]} for e in rep_names],
-        "rules": [
-            {"name": n, "actual": rules[(n, "actual")], "simulated": rules[(n, "simulated")]} for n in rule_names
-        ],
-        "unroutable": {k: outcomes["unroutable"][k] for k in ("actual", "simulated")},
-        "pooled": {k: outcomes["pooled"][k] for k in ("actual", "simulated")},
-        "changed": changed,
+        "result": simulation.result,
+        "never_fired": simulation.never_fired,
+        "timings": {k: round(v, 3) for k, v in vars(simulation.timings).items()},
     }
+
+
+def simulation_enqueue(params: dict, *, who: str, total: int) -> str:
+    """Queue a simulation (plain-data `params`, see simulation_outcome); returns the job's id.
+
+    Progress goes into the job's meta (`done` of `total` leads), the outcome is the job's return
+    value, kept SIMULATION_KEPT_SECONDS so the result page survives reloads."""
+    # Enqueued at once, not on commit: the job reads committed data only and writes nothing.
+    job = django_rq.get_queue(SIMULATION_QUEUE, commit_mode="auto").enqueue(
+        SIMULATION_JOB,
+        params,
+        job_timeout=3600,
+        result_ttl=SIMULATION_KEPT_SECONDS,
+        failure_ttl=SIMULATION_KEPT_SECONDS,
+        meta={"who": who, "done": 0, "total": total},
+    )
+    return job.id
+
+
+@dataclass
+class SimulationRun:
+    """A background simulation as the page shows it."""
+
+    state: str  # queued, running, finished, failed
+    done: int
+    total: int
+    params: dict
+    who: str
+    outcome: dict | None = None  # simulation_outcome's answer once finished
+
+    def as_dict(self) -> dict:
+        return {"state": self.state, "done": self.done, "total": self.total}
+
+
+def simulation_run(job_id: str) -> SimulationRun | None:
+    """The background simulation `job_id`, or None when there is none (unknown, expired, another kind of job)."""
+    try:
+        job = Job.fetch(job_id, connection=django_rq.get_connection(SIMULATION_QUEUE))
+    except (NoSuchJobError, ValueError):
+        return None
+    if job.func_name != SIMULATION_JOB:
+        return None  # the page shows simulations only, never another job's result
+    status = job.get_status()
+    state = {
+        JobStatus.FINISHED: "finished",
+        JobStatus.FAILED: "failed",
+        JobStatus.STOPPED: "failed",
+        JobStatus.CANCELED: "failed",
+        JobStatus.STARTED: "running",
+    }.get(status, "queued")
+    meta = job.get_meta()
+    return SimulationRun(
+        state=state,
+        done=meta.get("done", 0),
+        total=meta.get("total", 0),
+        params=job.args[0] if job.args else {},
+        who=meta.get("who", ""),
+        outcome=job.return_value() if state == "finished" else None,
+    )
 
 
 @dataclass

@@ -81,6 +81,30 @@ def version_payload(*, number: int, document: dict, previous: dict | None) -> tu
     return False, _pack(document_delta(previous, document))
 
 
+# The documents of the last versions this process recorded or read for a capture, by (number, created_at):
+# a save compares with the last version, which is usually the one this process recorded just before.
+# created_at tells a version from another with the same number whose transaction was rolled back.
+_REMEMBERED: dict[tuple, dict] = {}
+REMEMBERED_MAX = 4
+
+
+def version_remember(number: int, created_at, document: dict) -> None:
+    """Keep version `number`'s document in memory (never mutate it afterwards)."""
+    while len(_REMEMBERED) >= REMEMBERED_MAX:
+        _REMEMBERED.pop(next(iter(_REMEMBERED)))
+    _REMEMBERED[(number, created_at)] = document
+
+
+def version_document_remembered(number: int, created_at) -> dict | None:
+    """Version `number`'s document, from memory when this process recorded or read it (read-only: shared)."""
+    document = _REMEMBERED.get((number, created_at))
+    if document is None:
+        document = version_document(number)
+        if document is not None:
+            version_remember(number, created_at, document)
+    return document
+
+
 def version_document(number: int) -> dict | None:
     """Version `number`'s document (None when no such version): one query, then zlib and dict work."""
     rows = list(

@@ -143,7 +143,16 @@ class Decision:
 
 
 class _Pool:
-    __slots__ = ("key", "member_ids", "candidates", "static_skips", "any_active", "any_claimant", "territory_id")
+    __slots__ = (
+        "key",
+        "member_ids",
+        "candidates",
+        "static_skips",
+        "any_active",
+        "any_claimant",
+        "territory_id",
+        "full",
+    )
 
     def __init__(self, key, member_ids, candidates, static_skips, any_active, any_claimant, territory_id=None):
         self.key = key
@@ -155,6 +164,8 @@ class _Pool:
         # pools a lead that somebody can claim.
         self.any_claimant = any_claimant
         self.territory_id = territory_id
+        # Replay only: what the last scan skipped when nobody could take a lead, while still true.
+        self.full: list | None = None
 
 
 class _Rule:
@@ -181,8 +192,14 @@ class _Rule:
 
 
 class RoutingEngine:
-    def __init__(self, snapshot: RoutingSnapshot):
+    def __init__(self, snapshot: RoutingSnapshot, *, remember_full_pools: bool = False):
+        """`remember_full_pools` (the replay): a pool where every candidate was at capacity or daily
+        cap is not scanned again until one of them eases (`reps_eased`) or the pools are rebuilt.
+        Only a caller that reports every load that goes down may set it; rep states changed behind
+        the engine's back would otherwise go unseen."""
         self.snapshot = snapshot
+        self.remember_full_pools = remember_full_pools
+        self._full_pools: dict[int, set[_Pool]] = {}  # rep id -> remembered full pools they are in
         self.now = snapshot.now
         self.now_ts = snapshot.now.timestamp()
         self.reps = snapshot.reps
@@ -221,15 +238,32 @@ class RoutingEngine:
             moved = {rid for rid, why in static.items() if why != self._static.get(rid)}
             moved_hours = off ^ self._off_hours
             self._static, self._off_hours = static, off
-            for rule in self.rules:  # conditions stay compiled; rebuild the pools whose reps moved
-                if rule.matched:
-                    continue
-                members = rule.pool.member_ids
-                if not moved.isdisjoint(members) or (
+            if not moved and not moved_hours:
+                return
+
+            def stale(rule: _Rule, pool: _Pool) -> bool:
+                members = pool.member_ids
+                return not moved.isdisjoint(members) or (
                     rule.spec.requires_working_hours and not moved_hours.isdisjoint(members)
-                ):
+                )
+
+            # Conditions stay compiled; only the pools whose reps moved are built again (a pool
+            # remembered as full stays so: its members' static state is as it was).
+            for rule in self.rules:
+                if not rule.matched and stale(rule, rule.pool):
                     rule.pool = self._build_pool(rule, rule.pool.key, rule.pool_ids)
-            self._matched.clear()
+            rules = self.rules
+            for key in [key for key, pool in self._matched.items() if stale(rules[key[0]], pool)]:
+                del self._matched[key]  # built again on first use
+
+    def reps_eased(self, rep_ids: Iterable[int]) -> None:
+        """The replay tells: these reps' open leads or today's count went down (a lead closed, a new
+        day), so the pools remembered as full with them in it are scanned again."""
+        full = self._full_pools
+        if full:
+            for rid in rep_ids:
+                for pool in full.pop(rid, ()):
+                    pool.full = None
 
     # ---------------------------------------------------------------- compile
     def _index_membership(self):
@@ -428,22 +462,7 @@ class RoutingEngine:
                     return self._pooled(rule, pool, lead, details)
                 tried.append((pool, pool.static_skips))
                 continue
-            eligible = []
-            dynamic = None
-            for rep in pool.candidates:
-                if excluded and rep.id in excluded:
-                    reason = EXCLUDED
-                elif rep.open_leads >= rep.capacity:
-                    reason = AT_CAPACITY
-                elif rep.assigned_today >= rep.daily_cap:
-                    reason = DAILY_CAP_REACHED
-                else:
-                    eligible.append(rep)
-                    continue
-                if dynamic is None:
-                    dynamic = []
-                dynamic.append({"rep": rep.name or rep.id, "rep_id": rep.id, "reason": reason})
-            skipped = pool.static_skips + dynamic if dynamic else pool.static_skips
+            eligible, skipped = self._scan(pool, excluded)
             if eligible:
                 rep = self._pick(rule, pool, eligible)
                 self._assign(rep, lead)
@@ -463,6 +482,34 @@ class RoutingEngine:
                 return Decision(lead.id, ASSIGNED, rep.id, spec.id, rule.strategy, pool.territory_id)
             tried.append((pool, skipped))
         return self._none_eligible(rule, tried, lead, details)
+
+    def _scan(self, pool: _Pool, excluded: frozenset[int]) -> tuple[list[RepState], list]:
+        """The pool's candidates who can take a lead now, and everyone skipped (static reasons first)."""
+        if pool.full is not None and not excluded:
+            return [], pool.full
+        eligible = []
+        dynamic = None
+        for rep in pool.candidates:
+            if excluded and rep.id in excluded:
+                reason = EXCLUDED
+            elif rep.open_leads >= rep.capacity:
+                reason = AT_CAPACITY
+            elif rep.assigned_today >= rep.daily_cap:
+                reason = DAILY_CAP_REACHED
+            else:
+                eligible.append(rep)
+                continue
+            if dynamic is None:
+                dynamic = []
+            dynamic.append({"rep": rep.name or rep.id, "rep_id": rep.id, "reason": reason})
+        skipped = pool.static_skips + dynamic if dynamic else pool.static_skips
+        if not eligible and self.remember_full_pools and not excluded:
+            # Nobody can take a lead here until someone's load goes down (reps_eased).
+            pool.full = skipped
+            full = self._full_pools
+            for rep in pool.candidates:
+                full.setdefault(rep.id, set()).add(pool)
+        return eligible, skipped
 
     def _pooled(self, rule: _Rule, pool: _Pool, lead: LeadFacts, details: dict) -> Decision:
         """A `pool` rule with somebody who could claim: the lead waits in the pool."""

@@ -18,15 +18,23 @@ from django.db.models import F
 from django.utils import timezone
 
 from routing.models import RoutingVersion, RuleSet
-from routing.versions import EMPTY_DOCUMENT, document_changes, settings_changes, version_document, version_payload
+from routing.versions import (
+    EMPTY_DOCUMENT,
+    document_changes,
+    settings_changes,
+    version_document_remembered,
+    version_payload,
+    version_remember,
+)
 
 
-def rule_set_bump_version() -> int:
-    """Bump the version atomically (two ops saving at once both count) and return the new one."""
-    with transaction.atomic():
+def _rule_set_locked() -> RuleSet:
+    """The rule-set row, locked until the transaction ends (created first when missing)."""
+    rule_set = RuleSet.objects.select_for_update().filter(pk=1).first()
+    if rule_set is None:
         RuleSet.current()
-        RuleSet.objects.filter(pk=1).update(version=F("version") + 1)
-        return RuleSet.objects.values_list("version", flat=True).get(pk=1)
+        rule_set = RuleSet.objects.select_for_update().get(pk=1)
+    return rule_set
 
 
 def _rule_set_settings(rule_set: RuleSet) -> dict:
@@ -74,19 +82,21 @@ def routing_version_capture(
     """
     from routing.routing_file import routing_config_dump
 
-    with transaction.atomic():
-        RuleSet.current()
-        rule_set = RuleSet.objects.select_for_update().get(pk=1)
-        last = RoutingVersion.objects.order_by("-number").values_list("number", "settings").first()
+    # No savepoint of its own: a failure here fails the change it records (a few round trips less per save).
+    with transaction.atomic(savepoint=False):
+        rule_set = _rule_set_locked()
+        last = RoutingVersion.objects.order_by("-number").values_list("number", "settings", "created_at").first()
         document, settings = routing_config_dump(), _rule_set_settings(rule_set)
-        previous = version_document(last[0]) if last else None
+        previous = version_document_remembered(last[0], last[2]) if last else None
         words_from = before if before is not None else (previous or EMPTY_DOCUMENT)
         changes = settings_changes(last[1] if last else settings, settings) + document_changes(words_from, document)
         if not changes:
             return None
-        number = rule_set_bump_version()
+        # The row is locked: nobody else moves the number before this transaction ends.
+        RuleSet.objects.filter(pk=1).update(version=F("version") + 1)
+        number = rule_set.version + 1
         full, payload = version_payload(number=number, document=document, previous=previous)
-        return RoutingVersion.objects.create(
+        version = RoutingVersion.objects.create(
             number=number,
             created_at=timezone.now(),
             user=user if getattr(user, "pk", None) else None,
@@ -96,6 +106,8 @@ def routing_version_capture(
             payload=payload,
             settings=settings,
         )
+        version_remember(number, version.created_at, document)
+        return version
 
 
 @contextmanager

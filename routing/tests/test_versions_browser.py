@@ -1,5 +1,5 @@
 """Ops in a real Chromium: try a lead under a draft, load a change, see the version it made,
-restore the one before behind the confirmation page.
+restore the one before behind the confirmation page; watch a big simulation run on a worker.
 
 Debian's /usr/bin/chromium through Playwright; skipped by conftest.py when it is not installed.
 Screenshots land in test-results/ (gitignored).
@@ -10,13 +10,16 @@ import json
 import re
 from pathlib import Path
 
+import django_rq
 import pytest
 from django.contrib.auth import get_user_model
 from django.db import connections
 
+from leadops.tests.test_intake_end_to_end import run_worker_burst
 from routing.models import RoutingVersion
 from routing.routing_file import routing_config_dump, routing_config_load
 from routing.tests.test_routing_file import PRODUCT_EXAMPLE
+from routing.tests.test_simulation import _one_rep_per_team, _route_some
 from routing.versions import version_document
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -40,8 +43,16 @@ def page():
         connections.close_all()
 
 
-def test_ops_tries_a_lead_then_restores_the_version_before_a_change(live_server, page, tmp_path):
+def ops_logs_in(page, live_server) -> None:
+    """A superuser "ops" made and logged in to the admin."""
     get_user_model().objects.create_superuser("ops", "ops@example.com", "pass-Word-123")
+    page.goto(f"{live_server.url}/admin/login/")
+    page.fill("#id_username", "ops")
+    page.fill("#id_password", "pass-Word-123")
+    page.click("input[type=submit]")
+
+
+def test_ops_tries_a_lead_then_restores_the_version_before_a_change(live_server, page, tmp_path):
     routing_config_load(PRODUCT_EXAMPLE)
     before = RoutingVersion.objects.get()
     changed = copy.deepcopy(PRODUCT_EXAMPLE)
@@ -50,11 +61,7 @@ def test_ops_tries_a_lead_then_restores_the_version_before_a_change(live_server,
     routing_config_load(changed, who="ops")
     RESULTS.mkdir(exist_ok=True)
 
-    page.goto(f"{live_server.url}/admin/login/")
-    page.fill("#id_username", "ops")
-    page.fill("#id_password", "pass-Word-123")
-    page.click("input[type=submit]")
-
+    ops_logs_in(page, live_server)
     page.goto(f"{live_server.url}/admin/routing/rule/")
     page.click("text=Test a lead")
     page.fill("#id_country", "DE")
@@ -103,3 +110,34 @@ def test_ops_tries_a_lead_then_restores_the_version_before_a_change(live_server,
     assert page.evaluate("document.documentElement.scrollWidth") <= 1400
     page.screenshot(path=str(RESULTS / "restored_version.png"), full_page=True)
     assert routing_config_dump() == version_document(before.number)
+
+
+@pytest.mark.postgres
+@pytest.mark.redis
+def test_ops_watches_a_big_simulation_run_on_a_worker_in_the_browser(live_server, page, settings):
+    """Above the threshold the page queues a job, shows it waiting, and the result once a worker ran it."""
+    django_rq.get_queue("default").empty()
+    settings.SIMULATION_JOB_MIN_LEADS = 5
+    routing_config_load(_one_rep_per_team())
+    _route_some(["DE", "CH", "FR", "AT", "CH", "ES", "GB", "DE"])
+    RESULTS.mkdir(exist_ok=True)
+
+    ops_logs_in(page, live_server)
+    page.goto(f"{live_server.url}/admin/routing/rule/")
+    page.click("text=Simulate a change")
+    assert "A period of 5 leads or more runs in the background" in page.inner_text("#content")
+    page.select_option("#id_setup", "current")
+    page.click("input[value='Simulate']")
+    page.wait_for_selector("#simulation-progress")
+    assert "Waiting for a worker" in page.inner_text("#simulation-progress")
+    page.screenshot(path=str(RESULTS / "simulation_waiting.png"), full_page=True)
+
+    worker = run_worker_burst("default")
+    assert worker.returncode == 0, worker.stderr[-2000:]
+    page.wait_for_selector("#reps-chart .main-svg", timeout=15_000)  # the page saw the job finish and reloaded
+    text = page.inner_text("#simulation-result")
+    assert "8 leads created" in text and "0 would get another first owner" in text and "ana@example.com" in text
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1400
+    page.screenshot(path=str(RESULTS / "simulation_background_result.png"), full_page=True)
+    page.reload()
+    assert "ana@example.com" in page.inner_text("#simulation-result")
