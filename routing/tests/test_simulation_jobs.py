@@ -1,6 +1,7 @@
 """Big simulations on the admin page run as an RQ job: the page shows progress, then the result,
 which stays readable on reload; only users who may see the simulation page see a run."""
 
+import copy
 import html
 import re
 
@@ -10,6 +11,7 @@ from django.contrib.auth.models import Permission
 from django.urls import reverse
 
 from leadops.tests.test_intake_end_to_end import run_worker_burst
+from routing.models import RoutingVersion
 from routing.routing_file import routing_config_load
 from routing.simulation import simulation_enqueue, simulation_run
 from routing.tests.test_simulation import _one_rep_per_team, _route_some
@@ -95,6 +97,26 @@ def test_a_job_records_its_progress_and_its_outcome():
 
 
 @pytest.mark.django_db
+def test_a_draft_simulated_in_the_background_can_be_loaded_from_its_result_page(admin_client):
+    """Run inline here (the job and its page are the same with a worker): "Load this draft" works from the run."""
+    if django_rq.get_queue("default").is_async:
+        pytest.skip("needs jobs inline: the real-worker test above covers the queue")
+    routing_config_load(_one_rep_per_team())
+    _route_some(["DE", "CH", "FR"])
+    draft = copy.deepcopy(_one_rep_per_team())
+    draft["rules"][0]["conditions"][0]["value"] = ["DE", "AT"]  # Switzerland goes to Europe
+    job_id = simulation_enqueue({"setup": "draft", "draft": draft}, who="ops", total=3)
+    page = admin_client.get(reverse("admin:routing_rule_simulation_run", args=[job_id]))
+    assert page.context["result"]["changed_owner"] == 1 and "under the draft" in page.content.decode()
+    form = re.search(r'<form method="post" action="([^"]+)">', page.content.decode())
+    assert form and form.group(1) == reverse("admin:routing_rule_simulate")
+    loaded = admin_client.post(form.group(1), {"load": "1", "draft_json": page.context["draft_json"]})
+    version = RoutingVersion.objects.first()
+    assert loaded.status_code == 302 and loaded.url.endswith(f"/{version.pk}/change/")
+    assert version.changes == ['rule "DACH": condition 1: country is one of DE, AT, CH → country is one of DE, AT']
+
+
+@pytest.mark.django_db
 def test_runs_and_their_progress_need_the_simulation_pages_permission(client, django_user_model):
     user = django_user_model.objects.create_user("clerk", password="pw-12345-long", is_staff=True)
     client.force_login(user)
@@ -115,3 +137,16 @@ def test_the_run_page_shows_no_other_kind_of_job(admin_client):
     page = admin_client.get(reverse("admin:routing_rule_simulation_run", args=[job.id])).content.decode()
     assert "There is no such simulation" in page
     django_rq.get_queue("default").remove(job.id)
+
+
+@pytest.mark.django_db
+def test_progress_is_reported_as_the_leads_are_replayed(monkeypatch):
+    from routing.simulation import simulation_outcome
+
+    monkeypatch.setattr("routing.simulation.PROGRESS_EVERY", 2)
+    routing_config_load(_one_rep_per_team())
+    _route_some(["DE", "CH", "FR", "AT", "ES"])
+    seen = []
+    outcome = simulation_outcome({"setup": "current"}, progress=lambda done, total: seen.append((done, total)))
+    assert outcome["result"]["leads"] == 5
+    assert seen == [(0, 5), (2, 5), (4, 5), (5, 5)]
