@@ -257,8 +257,9 @@ class Replay:
     """Decide leads in creation order, each at its creation time, under one set-up.
 
     The engine remembers pools where nobody could take a lead until a load goes down, and the
-    replay tells it when one does (a lead closes, a rep-local day starts). So reps' open leads and
-    daily counts move only through `decide` (its `closes_at`), never by hand on `setup.reps`.
+    replay tells it when one does (a lead closes, a rep-local day starts, a lead given by hand).
+    So reps' open leads and daily counts move only through `decide`, `closes` and `given_by_hand`,
+    never by hand on `setup.reps`.
     """
 
     def __init__(self, setup: ReplaySetup, start: ReplayStart, *, until: dt.datetime | None = None):
@@ -344,6 +345,9 @@ class Replay:
         towards their load, as live, but not towards the daily cap or the idle clock (the engine's)."""
         self.advance(at)
         self.setup.reps[rep_id].open_leads += 1
+        # A rep at daily cap may now be at capacity too: the trace of a pool remembered as full
+        # names the first refusal, so that pool is looked at again.
+        self.engine.reps_eased([rep_id])
 
     def _new_days(self, at: dt.datetime) -> None:
         for zone, midnight in self._midnight.items():

@@ -257,8 +257,9 @@ class RoutingEngine:
                 del self._matched[key]  # built again on first use
 
     def reps_eased(self, rep_ids: Iterable[int]) -> None:
-        """The replay tells: these reps' open leads or today's count went down (a lead closed, a new
-        day), so the pools remembered as full with them in it are scanned again."""
+        """The replay tells: these reps' open leads or today's count moved other than by a decision
+        (a lead closed, a new day, a lead given by hand), so the pools remembered as full with them
+        in it are scanned again."""
         full = self._full_pools
         if full:
             for rid in rep_ids:

@@ -51,3 +51,11 @@ def test_a_rep_at_daily_cap_takes_leads_again_on_their_next_local_day():
     assert capped.reason["rules"][0]["skipped"][0]["reason"] == "daily_cap_reached"
     # 22:30 UTC is 00:30 in Berlin on the next day.
     assert replay.decide(LeadFacts(id=3), at=T0.replace(hour=22, minute=30)).rep_id == 1
+
+
+def test_a_lead_given_by_hand_shows_in_the_next_trace_of_a_full_pool():
+    replay = _replay(RepState(id=1, team_id=1, daily_cap=1, capacity=2))
+    assert replay.decide(LeadFacts(id=1), at=_at(0)).rep_id == 1
+    assert replay.decide(LeadFacts(id=2), at=_at(1)).reason["rules"][0]["skipped"][0]["reason"] == "daily_cap_reached"
+    replay.given_by_hand(1, at=_at(2))  # a claim: now at capacity as well, which the trace names first
+    assert replay.decide(LeadFacts(id=3), at=_at(3)).reason["rules"][0]["skipped"][0]["reason"] == "at_capacity"
