@@ -12,7 +12,8 @@ each lead's creation time), with what people did next (claims from pools, misrou
 their re-routes, hand moves, contacts, wins and losses) in time order between the decisions.
 Then it is written in bulk: leads with their final owner/status/timestamps, the assignments
 as live routing writes them (routing/services/route.py's rows, the engine's reason traces),
-outcome events, and the daily counts, rotation cursors and idle clocks the replay ended with.
+outcome events, the SLAs the watch would have settled as the history went by (met, or breached
+with its event), and the daily counts, rotation cursors and idle clocks the replay ended with.
 It takes seconds. The newest leads are left `pending` for `route_pending`.
 """
 
@@ -42,12 +43,14 @@ from routing.selectors import rep_local_day
 from routing.services.assignments import MANUAL, POOL_CLAIM, user_label
 from routing.services.facts import assignment_facts_fill
 from routing.services.route import assignment_from_row, assignment_row, rotation_cursors_save
+from routing.services.sla import sla_breach_note, sla_met_at
 from routing.services.snapshot import lead_facts
 
 SEED = 20261123
 LEAD_COUNT = 5200
 HISTORY_DAYS = 90
 PENDING_COUNT = 40  # the newest leads, left for `make demo`'s route step
+SLA_WATCH_EVERY = dt.timedelta(minutes=1)  # the SLA watch's schedule (routing/cron.py)
 DEMO_EXTERNAL_PREFIX = "demo-"
 DEMO_CHANNEL = "Demo receiver"
 REP_DOMAIN = "leadops-demo.example"
@@ -798,7 +801,10 @@ class _History:
         history's start; claims, misrouted flags (and their re-routes) and hand moves happen in time
         order between the decisions, and count in the reps' load as they would live."""
         rng = self.rng
-        self.setup = ReplaySetup.from_document(routing_config_dump(), version=RuleSet.current().version)
+        document = routing_config_dump()
+        self.setup = ReplaySetup.from_document(document, version=RuleSet.current().version)
+        rule_ids = {name: rule_id for rule_id, name in self.setup.rule_name.items()}
+        self.sla_minutes = {rule_ids[r["name"]]: r["sla_minutes"] for r in document["rules"] if r.get("sla_minutes")}
         # The demo's people are new: no earlier leads of theirs to look up.
         start = ReplayStart.load(at=leads[0].created_at)
         self.replay = Replay(self.setup, start, until=self.now)
@@ -835,10 +841,9 @@ class _History:
         if decision.outcome == ASSIGNED:
             self.first_of_email.setdefault(facts.email, facts.id)
         rule_name = self.setup.rule_name.get(decision.rule_id, "")
-        # No SLA due time on history: the SLA watch would judge 90 days of it at once.
-        story.assignments.append(
-            assignment_from_row(assignment_row(decision, rule_name=rule_name, version=self.setup.version, at=at))
-        )
+        due = self._sla_due(decision.rule_id, at) if decision.outcome != UNROUTABLE else None
+        row = assignment_row(decision, rule_name=rule_name, version=self.setup.version, at=at, sla_due_at=due)
+        story.assignments.append(assignment_from_row(row))
         lead = story.lead
         if decision.outcome == ASSIGNED:
             self._owned(story, decision.rep_id, at)
@@ -883,11 +888,16 @@ class _History:
                 decided_by_user=user,
                 rule_set_version=self.setup.version,
                 created_at=at,
+                sla_due_at=self._sla_due(rule.id, at),
                 reason=claim_trace(rule=rule.name, rule_id=rule.id, rep=rep.name, rep_id=rep.id, by=user_label(user)),
             )
         )
         self.replay.given_by_hand(rep.id, at=at)
         self.unworked_claims[(rep.id, rule.id)].append(self._owned(story, rep.id, at))
+
+    def _sla_due(self, rule_id: int | None, at: dt.datetime) -> dt.datetime | None:
+        minutes = self.sla_minutes.get(rule_id)
+        return at + dt.timedelta(minutes=minutes) if minutes else None
 
     def _unworked(self, rep_id: int, rule_id: int, at: dt.datetime) -> int:
         """Leads the rep claimed from the rule's pool and still holds uncontacted at `at` (the claim limit)."""
@@ -997,6 +1007,34 @@ class _History:
         )
         return contacted_at or closed_at
 
+    def _sla_settle(self) -> None:
+        """What the SLA watch (routing/services/sla.py, every minute) settled as the history went by:
+        each assignment still current when its SLA fell due, met or breached by the watch's own rule.
+        The demo's rules notify on a breach (no re-route). Those due in the last minute are left to it."""
+        for story in self.stories:
+            contacts = sorted(e["at"] for e in story.events if e["type"] == LeadEventType.CONTACTED)
+            for assignment in story.assignments:
+                due = assignment.sla_due_at
+                if due is None:
+                    continue
+                watched_at = due + SLA_WATCH_EVERY
+                if watched_at >= self.now or (assignment.ended_at is not None and assignment.ended_at <= watched_at):
+                    continue  # not due yet, or it ended first: never settled
+                contact = next((t for t in contacts if assignment.created_at <= t <= due), None)
+                met_at = sla_met_at(due=due, contact=contact, closed=story.lead.closed_at)
+                if met_at is not None:
+                    assignment.sla_met_at = met_at
+                    continue
+                assignment.sla_breached_at = watched_at
+                story.events.append(
+                    {
+                        "type": LeadEventType.SLA_BREACHED,
+                        "rep_id": assignment.rep_id,
+                        "at": watched_at,
+                        "note": sla_breach_note(due=due, rule_name=assignment.rule_name),
+                    }
+                )
+
     # --- writing it ---------------------------------------------------------------------
 
     def write(self) -> None:
@@ -1007,6 +1045,7 @@ class _History:
         times += sorted(now - dt.timedelta(minutes=rng.uniform(1, 90)) for _ in range(PENDING_COUNT))
         leads = [self._lead(i, rng.choices(companies, popularity)[0], at) for i, at in enumerate(times)]
         self._replay(leads[: len(leads) - PENDING_COUNT])  # the newest are left for live routing
+        self._sla_settle()
         Lead.objects.bulk_create(leads, batch_size=1000)
         assignments, events = [], []
         for story in self.stories:

@@ -265,3 +265,32 @@ def test_live_routing_goes_on_from_where_the_history_left_off():
     pending = Lead.objects.filter(status="pending").values_list("id", flat=True)
     result = leads_route(lead_ids=list(pending))
     assert result.assigned + result.pooled + result.unroutable == len(pending)
+
+
+def test_the_history_carries_live_sla_times_settled_as_the_sla_watch_settles_them():
+    """Engine decisions and claims under a rule with an SLA are due when live routing would make them
+    due; what fell due is settled. Wiped and judged again by the real SLA watch, the assignments still
+    current come out the same (met at the same time, or breached)."""
+    from routing.services.sla import sla_watch
+
+    demo_seed(now=MOMENT, lead_count=1500)
+    minutes = dict(Rule.objects.exclude(sla_minutes=None).values_list("id", "sla_minutes"))
+    stamped = Assignment.objects.filter(rule_id__in=list(minutes)).exclude(outcome="unroutable")
+    for a in stamped.exclude(strategy="manual"):
+        assert a.sla_due_at == a.created_at + dt.timedelta(minutes=minutes[a.rule_id])
+    assert not Assignment.objects.filter(strategy="manual").exclude(sla_due_at=None).exists()  # as leads_reassign
+    due = Assignment.objects.filter(sla_due_at__lt=MOMENT - dt.timedelta(minutes=1))
+    assert due.exclude(sla_met_at=None).exists() and due.exclude(sla_breached_at=None).exists()
+    assert not due.filter(ended_at=None, sla_met_at=None, sla_breached_at=None).exists()  # nothing left behind
+    breaches = LeadEvent.objects.filter(type="sla_breached")
+    assert breaches.count() == Assignment.objects.exclude(sla_breached_at=None).count()
+
+    def settled() -> dict:
+        current = due.filter(ended_at=None).order_by("id")
+        return {a.id: (a.sla_met_at, a.sla_breached_at is not None) for a in current}
+
+    demo = settled()
+    Assignment.objects.update(sla_met_at=None, sla_breached_at=None)
+    breaches.delete()
+    sla_watch(at=MOMENT)
+    assert settled() == demo and any(breached for _, breached in demo.values())
