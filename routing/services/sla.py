@@ -23,7 +23,8 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.db import connection, transaction
-from django.db.models import F, Min, OuterRef, Subquery
+from django.db.models import F, Q
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from leadops.models import Lead, LeadEvent, LeadEventType, LeadStatus
@@ -60,34 +61,47 @@ def sla_watch(*, at: dt.datetime | None = None, batch_size: int = BATCH) -> SlaW
     """One pass as of `at` (default now): settle every current assignment due before it."""
     at = at or timezone.now()
     result = SlaWatchResult()
-    last_id = 0
+    after = Q()
     while True:
+        # In due-time order, so the partial index is read in its own order and no further than a
+        # batch; keyset on (due, id) because a lead another pass holds leaves its row unsettled.
         candidates = list(
             _unsettled()
-            .filter(sla_due_at__lt=at, id__gt=last_id)
-            .order_by("id")
-            .values_list("id", "lead_id")[:batch_size]
+            .filter(after, sla_due_at__lt=at)
+            .order_by("sla_due_at", "id")
+            .values_list("id", "lead_id", "sla_due_at")[:batch_size]
         )
         if not candidates:
             return result
-        last_id = candidates[-1][0]
-        _settle(candidates, at, result)
+        last_id, _, last_due = candidates[-1]
+        after = Q(sla_due_at__gt=last_due) | Q(sla_due_at=last_due, id__gt=last_id)
+        _settle([(i, lead_id) for i, lead_id, _ in candidates], at, result)
         if len(candidates) < batch_size:
             return result
 
 
-def _first_contact():
-    return (
-        LeadEvent.objects.filter(
-            lead_id=OuterRef("lead_id"),
-            type=LeadEventType.CONTACTED,
-            at__gte=OuterRef("created_at"),
-            at__lte=OuterRef("sla_due_at"),
-        )
-        .values("lead_id")
-        .annotate(first=Min("at"))
-        .values("first")
-    )
+def _among(ids):
+    """The value of an `__in` filter over a batch's ids: on Postgres one array parameter (Django
+    and the driver spend longer building a list of thousands of parameters than Postgres spends
+    on the query)."""
+    ids = list(ids)
+    return RawSQL("SELECT unnest(%s::bigint[])", (ids,)) if connection.vendor == "postgresql" else ids
+
+
+def _first_contacts(rows) -> dict[int, dt.datetime]:
+    """{assignment id: the first `contacted` event of its lead from its start to its due time}:
+    one read of the leads' contacts by the (lead, type, at) index, matched here."""
+    contacts: dict[int, list] = {}
+    for lead_id, when in LeadEvent.objects.filter(
+        lead_id__in=_among({row[1] for row in rows}), type=LeadEventType.CONTACTED
+    ).values_list("lead_id", "at"):
+        contacts.setdefault(lead_id, []).append(when)
+    first = {}
+    for assignment_id, lead_id, created, due in rows:
+        times = [t for t in contacts.get(lead_id, ()) if created <= t <= due]
+        if times:
+            first[assignment_id] = min(times)
+    return first
 
 
 def sla_met_at(*, due: dt.datetime, contact: dt.datetime | None, closed: dt.datetime | None) -> dt.datetime | None:
@@ -104,19 +118,21 @@ def sla_breach_note(*, due: dt.datetime, rule_name: str) -> str:
 def _settle(candidates: list[tuple[int, int]], at: dt.datetime, result: SlaWatchResult) -> None:
     lead_ids = sorted({lead_id for _, lead_id in candidates})
     # Leads first (every writer's order); a lead another pass or a writer holds is left to it.
-    locked = dict(Lead.objects.select_for_update(skip_locked=True).filter(id__in=lead_ids).values_list("id", "status"))
+    locked = dict(
+        Lead.objects.select_for_update(skip_locked=True).filter(id__in=_among(lead_ids)).values_list("id", "status")
+    )
     if not locked:
         return
     rows = list(
         _unsettled()
-        .filter(id__in=[i for i, lead_id in candidates if lead_id in locked])
+        .filter(id__in=_among(i for i, lead_id in candidates if lead_id in locked))
         .annotate(
-            contact=Subquery(_first_contact()),
             closed=F("lead__closed_at"),
             team_id=F("rep__team_id"),
             pool_team_id=F("rule__pool_team_id"),
             action=F("rule__sla_action"),
         )
+        .order_by()
         .values_list(
             "id",
             "lead_id",
@@ -124,13 +140,14 @@ def _settle(candidates: list[tuple[int, int]], at: dt.datetime, result: SlaWatch
             "rule_name",
             "created_at",
             "sla_due_at",
-            "contact",
             "closed",
             "team_id",
             "pool_team_id",
             "action",
         )
     )
+    contacts = _first_contacts([(row[0], row[1], row[4], row[5]) for row in rows])
+    rows = [(*row[:6], contacts.get(row[0]), *row[6:]) for row in rows]  # the column order below
     met, breached = [], []
     for row in rows:
         met_at = sla_met_at(due=row[5], contact=row[6], closed=row[7])
@@ -139,7 +156,7 @@ def _settle(candidates: list[tuple[int, int]], at: dt.datetime, result: SlaWatch
     result.met += len(met)
     if not breached:
         return
-    Assignment.objects.filter(id__in=[row[0] for row, _ in breached]).update(sla_breached_at=at)
+    Assignment.objects.filter(id__in=_among(row[0] for row, _ in breached)).update(sla_breached_at=at)
     LeadEvent.objects.bulk_create(
         [
             LeadEvent(
