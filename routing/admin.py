@@ -22,6 +22,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
+from redis.exceptions import RedisError
 
 from leadops.admin_common import ChangeHistoryMixin, ReadOnlyAdmin, SharedChoicesInlineMixin
 from leadops.models import Lead
@@ -369,6 +370,12 @@ class RuleAdmin(ChangeHistoryMixin, RoutingVersionMixin, admin.ModelAdmin):
             except RoutingFileError as err:
                 for message in err.messages:
                     form.add_error(None, message)
+            except RedisError as err:
+                form.add_error(
+                    None,
+                    f"Could not queue the simulation ({type(err).__name__}): the job queue does not answer. "
+                    "Try again in a moment, or a shorter period (it then runs here).",
+                )
             else:
                 context.update(_simulation_result_context(outcome, params))
         context["form"] = form

@@ -19,6 +19,7 @@ import django_rq
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
+from redis.exceptions import RedisError
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 
@@ -354,30 +355,33 @@ class SimulationRun:
 
 
 def simulation_run(job_id: str) -> SimulationRun | None:
-    """The background simulation `job_id`, or None when there is none (unknown, expired, another kind of job)."""
+    """The background simulation `job_id`, or None when there is none (unknown, expired, another kind of job).
+
+    Its state is "unreachable" while Redis does not answer (the page says so and keeps asking)."""
     try:
         job = Job.fetch(job_id, connection=django_rq.get_connection(SIMULATION_QUEUE))
+        if job.func_name != SIMULATION_JOB:
+            return None  # the page shows simulations only, never another job's result
+        state = {
+            JobStatus.FINISHED: "finished",
+            JobStatus.FAILED: "failed",
+            JobStatus.STOPPED: "failed",
+            JobStatus.CANCELED: "failed",
+            JobStatus.STARTED: "running",
+        }.get(job.get_status(), "queued")
+        meta = job.get_meta()
+        return SimulationRun(
+            state=state,
+            done=meta.get("done", 0),
+            total=meta.get("total", 0),
+            params=job.args[0] if job.args else {},
+            who=meta.get("who", ""),
+            outcome=job.return_value() if state == "finished" else None,
+        )
     except (NoSuchJobError, ValueError):
         return None
-    if job.func_name != SIMULATION_JOB:
-        return None  # the page shows simulations only, never another job's result
-    status = job.get_status()
-    state = {
-        JobStatus.FINISHED: "finished",
-        JobStatus.FAILED: "failed",
-        JobStatus.STOPPED: "failed",
-        JobStatus.CANCELED: "failed",
-        JobStatus.STARTED: "running",
-    }.get(status, "queued")
-    meta = job.get_meta()
-    return SimulationRun(
-        state=state,
-        done=meta.get("done", 0),
-        total=meta.get("total", 0),
-        params=job.args[0] if job.args else {},
-        who=meta.get("who", ""),
-        outcome=job.return_value() if state == "finished" else None,
-    )
+    except RedisError:
+        return SimulationRun(state="unreachable", done=0, total=0, params={}, who="")
 
 
 @dataclass

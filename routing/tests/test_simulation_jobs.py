@@ -150,3 +150,22 @@ def test_progress_is_reported_as_the_leads_are_replayed(monkeypatch):
     outcome = simulation_outcome({"setup": "current"}, progress=lambda done, total: seen.append((done, total)))
     assert outcome["result"]["leads"] == 5
     assert seen == [(0, 5), (2, 5), (4, 5), (5, 5)]
+
+
+@pytest.mark.django_db
+def test_when_redis_does_not_answer_the_pages_say_so_instead_of_failing(admin_client, monkeypatch, settings):
+    import redis
+    from rq import Queue
+
+    dead = redis.Redis(host="127.0.0.1", port=1, socket_connect_timeout=1)
+    monkeypatch.setattr(django_rq, "get_queue", lambda name="default", **kwargs: Queue(name, connection=dead))
+    monkeypatch.setattr(django_rq, "get_connection", lambda name="default", **kwargs: dead)
+    settings.SIMULATION_JOB_MIN_LEADS = 1
+    routing_config_load(_one_rep_per_team())
+    _route_some(["DE", "FR"])
+    form = admin_client.post(reverse("admin:routing_rule_simulate"), {"setup": "current", "simulate": "1"})
+    assert form.status_code == 200 and "Could not queue the simulation (ConnectionError)" in form.content.decode()
+    run = reverse("admin:routing_rule_simulation_run", args=["4f1c0f8e-0000-4000-8000-000000000000"])
+    page = admin_client.get(run)
+    assert page.status_code == 200 and "The job queue (Redis) does not answer" in page.content.decode()
+    assert admin_client.get(run + "progress/").json()["state"] == "unreachable"
