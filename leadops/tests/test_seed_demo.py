@@ -252,10 +252,14 @@ def test_live_routing_goes_on_from_where_the_history_left_off():
     """Rotation cursors and today's counts are the replay's end state: the pending leads `make demo`
     routes are decided from them, and nobody goes over a daily cap."""
     from routing.models import RotationCursor
+    from routing.replay import ReplayStart
     from routing.services import leads_route
 
     demo_seed(now=MOMENT, lead_count=1500)
-    assert RotationCursor.objects.filter(pool_key__startswith="rule:").count() >= 5
+    cursors = dict(RotationCursor.objects.values_list("pool_key", "last_rep_id"))
+    # Each round robin stopped where the audit trail says its last turn went (territory level by level).
+    turns = ReplayStart.load(at=MOMENT).last_rep_of_pool
+    assert len(turns) >= 5 and all(cursors[key] == rep_id for key, rep_id in turns.items())
     assert RotationCursor.objects.exclude(current_weights={}).exists()  # weighted rotations carry their credit
     today = {(c.rep_id, c.day): c.assigned for c in RepDailyCount.objects.all()}
     engine = Assignment.objects.filter(decided_by="engine", outcome="assigned").select_related("rep")
