@@ -675,6 +675,10 @@ ROTATIONS = (ROUND_ROBIN, WEIGHTED)
 def _fairness_flag(pool: dict) -> str:
     if pool["strategy"] not in ROTATIONS:
         return ""
+    if pool["per_territory"]:
+        # One rotation per matched territory (a cursor each): reps of different territories are not one
+        # rotation, so their counts across the rule say nothing about fairness.
+        return ""
     step = 1 / pool["lightest"] if pool["lightest"] else 1.0
     allowed = step + max(1.0, FAIRNESS_SHARE * pool["mean"])
     pool["allowed"] = allowed
@@ -724,9 +728,9 @@ def pool_fairness(*, assignments: QuerySet[Assignment], reps: QuerySet[Rep]) -> 
         " LEFT JOIN got g ON g.ru = m.ru AND g.re = m.re"
         f" WHERE m.ru IN (SELECT ru FROM got) AND (rp.active OR g.n IS NOT NULL) AND m.re IN ({scope_sql}))"
         " SELECT ru.id, ru.name, ru.strategy, COUNT(*), SUM(a.n), MAX(a.v), MIN(a.v), MAX(a.v) - MIN(a.v),"
-        " MIN(a.w), AVG(a.v)"
+        " MIN(a.w), AVG(a.v), ru.pool_matched_territory"
         f" FROM adjusted a JOIN {rule_t} ru ON ru.id = a.ru"
-        " GROUP BY ru.id, ru.name, ru.strategy, ru.priority ORDER BY ru.priority, ru.id"
+        " GROUP BY ru.id, ru.name, ru.strategy, ru.priority, ru.pool_matched_territory ORDER BY ru.priority, ru.id"
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, (*got_p, *listed_p, *team_p, *scope_p))
@@ -736,6 +740,8 @@ def pool_fairness(*, assignments: QuerySet[Assignment], reps: QuerySet[Rep]) -> 
             most, least, spread, lightest, mean = (float(v) for v in row[5:10])
             pool = {**dict(zip(names, row, strict=False)), "most": most, "least": least, "spread": spread}
             pool.update(lightest=lightest, mean=mean, strategy_label=STRATEGY_LABELS.get(row[2], row[2]))
+            pool["per_territory"] = bool(row[10])
+            pool["per_territory_rotation"] = pool["per_territory"] and row[2] in ROTATIONS
             pool["flag"] = _fairness_flag(pool)
             pools.append(pool)
         return pools

@@ -261,6 +261,23 @@ def test_a_rotation_more_uneven_than_its_strategy_allows_is_flagged_in_words(str
         assert "allows about" in pool["flag"]
 
 
+def test_a_rotation_per_matched_territory_is_not_compared_across_territories(client):
+    # DACH gets 12 leads and APAC 2 from one rule: two rotations, each even, not one uneven pool.
+    team = TeamFactory()
+    rule = RuleFactory(name="Regional", pool_team=team, strategy="round_robin", pool_matched_territory=True)
+    for i, count in enumerate([12, 2]):
+        rep = RepFactory(name=f"Rep {i}", team=team)
+        for n in range(count):
+            assign(rep, at(2 + n % 25, 9 + i), rule=rule)
+    filters = report_filter(**MARCH)
+    [pool] = selectors.pool_fairness(assignments=filters.qs, reps=filters.reps())
+    assert (pool["spread"], pool["flag"], pool["per_territory_rotation"]) == (10.0, "", True)
+    client.force_login(manager())
+    html = client.get("/reports/?start=2026-03-01&end=2026-03-31").content.decode()
+    assert "one rotation per matched territory: not compared across territories" in html
+    assert "Uneven:" not in html
+
+
 def test_the_rate_axes_fit_the_data():
     assert charts.axis_top([0.27, 0.1]) == 0.3
     assert charts.axis_top([0.03]) == 0.05
