@@ -14,6 +14,8 @@ from __future__ import annotations
 import json
 import zlib
 
+from django.db import transaction
+
 from routing.models import Operator, RoutingVersion
 
 FULL_EVERY = 25
@@ -83,16 +85,20 @@ def version_payload(*, number: int, document: dict, previous: dict | None) -> tu
 
 # The documents of the last versions this process recorded or read for a capture, by (number, created_at):
 # a save compares with the last version, which is usually the one this process recorded just before.
-# created_at tells a version from another with the same number whose transaction was rolled back.
+# Only committed versions are kept (a rolled-back one is never mistaken for a later one of that number).
 _REMEMBERED: dict[tuple, dict] = {}
 REMEMBERED_MAX = 4
 
 
 def version_remember(number: int, created_at, document: dict) -> None:
-    """Keep version `number`'s document in memory (never mutate it afterwards)."""
-    while len(_REMEMBERED) >= REMEMBERED_MAX:
-        _REMEMBERED.pop(next(iter(_REMEMBERED)))
-    _REMEMBERED[(number, created_at)] = document
+    """Keep version `number`'s document in memory once the transaction commits (never mutate it afterwards)."""
+
+    def keep() -> None:
+        while len(_REMEMBERED) >= REMEMBERED_MAX:
+            _REMEMBERED.pop(next(iter(_REMEMBERED)))
+        _REMEMBERED[(number, created_at)] = document
+
+    transaction.on_commit(keep)
 
 
 def version_document_remembered(number: int, created_at) -> dict | None:

@@ -297,3 +297,34 @@ def test_a_version_from_before_teams_had_the_hand_back_field_reads_as_leads_wait
     assert document_changes(before, {"teams": [{"name": "Inbound", "away_hand_back_after_minutes": 30}]}) == [
         'team "Inbound": hand back uncontacted leads of reps on time off never (their leads wait) → after 30 min'
     ]
+
+
+def test_a_save_compares_with_the_committed_version_kept_in_memory_never_with_a_rolled_back_one(
+    monkeypatch, django_capture_on_commit_callbacks
+):
+    from django.db import transaction
+
+    from routing import versions
+    from routing.services.rule_set import routing_change
+
+    monkeypatch.setattr(versions, "_REMEMBERED", {})
+    with django_capture_on_commit_callbacks(execute=True):
+        routing_config_load(PRODUCT_EXAMPLE)
+    rep = Rep.objects.get(email="ana@example.com")
+    with django_capture_on_commit_callbacks(execute=True):
+        with routing_change(who="ops"):
+            Rep.objects.filter(pk=rep.pk).update(capacity=31)
+    kept = dict(versions._REMEMBERED)
+    last = RoutingVersion.objects.first()
+    assert (last.number, last.created_at) in kept
+    # A version whose transaction rolls back is not kept.
+    with pytest.raises(RuntimeError), transaction.atomic():
+        with routing_change(who="ops"):
+            Rep.objects.filter(pk=rep.pk).update(capacity=99)
+        raise RuntimeError
+    assert versions._REMEMBERED == kept
+    # The next save compares with the kept document: no change set is unpacked.
+    monkeypatch.setattr(versions, "version_document", lambda number: pytest.fail("read from the database"))
+    with routing_change(who="ops"):
+        Rep.objects.filter(pk=rep.pk).update(capacity=32)
+    assert RoutingVersion.objects.first().changes == ["rep ana@example.com: capacity 31 → 32"]
