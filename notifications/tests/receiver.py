@@ -26,6 +26,8 @@ class Receiver:
     script: dict[str, list] = field(default_factory=dict)
     hang_seconds: float = 3.0
     delay_seconds: float = 0.0
+    in_flight: int = 0
+    most_in_flight: int = 0  # the most requests it was answering at once
 
     def at(self, path: str) -> list[Received]:
         return [r for r in self.requests if r.path == path]
@@ -50,9 +52,13 @@ def start_receiver() -> tuple[Receiver, ThreadingHTTPServer]:
             if answer == "hang":
                 time.sleep(receiver.hang_seconds)
                 return
+            with lock:
+                receiver.in_flight += 1
+                receiver.most_in_flight = max(receiver.most_in_flight, receiver.in_flight)
             if receiver.delay_seconds:
                 time.sleep(receiver.delay_seconds)
             with lock:
+                receiver.in_flight -= 1
                 receiver.requests.append(
                     Received(self.path, {k.lower(): v for k, v in self.headers.items()}, body, answer, time.time())
                 )

@@ -113,6 +113,17 @@ def test_a_receiver_that_never_answers_is_marked_failed_while_other_channels_del
     deliver._clients.clear()
 
 
+def test_a_slow_receiver_gets_several_deliveries_at_once_each_once(receiver, inbound):
+    receiver.delay_seconds = 0.2
+    ChannelFactory(url=f"{receiver.url}/slow")
+    for _ in range(6):
+        route_one()
+    assert send_all().sent == 6
+    assert receiver.most_in_flight > 1  # not one after the other
+    ids = [r.headers["x-leadops-delivery"] for r in receiver.requests]
+    assert sorted(ids) == sorted(str(i) for i in Delivery.objects.values_list("id", flat=True))
+
+
 def test_a_redirect_is_not_followed_and_counts_as_a_failed_attempt(receiver, inbound):
     receiver.script["/moved"] = [302]
     ChannelFactory(url=f"{receiver.url}/moved")
