@@ -347,11 +347,12 @@ class RuleAdmin(ChangeHistoryMixin, RoutingVersionMixin, admin.ModelAdmin):
             raise PermissionDenied
         if request.method == "POST" and "load" in request.POST:
             return self._load_draft(request)
+        threshold = simulation_background_from()
         context = {
             **self.admin_site.each_context(request),
             "title": "Simulate routing",
             "opts": self.model._meta,
-            "job_min_leads": simulation_background_from(),
+            "job_min_leads": None if threshold is None else f"{threshold:,}",
         }
         form = SimulateForm(request.POST or None, request.FILES or None)
         if request.method == "POST" and form.is_valid():
