@@ -54,6 +54,7 @@ from routing.rule_health import rule_health_findings
 from routing.selectors import lead_excluded_rep_ids, rule_decision_counts
 from routing.services.snapshot import lead_facts
 from routing.simulation import (
+    rep_labels,
     routing_try_lead,
     simulation_background_from,
     simulation_check,
@@ -197,14 +198,26 @@ def setup_label(choice: str) -> str:
 def _simulation_result_context(outcome: dict, params: dict) -> dict:
     """The result part of the simulation pages (the form's page, a background run's page)."""
     result = outcome["result"]
+    labels = rep_labels(
+        [r["email"] for r in result["reps"]]
+        + [email for c in result["changed"] for email in (c["actual_rep"], c["simulated_rep"]) if email]
+    )
     return {
         "result": result,
-        "reps": [{**r, "change": r["simulated"] - r["actual"]} for r in result["reps"]],
+        "reps": [{**r, "label": labels[r["email"]], "change": r["simulated"] - r["actual"]} for r in result["reps"]],
+        "changed": [
+            {
+                **c,
+                "actual_label": labels.get(c["actual_rep"], ""),
+                "simulated_label": labels.get(c["simulated_rep"], ""),
+            }
+            for c in result["changed"]
+        ],
         "rules": [
             {**r, "change": r["simulated"] - r["actual"]} for r in result["rules"] if r["simulated"] != r["actual"]
         ],
         "never_fired": outcome["never_fired"],
-        "figure": simulation_figure(result),
+        "figure": simulation_figure(result, labels),
         "setup_label": setup_label(params.get("setup", "current")),
         "plotly_url": f"{reverse('reports:plotly_js')}?v={plotly.__version__}",
         "draft_json": json.dumps(params["draft"]) if params.get("draft") else "",

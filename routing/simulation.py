@@ -431,11 +431,23 @@ def routing_try_lead(
         )
 
 
-def simulation_figure(result: dict) -> dict:
+def rep_labels(emails) -> dict[str, str]:
+    """What ops call each rep of a result, keyed by the e-mail the contract's result uses: the name, with
+    the e-mail only where two reps share a name; a rep only in a draft (or deleted since) keeps the e-mail."""
+    names = dict(Rep.objects.filter(email__in=set(emails)).values_list("email", "name"))
+    counts = Counter(names.values())
+    return {
+        email: (names[email] if counts[names[email]] == 1 else f"{names[email]} ({email})") if email in names else email
+        for email in emails
+    }
+
+
+def simulation_figure(result: dict, labels: dict[str, str] | None = None) -> dict:
     """Per rep, actual next to simulated first decisions: a plotly figure as a plain dict."""
-    emails = [r["email"] for r in result["reps"]]
+    labels = labels or {}
+    names = [labels.get(r["email"], r["email"]) for r in result["reps"]]
     bars = [
-        {"type": "bar", "name": name, "x": emails, "y": [r[key] for r in result["reps"]], "marker": {"color": color}}
+        {"type": "bar", "name": name, "x": names, "y": [r[key] for r in result["reps"]], "marker": {"color": color}}
         for name, key, color in (("actual", "actual", "#9aa9b8"), ("simulated", "simulated", "#2f6fb0"))
     ]
     layout = {

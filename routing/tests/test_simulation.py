@@ -339,7 +339,11 @@ def test_admin_simulation_page_compares_and_loads_the_draft(admin_client):
     page = response.content.decode()
     assert response.status_code == 200 and response.context["result"]["changed_owner"] == 2
     assert response.context["never_fired"] == ["Nordics"]
-    assert "reps-figure" in page and "Load this draft" in page and "dora@example.com" in page
+    assert "reps-figure" in page and "Load this draft" in page
+    # Reps by the names ops know them by, in the table, the chart and the changed leads (CH: Ana → Dora).
+    assert "<td>Ana</td><td>" in page and "<td>Dora</td><td>" in page and "<td>dora@example.com</td>" not in page
+    assert response.context["figure"]["data"][0]["x"] == ["Ana", "Dora"]
+    assert [(c["actual_label"], c["simulated_label"]) for c in response.context["changed"]] == [("Ana", "Dora")] * 2
     assert _row_counts() == before
     loaded = admin_client.post(url, {"load": "1", "draft_json": response.context["draft_json"]})
     version = RoutingVersion.objects.first()

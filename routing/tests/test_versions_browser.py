@@ -136,8 +136,8 @@ def test_ops_watches_a_big_simulation_run_on_a_worker_in_the_browser(live_server
     assert worker.returncode == 0, worker.stderr[-2000:]
     page.wait_for_selector("#reps-chart .main-svg", timeout=15_000)  # the page saw the job finish and reloaded
     text = page.inner_text("#simulation-result")
-    assert "8 leads created" in text and "0 would get another first owner" in text and "ana@example.com" in text
+    assert "8 leads created" in text and "0 would get another first owner" in text and "Ana" in text.splitlines()
     assert page.evaluate("document.documentElement.scrollWidth") <= 1400
     page.screenshot(path=str(RESULTS / "simulation_background_result.png"), full_page=True)
     page.reload()
-    assert "ana@example.com" in page.inner_text("#simulation-result")
+    assert "Ana" in page.inner_text("#simulation-result").splitlines()
