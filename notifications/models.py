@@ -77,7 +77,8 @@ class Delivery(models.Model):
     id = models.UUIDField("delivery id", primary_key=True, default=uuid.uuid4, editable=False)
     event = models.CharField(max_length=24, choices=Event.choices)
     # Routing writes a row per receiver of every decision: each index is paid per row. A lead's
-    # rows are found by (lead, created_at); a rep is never looked up by its deliveries.
+    # rows are found by (lead, created_at); a rep is never looked up by its deliveries, and the
+    # admin lists a channel's by walking the created_at index.
     lead = models.ForeignKey("leadops.Lead", on_delete=models.CASCADE, related_name="deliveries", db_index=False)
     rep = models.ForeignKey(
         "reps.Rep",
@@ -92,7 +93,9 @@ class Delivery(models.Model):
     decided_at = models.DateTimeField(help_text="When the decision behind the event was made (its Assignment).")
     sla_due_at = models.DateTimeField(null=True, blank=True)
     at = models.DateTimeField("event time")
-    channel = models.ForeignKey(Channel, null=True, blank=True, on_delete=models.CASCADE, related_name="deliveries")
+    channel = models.ForeignKey(
+        Channel, null=True, blank=True, on_delete=models.CASCADE, related_name="deliveries", db_index=False
+    )
     email = models.EmailField("e-mail to", blank=True)
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.PENDING)
     attempts = models.PositiveSmallIntegerField(default=0)
