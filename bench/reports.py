@@ -268,7 +268,7 @@ def floors(start, end) -> None:
     from reports.selectors import report_queries
 
     slice_ = "routing_assignment WHERE outcome = 'assigned' AND created_at >= %s AND created_at < %s"
-    speed = "EXTRACT(EPOCH FROM (first_contacted_at - created_at))"
+    speed = "date_part('epoch', first_contacted_at - created_at)"  # as reports/selectors.py reads it
     params = [day_start(start), day_start(end + dt.timedelta(days=1))]
     with report_queries(), connection.cursor() as cursor:
         cursor.execute("SHOW max_parallel_workers_per_gather")

@@ -159,15 +159,17 @@ def _repeatable_sql(rows: QuerySet) -> tuple[str, tuple]:
     (the router, a reassignment, a claim) or sends it back (an event, a release, the SLA watch)
     ends the current one first (routing.services.assignments.assignments_end). So a lead with no
     ended row in `rows` has exactly one row there, and only the others (~7 % on the benchmark) need
-    de-duplicating: counting leads becomes a hash aggregate instead of a sort of the whole slice."""
+    de-duplicating: counting leads per day and team becomes a hash aggregate instead of a sort of the
+    whole slice (0.96–1.14 s → 0.85–0.90 s for the year of bench/reports.py, same load). The per-rep
+    table tried the same (hash aggregates, the medians apart) and was 15 % slower: its ~20 aggregates
+    per row cost more than the sort they save (README, Benchmarks)."""
     return rows.filter(ended_at__isnull=False).order_by().values("lead_id").query.sql_with_params()
 
 
 def assignment_facts_ctes(assignments: QuerySet[Assignment]) -> tuple[str, tuple]:
     """Common table expressions (to follow WITH) and their params, ending in `facts`: one row per
     assignment with what the metrics need: r (rep), l (lead), conv, speed, mis, moved (the
-    definitions are in the module docstring) and lk, the lead when it has other assignments in the
-    slice (else NULL: see `_count_sql`).
+    definitions are in the module docstring).
 
     One table's period slice: first contact, conversion and the misrouted flag are kept on each
     Assignment at write time (routing.services.assignments), so no event is read here. Only
@@ -180,14 +182,13 @@ def assignment_facts_ctes(assignments: QuerySet[Assignment]) -> tuple[str, tuple
         .values(*FACT_COLUMNS, "moved_by")
     )
     period_sql, params = period.query.sql_with_params()
-    repeatable_sql, repeatable_params = _repeatable_sql(assignments)
     assignment_t, assigned = Assignment._meta.db_table, Assignment.Outcome.ASSIGNED.value
     sql = (
-        f"a AS ({period_sql}), multi AS ({repeatable_sql}), "
-        # r is rep_id + 0 so that no index on rep_id is walked for the grouping (41 s for a year once).
-        "facts AS (SELECT a.rep_id + 0 AS r, a.lead_id AS l,"
-        " CASE WHEN a.lead_id IN (SELECT lead_id FROM multi) THEN a.lead_id END AS lk,"
-        " a.converted_at IS NOT NULL AS conv,"
+        f"a AS ({period_sql}), "
+        # r is rep_id + 0 so that no index on rep_id passes for the GROUP BY's order: walking the rep index
+        # would fetch the period's rows one by one in rep order (41 s for a year in bench/reports.py), where
+        # reading the period from its index and sorting takes a fraction of that.
+        "facts AS (SELECT a.rep_id + 0 AS r, a.lead_id AS l, a.converted_at IS NOT NULL AS conv,"
         f" {_seconds_between_sql('a.first_contacted_at', 'a.created_at')} AS speed,"
         " a.misrouted_at IS NOT NULL AS mis,"
         # An SLA reroute ends the assignment through no fault of the rep's routing: not a move (PRODUCT.md).
@@ -198,37 +199,17 @@ def assignment_facts_ctes(assignments: QuerySet[Assignment]) -> tuple[str, tuple
         " AND (b.created_at > a.created_at OR (b.created_at = a.created_at AND b.id > a.id))) END AS moved"
         " FROM a)"
     )
-    return sql, (*params, *repeatable_params, Assignment.EndReason.SLA_BREACHED.value, assigned)
-
-
-def _median_ctes(assignments: QuerySet[Assignment]) -> tuple[str, tuple]:
-    """CTE `med(k, m)`: the median speed-to-lead per rep (k = rep id) and over all (k = TOTAL_KEY).
-
-    Its own read of the slice (rep, assignment and first-contact times, from the covering index) so
-    that the count facts above stay inlined into their hash aggregate instead of being materialised."""
-    contacted = assignments.order_by().filter(first_contacted_at__isnull=False).values("rep_id", "created_at")
-    contacted = contacted.annotate(contact=F("first_contacted_at")).values("rep_id", "created_at", "contact")
-    contacted_sql, params = contacted.query.sql_with_params()
-    speed = _seconds_between_sql("c.contact", "c.created_at")
-    mfacts = f"mfacts AS (SELECT c.rep_id + 0 AS r, {speed} AS {_MEDIAN.median} FROM ({contacted_sql}) c)"
-    if connection.vendor == "postgresql":
-        med = (
-            f"med AS (SELECT CASE WHEN GROUPING(r) = 1 THEN {TOTAL_KEY} ELSE r END AS k,"
-            f" PERCENTILE_CONT(0.5) WITHIN GROUP (ORDER BY {_MEDIAN.median}) AS m FROM mfacts GROUP BY ROLLUP(r))"
-        )
-    else:
-        med = _window_median_sql(_MEDIAN.median)
-    return f"{mfacts}, {med}", params
+    return sql, (*params, Assignment.EndReason.SLA_BREACHED.value, assigned)
 
 
 def _window_median_sql(fact: str) -> str:
     """Portable median (SQLite has no PERCENTILE_CONT): CTE `med(k, m)` from the middle row(s) by
-    ROW_NUMBER over `mfacts`, per rep (k = rep id) and over all (k = TOTAL_KEY)."""
+    ROW_NUMBER over the facts that have `fact`, per rep (k = rep id) and over all (k = TOTAL_KEY)."""
     return (
         f"ranked AS (SELECT r AS k, {fact} AS v, ROW_NUMBER() OVER (PARTITION BY r ORDER BY {fact}) AS rn,"
-        f" COUNT(*) OVER (PARTITION BY r) AS n FROM mfacts"
+        f" COUNT(*) OVER (PARTITION BY r) AS n FROM facts WHERE {fact} IS NOT NULL"
         f" UNION ALL SELECT {TOTAL_KEY}, {fact}, ROW_NUMBER() OVER (ORDER BY {fact}), COUNT(*) OVER ()"
-        f" FROM mfacts),"
+        f" FROM facts WHERE {fact} IS NOT NULL),"
         " med AS (SELECT k, AVG(v) AS m FROM ranked WHERE rn IN ((n + 1) / 2, (n + 2) / 2) GROUP BY k)"
     )
 
@@ -236,51 +217,21 @@ def _window_median_sql(fact: str) -> str:
 _BUCKET_KEYS = [f"bucket_{i}" for i in range(len(SPEED_BUCKETS))]
 _COUNT_KEYS = [column.key for column in COUNT_COLUMNS] + _BUCKET_KEYS
 [_MEDIAN] = MEDIAN_COLUMNS  # one median (speed-to-lead); a second would need its own window CTE on SQLite
-_DISTINCT = "COUNT(DISTINCT "
 
 
-def _counts_sql() -> dict[str, str]:
-    """Each count column's aggregate over `facts` (COUNT_COLUMNS, then the speed buckets), by key."""
-    buckets, low = {}, None
+def _aggregates_sql(median: str) -> str:
+    """The count columns (COUNT_COLUMNS, then the speed buckets), then the median as m, over `facts`."""
+    buckets, low = [], None
     for i, (_, high) in enumerate(SPEED_BUCKETS):
         cond = "speed IS NOT NULL"
         if low is not None:
             cond += f" AND speed > {low}"
         if high is not None:
             cond += f" AND speed <= {high}"
-        buckets[f"bucket_{i}"] = f"SUM(CASE WHEN {cond} THEN 1 ELSE 0 END)"
+        buckets.append(f"SUM(CASE WHEN {cond} THEN 1 ELSE 0 END) AS bucket_{i}")
         low = high
-    counts = {column.key: column.sql for column in COUNT_COLUMNS}
-    for key, sql in counts.items():
-        if not (sql.startswith((_DISTINCT, "SUM(")) or sql == "COUNT(*)"):
-            raise ValueError(f"{key}: a count column is COUNT(*), SUM(…) or COUNT(DISTINCT <l or NULL>)")
-    return {**counts, **buckets}
-
-
-def _count_sql() -> tuple[str, str, str]:
-    """(inner, per rep, total) select lists that compute the count columns in two hash aggregates.
-
-    COUNT(DISTINCT lead) per rep needs a sort of the whole slice; but only the leads with more than
-    one assignment in the slice (`lk`, ~7 % on the benchmark) can repeat. So the inner aggregate
-    groups by rep and lk: the rep's other leads fall in one group where a plain COUNT counts each
-    lead once, a repeated lead in a group of its own whose count says whether it qualifies. The
-    outer aggregates add those up per rep and, for the total, count each repeated lead once across
-    reps. SUM and COUNT(*) columns just add up.
-    """
-    inner, per_rep, total = [], [], []
-    for key, sql in _counts_sql().items():
-        if sql.startswith(_DISTINCT):
-            inner.append(f"COUNT({sql[len(_DISTINCT) :]} AS {key}")
-            per_rep.append(f"SUM(CASE WHEN lk IS NULL THEN {key} WHEN {key} > 0 THEN 1 ELSE 0 END) AS {key}")
-            total.append(
-                f"SUM(CASE WHEN lk IS NULL THEN {key} ELSE 0 END)"
-                f" + COUNT(DISTINCT CASE WHEN lk IS NOT NULL AND {key} > 0 THEN lk END) AS {key}"
-            )
-        else:
-            inner.append(f"{sql} AS {key}")
-            per_rep.append(f"SUM({key}) AS {key}")
-            total.append(f"SUM({key}) AS {key}")
-    return ", ".join(inner), ", ".join(per_rep), ", ".join(total)
+    counts = [f"{column.sql} AS {column.key}" for column in COUNT_COLUMNS]
+    return ", ".join([*counts, *buckets, f"{median} AS m"])
 
 
 def _due_sql(due: QuerySet[Assignment]) -> tuple[str, tuple]:
@@ -308,24 +259,32 @@ def _due_sql(due: QuerySet[Assignment]) -> tuple[str, tuple]:
 
 def assignment_metrics(assignments: QuerySet[Assignment], due: QuerySet[Assignment]) -> dict[int, dict]:
     """The figures of reports.columns (counts, median, ratios) per rep id, plus the whole period
-    under TOTAL_KEY, in one query: hash aggregates for the counts (`_count_sql`), the medians from
-    their own read of the slice. `assignments`: made in the period; `due`: SLA due in the period."""
+    under TOTAL_KEY, in one query. `assignments`: made in the period; `due`: SLA due in the period."""
     ctes, params = assignment_facts_ctes(assignments)
-    med_ctes, med_params = _median_ctes(assignments)
     due_ctes, due_params = _due_sql(due)
-    inner, per_rep, total = _count_sql()
     cols = ", ".join([*(f"agg.{key}" for key in _COUNT_KEYS), *(f"due.{column.key}" for column in DUE_COLUMNS)])
+    if connection.vendor == "postgresql":
+        # Per rep and in total in one sorted pass (ROLLUP), the median with them.
+        aggregates = _aggregates_sql(f"PERCENTILE_CONT(0.5) WITHIN GROUP (ORDER BY {_MEDIAN.median})")
+        agg = (
+            f"SELECT CASE WHEN GROUPING(r) = 1 THEN {TOTAL_KEY} ELSE r END AS k, {aggregates} "
+            "FROM facts GROUP BY ROLLUP(r)"
+        )
+        med_cte, med_join, median_col = "", "", "agg.m"
+    else:
+        aggregates = _aggregates_sql("NULL")
+        agg = f"SELECT r AS k, {aggregates} FROM facts GROUP BY r UNION ALL SELECT {TOTAL_KEY}, {aggregates} FROM facts"
+        med_cte, med_join = f", {_window_median_sql(_MEDIAN.median)}", " LEFT JOIN med ON med.k = keys.k"
+        median_col = "med.m"
     ratios = "".join(f", CAST({num} AS FLOAT) / NULLIF({den}, 0)" for num, den in (c.ratio for c in RATIO_COLUMNS))
     # A rep can have SLAs due in the period without an assignment made in it (and the other way round).
     sql = (
-        f"WITH {ctes}, per AS (SELECT r, lk, {inner} FROM facts GROUP BY r, lk), "
-        f"agg AS (SELECT r AS k, {per_rep} FROM per GROUP BY r UNION ALL SELECT {TOTAL_KEY}, {total} FROM per), "
-        f"{med_ctes}, {due_ctes}, keys AS (SELECT k FROM agg UNION SELECT k FROM due) "
-        f"SELECT keys.k, {cols}, med.m{ratios} FROM keys LEFT JOIN agg ON agg.k = keys.k"
-        " LEFT JOIN due ON due.k = keys.k LEFT JOIN med ON med.k = keys.k"
+        f"WITH {ctes}, agg AS ({agg}), {due_ctes}{med_cte}, keys AS (SELECT k FROM agg UNION SELECT k FROM due) "
+        f"SELECT keys.k, {cols}, {median_col}{ratios} FROM keys LEFT JOIN agg ON agg.k = keys.k"
+        f" LEFT JOIN due ON due.k = keys.k{med_join}"
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, (*params, *med_params, *due_params))
+        cursor.execute(sql, (*params, *due_params))
         rows = cursor.fetchall()
     out = {}
     counts = [*_COUNT_KEYS, *(column.key for column in DUE_COLUMNS)]
@@ -563,10 +522,10 @@ def rule_coverage(leads: QuerySet[Lead], *, since: dt.datetime, reps: QuerySet[R
     still pending belong to no rep then and are not counted.
 
     A lead is decided after it was created, so all its assignments are among those created since
-    `since`. A lead none of whose decisions since then has ended has only one: it is the first. For
-    the others (~7 % on the benchmark) the first is picked in one sort (DISTINCT ON on Postgres, a
-    window function on SQLite); sorting every lead's decisions took 1.6 s of the year page. The
-    decisions are grouped on their raw columns first and only the few groups are named and classed.
+    `since`: the first one per lead is picked from that set in one sort (DISTINCT ON on Postgres, a
+    window function on SQLite) rather than by an "is there an earlier one?" lookup per assignment
+    (0.28 s → 0.13 s for 30 days of the benchmark). The decisions are grouped on their raw columns
+    first and only the few groups are named and classed.
     """
     candidates = (
         Assignment.objects.filter(created_at__gte=since, lead__in=leads.order_by().values("pk"))
@@ -576,22 +535,16 @@ def rule_coverage(leads: QuerySet[Lead], *, since: dt.datetime, reps: QuerySet[R
     if reps is not None:
         candidates = candidates.values("lead_id", "created_at", "id", "rep_id", *_DECISION_COLUMNS.split(", "))
     candidates_sql, params = candidates.query.sql_with_params()
-    # Any lead with an ended decision since `since` (a superset of those in `leads` is as good).
-    repeatable_sql, repeatable_params = _repeatable_sql(Assignment.objects.filter(created_at__gte=since))
     cols = _DECISION_COLUMNS
     picked = f"{cols}, rep_id" if reps is not None else cols
-    # A lead with no ended decision has one decision (`_repeatable_sql`): it is the first. Only the others are sorted.
-    once = f"SELECT {picked} FROM ({candidates_sql}) c WHERE c.lead_id NOT IN ({repeatable_sql})"
-    more = f"({candidates_sql}) c WHERE c.lead_id IN ({repeatable_sql})"
     if connection.vendor == "postgresql":
-        again = f"SELECT DISTINCT ON (lead_id) {picked} FROM {more} ORDER BY lead_id, created_at, id"
+        firsts = f"SELECT DISTINCT ON (lead_id) {picked} FROM ({candidates_sql}) c ORDER BY lead_id, created_at, id"
     else:
-        again = (
+        firsts = (
             f"SELECT {picked} FROM (SELECT {picked},"
-            f" ROW_NUMBER() OVER (PARTITION BY lead_id ORDER BY created_at, id) AS rn FROM {more}) n WHERE rn = 1"
+            f" ROW_NUMBER() OVER (PARTITION BY lead_id ORDER BY created_at, id) AS rn"
+            f" FROM ({candidates_sql}) c) n WHERE rn = 1"
         )
-    firsts = f"{once} UNION ALL SELECT * FROM ({again}) m"
-    params = (*params, *repeatable_params, *params, *repeatable_params)
     scope = ""
     if reps is not None:
         scope_sql, scope_params = reps.order_by().values("pk").query.sql_with_params()
