@@ -52,7 +52,7 @@ def test_a_big_period_runs_on_a_real_worker_with_progress_and_the_result_page_su
             "ana@example.com": (5, 5),
             "dora@example.com": (3, 3),
         }
-        assert "<td>ana@example.com</td><td>5</td><td>5</td>" in page
+        assert "<td>Ana</td><td>5</td><td>5</td>" in page  # the rep by name
         assert "8 leads created" in page and "0 would get another first owner" in page
 
 
