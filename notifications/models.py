@@ -78,8 +78,13 @@ class Delivery(models.Model):
     event = models.CharField(max_length=24, choices=Event.choices)
     # Routing writes a row per receiver of every decision: each index is paid per row. A lead's
     # rows are found by (lead, created_at); a rep is never looked up by its deliveries, and the
-    # admin lists a channel's by walking the created_at index.
-    lead = models.ForeignKey("leadops.Lead", on_delete=models.CASCADE, related_name="deliveries", db_index=False)
+    # admin lists a channel's by walking the created_at index. For the same reason the three
+    # references have no database constraint (each would be checked per row at commit, in the
+    # routing transaction): the routing writer names leads it holds locked, reps and channels it
+    # just read, and Django's deletion still cascades (lead, channel) or clears (rep) them.
+    lead = models.ForeignKey(
+        "leadops.Lead", on_delete=models.CASCADE, related_name="deliveries", db_index=False, db_constraint=False
+    )
     rep = models.ForeignKey(
         "reps.Rep",
         null=True,
@@ -88,13 +93,20 @@ class Delivery(models.Model):
         related_name="+",
         help_text="The lead's owner.",
         db_index=False,
+        db_constraint=False,
     )
     rule_name = models.CharField(max_length=120, blank=True)
     decided_at = models.DateTimeField(help_text="When the decision behind the event was made (its Assignment).")
     sla_due_at = models.DateTimeField(null=True, blank=True)
     at = models.DateTimeField("event time")
     channel = models.ForeignKey(
-        Channel, null=True, blank=True, on_delete=models.CASCADE, related_name="deliveries", db_index=False
+        Channel,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="deliveries",
+        db_index=False,
+        db_constraint=False,
     )
     email = models.EmailField("e-mail to", blank=True)
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.PENDING)

@@ -230,3 +230,15 @@ def test_create_webhook_prints_the_secret_alone_on_its_last_line(capsys):
 def test_create_webhook_refuses_bad_input_naming_the_field(args, field):
     with pytest.raises(CommandError, match=field):
         call_command("create_webhook", *args)
+
+
+def test_deleting_a_lead_or_a_channel_leaves_no_delivery_pointing_at_nothing(inbound):
+    # The outbox's references carry no database constraint (checked per row in the routing
+    # transaction); Django's deletion still cascades. (A rep who owns leads cannot be deleted.)
+    hooks, slack = ChannelFactory(name="CRM"), ChannelFactory(name="Slack", format="slack")
+    kept, gone = route_one(), route_one()
+    assert Delivery.objects.filter(lead=gone).count() == 2
+    gone.delete()
+    assert not Delivery.objects.filter(lead_id=gone.pk).exists()
+    slack.delete()
+    assert list(Delivery.objects.values_list("lead_id", "channel_id")) == [(kept.pk, hooks.pk)]
