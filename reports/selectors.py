@@ -750,11 +750,24 @@ def sla_health(
         )
         .values("rule_id", "label", "due", "breaches", "pooled")
     )
-    soon = (
+    # Read in due-time order: Postgres then walks the open-SLA partial index (a few dozen entries). Asked
+    # for a bare count it misjudges the open share (the columns' NULLs are estimated as independent) and
+    # scans the whole table: 80 ms vs 0.2 ms on bench/reports.py's year.
+    open_due = (
         current.filter(ended_at__isnull=True, sla_met_at__isnull=True, sla_breached_at__isnull=True)
         .filter(sla_due_at__isnull=False, sla_due_at__lt=now + DUE_SOON)
-        .aggregate(overdue=Count("pk", filter=Q(sla_due_at__lt=now)), within=Count("pk", filter=Q(sla_due_at__gte=now)))
+        .order_by("sla_due_at")
+        .values("sla_due_at")
     )
+    open_sql, open_params = open_due.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT COALESCE(SUM(CASE WHEN d.sla_due_at < %s THEN 1 ELSE 0 END), 0),"
+            f" COALESCE(SUM(CASE WHEN d.sla_due_at >= %s THEN 1 ELSE 0 END), 0) FROM ({open_sql}) d",
+            (now, now, *open_params),
+        )
+        overdue, within = cursor.fetchone()
+    soon = {"overdue": int(overdue), "within": int(within)}
     rules: dict = {}
     for row in by_rule:  # one rule may appear under several stored names
         key = row["rule_id"] or row["label"]
