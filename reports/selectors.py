@@ -628,7 +628,7 @@ ROTATIONS = (ROUND_ROBIN, WEIGHTED)
 def _fairness_flag(pool: dict) -> str:
     if pool["strategy"] not in ROTATIONS:
         return ""
-    if pool["per_territory"]:
+    if pool["per_territory_rotation"]:
         # One rotation per matched territory (a cursor each): reps of different territories are not one
         # rotation, so their counts across the rule say nothing about fairness.
         return ""
@@ -693,8 +693,7 @@ def pool_fairness(*, assignments: QuerySet[Assignment], reps: QuerySet[Rep]) -> 
             most, least, spread, lightest, mean = (float(v) for v in row[5:10])
             pool = {**dict(zip(names, row, strict=False)), "most": most, "least": least, "spread": spread}
             pool.update(lightest=lightest, mean=mean, strategy_label=STRATEGY_LABELS.get(row[2], row[2]))
-            pool["per_territory"] = bool(row[10])
-            pool["per_territory_rotation"] = pool["per_territory"] and row[2] in ROTATIONS
+            pool["per_territory_rotation"] = bool(row[10]) and row[2] in ROTATIONS
             pool["flag"] = _fairness_flag(pool)
             pools.append(pool)
         return pools

@@ -191,11 +191,14 @@ def file_rows(path: str | Path, *, encoding: str = "utf-8-sig") -> Iterator[tupl
         raise IntakeError({"file": [f"Import reads .csv or .xlsx files, not “{suffix}”."]})
 
 
+EMPTY_FILE = "The file is empty: line 1 must name the columns (download the sample file)."
+
+
 def _headers(raw: Iterable[Any]) -> list[str]:
     raw = list(raw)
     named = [str(h).strip() for h in raw if h is not None and str(h).strip()]
     if not named:
-        raise IntakeError({"file": ["The file is empty: line 1 must name the columns (download the sample file)."]})
+        raise IntakeError({"file": [EMPTY_FILE]})
     headers = [column_name_clean(h) for h in raw]  # every position, named or not: values are matched by position
     if not any(h in ("email", "phone") for h in headers):
         found = ", ".join(f"“{h[:40]}”" for h in named[:8]) + (" …" if len(named) > 8 else "")
@@ -300,7 +303,7 @@ def import_preview(*, file_name: str, content: bytes, source: str = IMPORT_SOURC
 
     import_file_name_check(file_name)
     if not content.strip():
-        raise IntakeError({"file": ["The file is empty: line 1 must name the columns (download the sample file)."]})
+        raise IntakeError({"file": [EMPTY_FILE]})
     source = source or IMPORT_SOURCE
     with tempfile.NamedTemporaryFile(suffix=Path(file_name).suffix.lower()) as handle:
         handle.write(content)
