@@ -314,6 +314,7 @@ def _copy_floor(connection, n_rows):
         "reason",
         "created_at",
         "end_reason",
+        "first_decision",
     ]
     rows = list(Assignment.objects.order_by("id").values_list(*columns)[:n_rows])
     import json

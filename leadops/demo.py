@@ -41,7 +41,7 @@ from routing.replay import Replay, ReplaySetup, ReplayStart
 from routing.routing_file import routing_config_dump, routing_config_load
 from routing.selectors import rep_local_day
 from routing.services.assignments import MANUAL, POOL_CLAIM, user_label
-from routing.services.facts import assignment_facts_fill
+from routing.services.facts import assignment_facts_fill, assignment_first_decision_fill, assignment_reassigned_fill
 from routing.services.route import assignment_from_row, assignment_row, rotation_cursors_save
 from routing.services.sla import sla_breach_note, sla_met_at
 from routing.services.snapshot import lead_facts
@@ -1056,6 +1056,8 @@ class _History:
         Assignment.objects.bulk_create(assignments, batch_size=1000)
         LeadEvent.objects.bulk_create(events, batch_size=1000)
         assignment_facts_fill()  # the history was written in bulk, around the services that keep the facts
+        assignment_reassigned_fill()
+        assignment_first_decision_fill()
         self._routing_state(assignments)
         self.result.accounts_created = self._accounts(leads)
         self.result.leads_created, self.result.assignments_created = len(leads), len(assignments)

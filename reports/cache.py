@@ -46,6 +46,11 @@ def figures_shared(key: str, compute: Callable[[], T]) -> tuple[T, dt.datetime]:
             return found
         if cache.add(lock, 1, timeout=WAIT_SECONDS):
             try:
+                # Another view may have stored the figures and let go of the lock between our look above
+                # and taking the lock: look again rather than compute a second time.
+                found = cache.get(key)
+                if found is not None:
+                    return found
                 as_of = timezone.now()  # the figures read the database as it was when their queries began
                 computed = (compute(), as_of)
                 cache.set(key, computed, timeout=seconds)

@@ -23,14 +23,15 @@ Definitions (PRODUCT.md "Metrics", made precise here; tests in reports/tests/tes
     rep = that rep) at or after the assignment and no later than its `ended_at` (kept on the
     assignment as `misrouted_at`); or
   - **reassigned**: not flagged misrouted, but the same lead was assigned to a *different*
-    rep within 7 days after this assignment (read from the assignment rows themselves, not from
-    `end_reason`; by ops, by a re-route or after a release alike).
-  A misrouted lead that is then routed to someone else counts once, as misrouted. A move is
-  looked up only for assignments that ended: the services set `ended_at` on an assignment
-  whenever a later assignment or a misrouted / released event replaces it.
+    rep within 7 days after this assignment (by ops, by a re-route or after a release alike; not
+    when the assignment ended by an SLA re-route), kept on the assignment as `reassigned_at`.
+  A misrouted lead that is then routed to someone else counts once, as misrouted. Only an
+  assignment that ended can have moved: the services set `ended_at` on an assignment whenever a
+  later assignment or a misrouted / released event replaces it.
 * The facts above are kept on each Assignment when they happen, in the transaction of the one
-  service that ends assignments (`assignments_end`) and the one that records events
-  (`lead_event_record`); the per-rep table reads one table's period slice and no event.
+  service that ends assignments (`assignments_end`), the one that records events
+  (`lead_event_record`) and, before every write of an `assigned` row, `assignments_mark_reassigned`;
+  the per-rep table reads one table's period slice, from its index alone, and no event.
 * **Open now** = leads owned by the rep with status `assigned`; **load** = open ÷ capacity.
   A rep is marked *inactive* (not active) or *away until <date>* (a time off running now).
 * **SLA** (PRODUCT.md "SLA"): the SLA figures count the assignments whose SLA fell *due* in the
@@ -97,7 +98,6 @@ from routing.models import Assignment, Rule, RuleCondition, RulePoolRep
 
 from .columns import COUNT_COLUMNS, DUE_COLUMNS, MEDIAN_COLUMNS, RATIO_COLUMNS, TABLE_COLUMNS
 
-REASSIGN_WINDOW = dt.timedelta(days=7)
 # Speed-to-lead histogram buckets: (label, upper bound in seconds, inclusive).
 SPEED_BUCKETS = [
     ("≤ 5 min", 5 * 60),
@@ -149,6 +149,7 @@ FACT_COLUMNS = (
     "first_contacted_at",
     "converted_at",
     "misrouted_at",
+    "reassigned_at",
 )
 
 
@@ -171,18 +172,12 @@ def assignment_facts_ctes(assignments: QuerySet[Assignment]) -> tuple[str, tuple
     assignment with what the metrics need: r (rep), l (lead), conv, speed, mis, moved (the
     definitions are in the module docstring).
 
-    One table's period slice: first contact, conversion and the misrouted flag are kept on each
-    Assignment at write time (routing.services.assignments), so no event is read here. Only
-    `moved` looks at other rows, and only for the ~7 % of assignments that ended (every later
-    assignment and every misrouted / released event sets `ended_at` on the one it replaces).
+    One table's period slice, read from its index alone (assignment_facts_idx): first contact,
+    conversion, the misrouted flag and the move to another rep within 7 days are kept on each
+    Assignment at write time (routing.services.assignments), so no event and no other row is read.
     """
-    period = (
-        assignments.order_by()
-        .annotate(moved_by=F("created_at") + Value(REASSIGN_WINDOW))
-        .values(*FACT_COLUMNS, "moved_by")
-    )
+    period = assignments.order_by().values(*FACT_COLUMNS)
     period_sql, params = period.query.sql_with_params()
-    assignment_t, assigned = Assignment._meta.db_table, Assignment.Outcome.ASSIGNED.value
     sql = (
         f"a AS ({period_sql}), "
         # r is rep_id + 0 so that no index on rep_id passes for the GROUP BY's order: walking the rep index
@@ -190,16 +185,9 @@ def assignment_facts_ctes(assignments: QuerySet[Assignment]) -> tuple[str, tuple
         # reading the period from its index and sorting takes a fraction of that.
         "facts AS (SELECT a.rep_id + 0 AS r, a.lead_id AS l, a.converted_at IS NOT NULL AS conv,"
         f" {_seconds_between_sql('a.first_contacted_at', 'a.created_at')} AS speed,"
-        " a.misrouted_at IS NOT NULL AS mis,"
-        # An SLA reroute ends the assignment through no fault of the rep's routing: not a move (PRODUCT.md).
-        f" CASE WHEN a.ended_at IS NULL THEN FALSE"
-        f" WHEN (SELECT e.end_reason FROM {assignment_t} e WHERE e.id = a.id) = %s THEN FALSE ELSE EXISTS ("
-        f"SELECT 1 FROM {assignment_t} b WHERE b.lead_id = a.lead_id AND b.outcome = %s AND b.rep_id <> a.rep_id"
-        " AND b.created_at <= a.moved_by"
-        " AND (b.created_at > a.created_at OR (b.created_at = a.created_at AND b.id > a.id))) END AS moved"
-        " FROM a)"
+        " a.misrouted_at IS NOT NULL AS mis, a.reassigned_at IS NOT NULL AS moved FROM a)"
     )
-    return sql, (*params, Assignment.EndReason.SLA_BREACHED.value, assigned)
+    return sql, params
 
 
 def _window_median_sql(fact: str) -> str:
@@ -396,7 +384,9 @@ def rep_report(*, assignments: QuerySet[Assignment], due: QuerySet[Assignment], 
     looking the due slice up for the rows too would read it twice."""
     assignments = assignments.filter(outcome=Assignment.Outcome.ASSIGNED)
     metrics = assignment_metrics(assignments, due)
-    reps = reps_with_load(reps.filter(Q(active=True) | Q(pk__in=assignments.values("rep_id"))))
+    # The reps with assignments in the period are the metrics' own keys: no second look at the period.
+    assigned_to = [key for key, item in metrics.items() if key != TOTAL_KEY and item["assignments"]]
+    reps = reps_with_load(reps.filter(Q(active=True) | Q(pk__in=assigned_to)))
     rows, total_open, total_capacity = [], 0, 0
     for rep in reps.order_by("name", "pk"):
         rows.append(
@@ -521,38 +511,21 @@ def rule_coverage(leads: QuerySet[Lead], *, since: dt.datetime, reps: QuerySet[R
     `reps` (a team or territory chosen): only the leads whose first decision went to one of them; leads
     still pending belong to no rep then and are not counted.
 
-    A lead is decided after it was created, so all its assignments are among those created since
-    `since`: the first one per lead is picked from that set in one sort (DISTINCT ON on Postgres, a
-    window function on SQLite) rather than by an "is there an earlier one?" lookup per assignment
-    (0.28 s → 0.13 s for 30 days of the benchmark). The decisions are grouped on their raw columns
-    first and only the few groups are named and classed.
+    The writers flag each lead's first decision when they write it (Assignment.first_decision), so the
+    period's first decisions are read from their own partial index (a lead is decided after it was
+    created: since `since`) and grouped on their raw columns; only the few groups are named and classed.
     """
-    candidates = (
-        Assignment.objects.filter(created_at__gte=since, lead__in=leads.order_by().values("pk"))
-        .order_by()
-        .values("lead_id", "created_at", "id", *_DECISION_COLUMNS.split(", "))
+    firsts = Assignment.objects.filter(
+        first_decision=True, created_at__gte=since, lead__in=leads.order_by().values("pk")
     )
     if reps is not None:
-        candidates = candidates.values("lead_id", "created_at", "id", "rep_id", *_DECISION_COLUMNS.split(", "))
-    candidates_sql, params = candidates.query.sql_with_params()
-    cols = _DECISION_COLUMNS
-    picked = f"{cols}, rep_id" if reps is not None else cols
-    if connection.vendor == "postgresql":
-        firsts = f"SELECT DISTINCT ON (lead_id) {picked} FROM ({candidates_sql}) c ORDER BY lead_id, created_at, id"
-    else:
-        firsts = (
-            f"SELECT {picked} FROM (SELECT {picked},"
-            f" ROW_NUMBER() OVER (PARTITION BY lead_id ORDER BY created_at, id) AS rn"
-            f" FROM ({candidates_sql}) c) n WHERE rn = 1"
-        )
-    scope = ""
-    if reps is not None:
-        scope_sql, scope_params = reps.order_by().values("pk").query.sql_with_params()
-        scope, params = f" WHERE rep_id IN ({scope_sql})", (*params, *scope_params)
+        firsts = firsts.filter(rep__in=reps.order_by().values("pk"))
+    grouped = firsts.order_by().values(*_DECISION_COLUMNS.split(", ")).annotate(n=Count("*"))
+    decisions_sql, params = grouped.query.sql_with_params()
     unroutable, user = Assignment.Outcome.UNROUTABLE.value, Assignment.DecidedBy.USER.value
     condition_t, rule_t = RuleCondition._meta.db_table, Rule._meta.db_table
     sql = (
-        f"WITH decisions AS (SELECT {cols}, COUNT(*) AS n FROM ({firsts}) f{scope} GROUP BY {cols}) "
+        f"WITH decisions AS ({decisions_sql}) "
         "SELECT CASE WHEN d.outcome = %s THEN 'unroutable' WHEN d.decided_by = %s THEN 'fallback'"
         f" WHEN d.rule_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM {condition_t} rc WHERE rc.rule_id = d.rule_id)"
         " THEN 'fallback' ELSE 'rule' END AS kind,"

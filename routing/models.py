@@ -1,5 +1,7 @@
 """Territories, routing rules, the assignment audit trail and the state strategies need."""
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -227,10 +229,15 @@ class RuleCondition(models.Model):
         validate_condition(self.field or "", self.op or "", self.value)
 
 
+# An assignment that the lead left for another rep within this window did not stick (reports' accuracy).
+REASSIGN_WINDOW = timedelta(days=7)
 FACTS_INDEX_INCLUDE = [
     *["id", "lead", "rep", "ended_at", "rule", "decided_by"],
-    *["first_contacted_at", "converted_at", "misrouted_at"],
+    *["first_contacted_at", "converted_at", "misrouted_at", "reassigned_at"],
 ]
+
+
+FIRST_DECISION_INDEX_INCLUDE = ["lead", "rep", "outcome", "decided_by", "rule", "strategy", "rule_name"]
 
 
 class Assignment(models.Model):
@@ -281,6 +288,13 @@ class Assignment(models.Model):
     converted_at = models.DateTimeField(null=True, blank=True)
     # When the rep flagged the lead `misrouted` between created_at and ended_at (the earliest).
     misrouted_at = models.DateTimeField(null=True, blank=True)
+    # When the lead was next assigned to a different rep, if that was within REASSIGN_WINDOW of this
+    # assignment and this one had ended other than by an SLA breach (it did not stick). Stamped by
+    # assignments_mark_reassigned before the later assignment is written.
+    reassigned_at = models.DateTimeField(null=True, blank=True)
+    # The lead's first routing decision (its earliest row): what reports' rule coverage classes. Set
+    # by the writer that finds the lead without an Assignment (route._claim, assignments._switch_owner).
+    first_decision = models.BooleanField(default=False)
     # SLA (rule.sla_minutes): due = created_at + minutes. The watch (services/sla.py) settles each
     # due assignment once: met (contacted, or closed, by the due time) or breached.
     sla_due_at = models.DateTimeField("SLA due", null=True, blank=True)
@@ -308,7 +322,14 @@ class Assignment(models.Model):
                 fields=["created_at"],
                 include=FACTS_INDEX_INCLUDE,
                 condition=Q(outcome="assigned"),
-                name="assignment_facts_period_idx",
+                name="assignment_facts_idx",
+            ),
+            # Reports' rule coverage: the period's first decisions, read from the index alone on Postgres.
+            models.Index(
+                fields=["created_at"],
+                include=FIRST_DECISION_INDEX_INCLUDE,
+                condition=Q(first_decision=True),
+                name="assignment_first_decision_idx",
             ),
             # The SLA watch: current assignments with an SLA not yet settled, by due time.
             models.Index(

@@ -8,7 +8,7 @@ from django.http import QueryDict
 from leadops.services.events import lead_event_record
 from leadops.tests.factories import LeadFactory
 from reports.filters import ReportFilter
-from routing.services.assignments import assignments_end
+from routing.services.assignments import assignments_end, assignments_mark_reassigned
 from routing.tests.factories import AssignmentFactory
 
 UTC = dt.UTC
@@ -23,7 +23,8 @@ def assign(rep, when, *, lead=None, rule=None, decided_by="engine", **lead_field
     """Assign a (new) lead to `rep` at `when`; the lead ends up owned by `rep`, status assigned.
 
     Handing over an existing lead ends its current assignment with the routing service that
-    ends assignments (as the router, a reassignment and a claim do). The Assignment row itself
+    ends assignments and stamps a move on the earlier ones (as the router, a reassignment and a
+    claim do). The Assignment row itself
     is written by the factory: the services stamp their own clock, the reports need exact times.
     A rule with an SLA stamps the due time as the routing writer does (created + sla_minutes);
     `routing.services.sla.sla_watch` settles it.
@@ -32,6 +33,7 @@ def assign(rep, when, *, lead=None, rule=None, decided_by="engine", **lead_field
         lead = LeadFactory(status="assigned", owner=rep, created_at=when, **lead_fields)
     else:
         assignments_end(lead_ids=[lead.pk], at=when, reason="reassigned")
+        assignments_mark_reassigned(handovers=[(lead.pk, rep.pk)], at=when)
         lead.refresh_from_db()
         lead.owner, lead.status = rep, "assigned"
         lead.save(update_fields=["owner", "status", "updated_at"])

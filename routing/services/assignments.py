@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Case, F, Q, When
 from django.utils import timezone
 
@@ -21,7 +21,7 @@ from notifications.services.outbox import Notice, notifications_add
 from reps.models import Rep
 from routing import selectors
 from routing.engine import RoutingEngine, claim_refusal, claim_trace, manual_trace
-from routing.models import Assignment, RuleSet
+from routing.models import REASSIGN_WINDOW, Assignment, RuleSet
 from routing.services.enqueue import leads_enqueue_routing
 from routing.services.locks import routing_lock_acquire
 from routing.services.snapshot import lead_facts, routing_snapshot_load
@@ -62,6 +62,54 @@ def assignments_end(*, lead_ids: Iterable[int], at: datetime, reason: str) -> in
         end_reason=reason,
         first_contacted_at=Case(When(first_contacted_at__gt=at, then=None), default=F("first_contacted_at")),
         misrouted_at=Case(When(misrouted_at__gt=at, then=None), default=F("misrouted_at")),
+    )
+
+
+def assignments_mark_reassigned(*, handovers: Iterable[tuple[int, int]], at: datetime) -> int:
+    """Before leads are assigned to reps at `at` ((lead id, rep id) pairs): stamp `reassigned_at` on
+    each lead's assignments to another rep made within REASSIGN_WINDOW before `at` that have ended
+    (every writer ends the current one first, `assignments_end`), other than by an SLA breach (an SLA
+    re-route is no fault of the rep's routing, PRODUCT.md). The first such hand-over is kept.
+
+    Called by every path that writes an `assigned` row (the router's batch, a reassignment, a claim),
+    in its transaction, so the reports count "reassigned within 7 days" from the row alone. Returns
+    how many assignments it stamped."""
+    pairs = list(handovers)
+    if not pairs:
+        return 0
+    earlier = Q(
+        outcome=Assignment.Outcome.ASSIGNED,
+        created_at__gte=at - REASSIGN_WINDOW,
+        created_at__lte=at,
+        ended_at__isnull=False,
+        reassigned_at__isnull=True,
+    ) & ~Q(end_reason=Assignment.EndReason.SLA_BREACHED)
+    if connection.vendor == "postgresql" and len(pairs) > 1:
+        # One statement for the router's batch: an index probe per lead on (lead, created_at).
+        table = connection.ops.quote_name(Assignment._meta.db_table)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {table} a SET reassigned_at = %s FROM unnest(%s::bigint[], %s::bigint[]) AS v(lead_id, rep_id)"
+                " WHERE a.lead_id = v.lead_id AND a.rep_id <> v.rep_id AND a.outcome = %s"
+                " AND a.created_at >= %s AND a.created_at <= %s AND a.ended_at IS NOT NULL"
+                " AND a.reassigned_at IS NULL AND a.end_reason <> %s",
+                (
+                    at,
+                    [lead for lead, _ in pairs],
+                    [rep for _, rep in pairs],
+                    Assignment.Outcome.ASSIGNED,
+                    at - REASSIGN_WINDOW,
+                    at,
+                    Assignment.EndReason.SLA_BREACHED,
+                ),
+            )
+            return cursor.rowcount
+    by_rep: dict[int, list[int]] = {}
+    for lead_id, rep_id in pairs:
+        by_rep.setdefault(rep_id, []).append(lead_id)
+    return sum(
+        Assignment.objects.filter(earlier, lead_id__in=lead_ids).exclude(rep_id=rep_id).update(reassigned_at=at)
+        for rep_id, lead_ids in by_rep.items()
     )
 
 
@@ -109,6 +157,8 @@ def leads_send_back(*, lead_ids: Iterable[int], at: datetime, reason: str) -> li
 
 def _switch_owner(lead: Lead, *, rep: Rep, now, assignment: Assignment, end_reason: str) -> None:
     assignments_end(lead_ids=[lead.pk], at=now, reason=end_reason)
+    assignments_mark_reassigned(handovers=[(lead.pk, rep.pk)], at=now)
+    assignment.first_decision = not Assignment.objects.filter(lead_id=lead.pk).exists()
     assignment.save()
     lead.status, lead.owner, lead.assigned_at, lead.pool_rule = LeadStatus.ASSIGNED, rep, now, None
     lead.routing_error = ""

@@ -1,14 +1,36 @@
-"""The report facts on Assignment filled in from the events, for rows written without the services.
+"""The report facts on Assignment filled in from the events and the lead's other assignments, for rows
+written without the services.
 
 The services keep the facts at write time (`assignments_end`, `assignment_facts_record_event`
-called by `lead_event_record`). This fills them for rows written before the facts existed (the
-migration routing 0004) or in bulk around the services (the demo's generated history). Same
-definitions, one set-based statement per id range, each range its own short transaction.
+called by `lead_event_record`, `assignments_mark_reassigned`, the writers' `first_decision`). This
+fills them for rows written before the facts existed (migrations routing 0004, 0007, 0008) or in
+bulk around the services (the demo's generated history). Same definitions, one set-based statement
+per id range, each range its own short transaction.
 """
 
 from __future__ import annotations
 
 from django.db import connection, transaction
+
+ASSIGNED_IDS = "SELECT MIN(id), MAX(id) FROM routing_assignment WHERE outcome = 'assigned'"
+LEAD_IDS = "SELECT MIN(lead_id), MAX(lead_id) FROM routing_assignment"
+
+
+def _in_ranges(sql: str, *, span: str, batch: int, params: dict | None = None) -> int:
+    """Run `sql` (with %(lo)s and %(hi)s) over the id range `span` selects, `batch` ids at a time, each
+    range its own short transaction (no long lock). Returns the rows it wrote."""
+    with connection.cursor() as cursor:
+        cursor.execute(span)
+        lo, hi = cursor.fetchone()
+    if lo is None:
+        return 0
+    updated = 0
+    for start in range(lo, hi + 1, batch):
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(sql, {**(params or {}), "lo": start, "hi": start + batch})
+            updated += cursor.rowcount
+    return updated
+
 
 _FILL_POSTGRES = """
 WITH b AS (SELECT id, lead_id, rep_id, created_at, ended_at FROM routing_assignment
@@ -39,20 +61,55 @@ WHERE id >= %(lo)s AND id < %(hi)s AND outcome = 'assigned'
 """
 
 
+_REASSIGNED = """
+UPDATE routing_assignment SET reassigned_at = (
+  SELECT MIN(b.created_at) FROM routing_assignment b WHERE b.lead_id = routing_assignment.lead_id
+   AND b.outcome = 'assigned' AND b.rep_id <> routing_assignment.rep_id
+   AND b.created_at <= routing_assignment.created_at + %(window)s
+   AND (b.created_at > routing_assignment.created_at
+        OR (b.created_at = routing_assignment.created_at AND b.id > routing_assignment.id)))
+WHERE id >= %(lo)s AND id < %(hi)s AND outcome = 'assigned' AND ended_at IS NOT NULL AND end_reason <> 'sla_breached'
+"""
+
+
+def assignment_reassigned_fill(*, batch: int = 50_000) -> int:
+    """Fill in `reassigned_at` (routing.services.assignments.assignments_mark_reassigned) for
+    assignments written without it, from the later assignments of their lead; only ended ones can
+    have it. Id ranges of `batch`, each its own short transaction. Returns the rows looked at."""
+    from routing.models import REASSIGN_WINDOW
+
+    sql = _REASSIGNED
+    if connection.vendor != "postgresql":  # SQLite: datetimes are text; julianday arithmetic, as numbers
+        sql = sql.replace(
+            "b.created_at <= routing_assignment.created_at + %(window)s",
+            "julianday(b.created_at) <= julianday(routing_assignment.created_at) + %(days)s",
+        )
+    params = {"window": REASSIGN_WINDOW, "days": REASSIGN_WINDOW.days}
+    return _in_ranges(sql, span=ASSIGNED_IDS, batch=batch, params=params)
+
+
+_FIRST_DECISION = """
+UPDATE routing_assignment SET first_decision = NOT first_decision
+WHERE lead_id >= %(lo)s AND lead_id < %(hi)s AND first_decision = EXISTS (
+  SELECT 1 FROM routing_assignment b WHERE b.lead_id = routing_assignment.lead_id
+   AND (b.created_at < routing_assignment.created_at
+        OR (b.created_at = routing_assignment.created_at AND b.id < routing_assignment.id)))
+"""
+
+
+def assignment_first_decision_fill(*, batch: int = 50_000) -> int:
+    """Set `first_decision` on each lead's earliest Assignment (by time, then id) and clear it on the
+    others, for rows written without the services, in lead id ranges of `batch`, each its own short
+    transaction. Only rows whose flag is wrong are written: after migration routing 0008 added the column
+    as true, the ~7 % of assignments that follow an earlier one (rewriting every row would double the
+    table until a VACUUM FULL). Returns the rows changed."""
+    return _in_ranges(_FIRST_DECISION, span=LEAD_IDS, batch=batch)
+
+
 def assignment_facts_fill(*, batch: int = 50_000) -> int:
     """Fill in the facts of assignments written without them, from the events, in id ranges of
     `batch` rows, each its own short transaction (no long lock). Returns the rows given facts.
 
     Raw SQL on the table only, so the migration can call it whatever the model grows later."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT MIN(id), MAX(id) FROM routing_assignment WHERE outcome = 'assigned'")
-        lo, hi = cursor.fetchone()
-    if lo is None:
-        return 0
     sql = _FILL_POSTGRES if connection.vendor == "postgresql" else _FILL_PORTABLE
-    updated = 0
-    for start in range(lo, hi + 1, batch):
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute(sql, {"lo": start, "hi": start + batch})
-            updated += cursor.rowcount
-    return updated
+    return _in_ranges(sql, span=ASSIGNED_IDS, batch=batch)

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import DataError, IntegrityError, connection, transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from leadops.models import Lead, LeadStatus
@@ -44,7 +45,7 @@ from routing.engine import (
     RoutingEngine,
 )
 from routing.models import Assignment, RepDailyCount, RotationCursor
-from routing.services.assignments import assignments_end
+from routing.services.assignments import assignments_end, assignments_mark_reassigned
 from routing.services.locks import routing_lock_acquire
 from routing.services.snapshot import LEAD_FACT_COLUMNS, RoutingSetup, routing_snapshot_load
 
@@ -53,6 +54,9 @@ logger = logging.getLogger(__name__)
 RETRYABLE = (LeadStatus.PENDING, LeadStatus.POOLED, LeadStatus.UNROUTABLE)
 EVENTS = {ASSIGNED: Event.ASSIGNED, POOLED: Event.POOLED, UNROUTABLE: Event.UNROUTABLE}
 FACTS = LEAD_FACT_COLUMNS.index("status")  # columns before it are LeadFacts' fields, in order
+# Whether a lead had a routing decision before this batch (read with the lead rows: no extra round trip);
+# the batch's decision of a lead without one is its first (Assignment.first_decision).
+DECIDED_BEFORE = Exists(Assignment.objects.filter(lead=OuterRef("pk")))
 
 
 @dataclass
@@ -117,8 +121,9 @@ def _claim(ids: list[int], statuses, fill: int) -> list[tuple]:
         list(
             Lead.objects.select_for_update(skip_locked=True)
             .filter(id__in=ids, status__in=statuses)
+            .annotate(decided_before=DECIDED_BEFORE)
             .order_by("id")
-            .values_list(*LEAD_FACT_COLUMNS)
+            .values_list(*LEAD_FACT_COLUMNS, "decided_before")
         )
         if ids
         else []
@@ -129,8 +134,9 @@ def _claim(ids: list[int], statuses, fill: int) -> list[tuple]:
             Lead.objects.select_for_update(skip_locked=True)
             .filter(status=LeadStatus.PENDING, routing_error="")
             .exclude(id__in=ids)
+            .annotate(decided_before=DECIDED_BEFORE)
             .order_by("id")
-            .values_list(*LEAD_FACT_COLUMNS)[:room]
+            .values_list(*LEAD_FACT_COLUMNS, "decided_before")[:room]
         )
         rows.sort(key=lambda row: row[0])
     return rows
@@ -151,12 +157,19 @@ ASSIGNMENT_COLUMNS = (
     "created_at",
     "end_reason",
     "sla_due_at",
+    "first_decision",
 )
 REASON = ASSIGNMENT_COLUMNS.index("reason")
 
 
 def assignment_row(
-    decision: Decision, *, rule_name: str, version: int, at: dt.datetime, sla_due_at: dt.datetime | None = None
+    decision: Decision,
+    *,
+    rule_name: str,
+    version: int,
+    at: dt.datetime,
+    sla_due_at: dt.datetime | None = None,
+    first_decision: bool = False,
 ) -> tuple:
     """An engine decision as the Assignment row live routing writes (ASSIGNMENT_COLUMNS order), its
     reason trace included. The demo's history (leadops/demo.py) writes its decisions with it too."""
@@ -174,6 +187,7 @@ def assignment_row(
         at,
         "",
         sla_due_at,
+        first_decision,
     )
 
 
@@ -196,6 +210,7 @@ def _route_batch(
     now = timezone.now()
     leads = [LeadFacts(*row[:FACTS]) for row in rows]
     was = {row[0]: (row[FACTS], row[FACTS + 1]) for row in rows}  # id -> (status, pool rule)
+    undecided = {row[0] for row in rows if not row[FACTS + 2]}
     try:
         snapshot, setup = routing_snapshot_load(now=now, leads=leads, setup=setup)
         engine = RoutingEngine(snapshot)
@@ -220,7 +235,14 @@ def _route_batch(
             decision = engine.decide(facts)
             due = sla.get(decision.rule_id) if decision.outcome != UNROUTABLE else None
             rule_name = rule_names.get(decision.rule_id, "")
-            row = assignment_row(decision, rule_name=rule_name, version=version, at=now, sla_due_at=due)
+            row = assignment_row(
+                decision,
+                rule_name=rule_name,
+                version=version,
+                at=now,
+                sla_due_at=due,
+                first_decision=facts.id in undecided,
+            )
         except Exception as exc:
             logger.exception("routing lead %s failed", facts.id)
             result.failed[facts.id] = f"{type(exc).__name__}: {exc}"
@@ -270,6 +292,7 @@ def _write(writes, was, now) -> None:
     # to pending (events, redistribution) ends its assignment at that moment.
     rerouted = [d.lead_id for d, *_ in writes if was[d.lead_id][0] != LeadStatus.PENDING]
     assignments_end(lead_ids=rerouted, at=now, reason=Assignment.EndReason.REROUTED)
+    assignments_mark_reassigned(handovers=[(d.lead_id, d.rep_id) for d, *_ in writes if d.outcome == ASSIGNED], at=now)
     _assignments_insert([row for _, row, _ in writes])
     _leads_update(
         [

@@ -128,6 +128,8 @@ class AssignmentFactory(DjangoModelFactory):
     rule_set_version = 1
     reason = factory.LazyAttribute(lambda o: engine_reason(rule=o.rule, rep=o.rep, outcome=o.outcome))
     created_at = factory.LazyFunction(timezone.now)
+    # As the writers set it: the lead's first decision when it has none yet.
+    first_decision = factory.LazyAttribute(lambda o: not Assignment.objects.filter(lead=o.lead).exists())
 
 
 class RotationCursorFactory(DjangoModelFactory):

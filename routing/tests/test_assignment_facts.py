@@ -1,18 +1,32 @@
-"""The report facts on Assignment (first contact, converted, misrouted, ended) are kept by the services
-that end assignments and record events, and agree with what the events say (the migration's fill)."""
+"""The report facts on Assignment (first contact, converted, misrouted, ended, reassigned) are kept by the
+services that end assignments, record events and write assignments, and agree with what the events and
+the later assignments say (the migrations' fills)."""
 
 import datetime as dt
 
 import pytest
+from django.utils import timezone
 
+from leadops.models import Lead
+from leadops.services.events import lead_event_record
+from leadops.tests.factories import LeadFactory
 from reports.tests.helpers import assign, at, convert, end, event
-from reps.tests.factories import RepFactory
+from reps.tests.factories import RepFactory, TeamFactory
 from routing.models import Assignment
-from routing.services.facts import assignment_facts_fill
+from routing.services import lead_claim, leads_reassign, leads_release, leads_route
+from routing.services.facts import (
+    assignment_facts_fill,
+    assignment_first_decision_fill,
+    assignment_reassigned_fill,
+)
+from routing.tests.factories import RuleFactory
 
 pytestmark = pytest.mark.django_db
 
-FACTS = ("first_contacted_at", "converted_at", "misrouted_at", "ended_at", "end_reason")
+FACTS = (
+    *("first_contacted_at", "converted_at", "misrouted_at", "ended_at", "end_reason", "reassigned_at"),
+    "first_decision",
+)
 
 
 def facts() -> dict[int, tuple]:
@@ -74,10 +88,96 @@ def test_the_facts_kept_by_the_services_are_the_facts_the_events_give():
     convert(leads[2], at(21))
     event(leads[3], "released", at(5, 15))
     assign(ben, at(5, 16), lead=leads[3].lead)
+    assign(cem, at(7), lead=leads[4].lead, decided_by="user")  # Ben's, a day later: moved
+    assign(cem, at(30), lead=leads[5].lead, decided_by="user")  # to Cem again: no move
+    assign(ben, at(30), lead=leads[6].lead, decided_by="user")  # Ana's, 22 days later: it stuck
     kept = facts()
-    Assignment.objects.update(first_contacted_at=None, converted_at=None, misrouted_at=None)
+    assert sum(1 for f in kept.values() if f[5]) == 4  # Ben's misrouted one, Cem's, Ana's released one, Ben's
+    assert sum(1 for f in kept.values() if f[6]) == 7  # one first decision per lead
+    Assignment.objects.update(first_contacted_at=None, converted_at=None, misrouted_at=None, reassigned_at=None)
+    Assignment.objects.filter(id__in=list(kept)[::2]).update(first_decision=False)
+    Assignment.objects.filter(id__in=list(kept)[1::2]).update(first_decision=True)
     assert assignment_facts_fill(batch=3) > 0  # several id ranges
+    assert assignment_reassigned_fill(batch=3) > 0
+    assert assignment_first_decision_fill(batch=3) > 0
     assert facts() == kept
     assert sum(1 for f in kept.values() if f[0]) == 8  # 7 − Cem's dropped one + Cem's on Ben's lead + Ana's
     assert sum(1 for f in kept.values() if f[1]) == 2
     assert sum(1 for f in kept.values() if f[2]) == 1
+
+
+@pytest.fixture
+def two_reps():
+    team = TeamFactory(name="Inbound")
+    reps = [RepFactory(team=team, name=name, capacity=10, daily_cap=10) for name in ("Ana", "Ben")]
+    RuleFactory(name="Inbound round robin", pool_team=team)
+    return reps
+
+
+def reassigned_at(lead_id: int) -> list:
+    return list(Assignment.objects.filter(lead_id=lead_id).order_by("id").values_list("reassigned_at", flat=True))
+
+
+def test_a_reassignment_stamps_the_move_on_the_assignments_it_replaces_once(two_reps, admin_user):
+    ana, ben = two_reps
+    lead = LeadFactory()
+    leads_route(lead_ids=[lead.id])
+    first = Assignment.objects.get(lead=lead)
+    other = ben if first.rep_id == ana.id else ana
+    leads_reassign(lead_ids=[lead.id], rep_id=other.id, user=admin_user)
+    second = Assignment.objects.filter(lead=lead).order_by("id").last()
+    leads_reassign(lead_ids=[lead.id], rep_id=first.rep_id, user=admin_user)  # and back
+    third = Assignment.objects.filter(lead=lead).order_by("id").last()
+    # The first went to another rep at once (going back to its own rep changes nothing); the second too.
+    assert reassigned_at(lead.id) == [second.created_at, third.created_at, None]
+
+
+def test_a_lead_moved_after_7_days_stuck_and_an_sla_reroute_is_no_move(two_reps, admin_user):
+    ana, ben = two_reps
+    now = timezone.now()
+    stuck = assign(ana, now - dt.timedelta(days=7, minutes=1))
+    recent = assign(ana, now - dt.timedelta(days=6, hours=23))
+    breached = assign(ana, now - dt.timedelta(hours=1))
+    end(breached, now - dt.timedelta(minutes=30), "sla_breached")  # the SLA watch sent it back to routing
+    Lead.objects.filter(id=breached.lead_id).update(status="pending", owner=None)
+    leads_reassign(lead_ids=[stuck.lead_id, recent.lead_id, breached.lead_id], rep_id=ben.id, user=admin_user)
+    assert [reassigned_at(a.lead_id)[0] is not None for a in (stuck, recent, breached)] == [False, True, False]
+
+
+@pytest.mark.parametrize("leads", [1, 3])  # on Postgres a batch of several takes the one-statement path
+def test_leads_routed_again_after_a_misrouted_flag_stamp_the_move(two_reps, leads, django_capture_on_commit_callbacks):
+    batch = LeadFactory.create_batch(leads)
+    leads_route(lead_ids=[lead.id for lead in batch])
+    for lead in batch:
+        with django_capture_on_commit_callbacks(execute=False):  # routed again below, all in one batch
+            lead_event_record(lead_id=lead.id, type="misrouted")
+    leads_route(lead_ids=[lead.id for lead in batch])
+    for lead in batch:
+        first, second = Assignment.objects.filter(lead=lead).order_by("id")
+        assert second.rep_id != first.rep_id  # the engine leaves out the rep who flagged it
+        assert (first.misrouted_at is not None, first.reassigned_at) == (True, second.created_at)
+        assert (first.first_decision, second.first_decision) == (True, False)  # the lead's first decision
+
+
+def test_a_claim_from_a_pool_stamps_the_move_on_the_earlier_assignment(admin_user, django_capture_on_commit_callbacks):
+    team = TeamFactory()
+    ana, ben = RepFactory(team=team, name="Ana"), RepFactory(team=team, name="Ben")
+    RuleFactory(pool_team=team, strategy="pool")
+    lead = LeadFactory()
+    assign(ana, timezone.now() - dt.timedelta(days=2), lead=lead)
+    with django_capture_on_commit_callbacks(execute=False):
+        leads_release(lead_ids=[lead.id], user=admin_user)  # Ana gives it back: to the pool
+    assert leads_route(lead_ids=[lead.id]).pooled == 1
+    claim = lead_claim(lead_id=lead.id, rep_id=ben.id)
+    pooled = Assignment.objects.get(lead=lead, outcome="pooled")
+    assert reassigned_at(lead.id) == [claim.created_at, None, None]  # Ana's; a pooling belongs to no rep
+    assert Assignment.objects.filter(lead=lead).order_by("id")[1].pk == pooled.pk
+
+
+def test_a_lead_reassigned_by_hand_before_any_routing_has_that_as_its_first_decision(two_reps, admin_user):
+    ana, ben = two_reps
+    lead = LeadFactory()
+    leads_reassign(lead_ids=[lead.id], rep_id=ana.id, user=admin_user)
+    leads_reassign(lead_ids=[lead.id], rep_id=ben.id, user=admin_user)
+    firsts = list(Assignment.objects.filter(lead=lead).order_by("id").values_list("first_decision", flat=True))
+    assert firsts == [True, False]
