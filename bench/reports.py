@@ -488,6 +488,8 @@ def main() -> None:
                 # the history would be.
                 started = time.perf_counter()
                 cursor.execute("VACUUM (FULL, ANALYZE) routing_assignment")
+                # FULL leaves the visibility map empty: the plain VACUUM sets it, or no index-only scan is chosen.
+                cursor.execute("VACUUM routing_assignment")
                 print(f"table compacted (VACUUM FULL) in {time.perf_counter() - started:.0f} s", flush=True)
         user, _ = User.objects.get_or_create(username="bench-manager")
         user.groups.add(Group.objects.get(name="Managers"))

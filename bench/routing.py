@@ -188,6 +188,9 @@ def _django_setup():
     os.environ.setdefault("DEBUG", "0")
     os.environ.setdefault("SECRET_KEY", "bench-only-not-secret")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "leadops.settings")
+    # Jobs go to Redis, as in production, and are not worked here: without REDIS_URL every batch would also
+    # send its assignment notifications inline (one e-mail per lead), which is the notification bench's part.
+    os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/15")
     import django
 
     django.setup()
@@ -363,6 +366,11 @@ def end_to_end(n_leads):
         tracemalloc.stop()
     finally:
         connection.creation.destroy_test_db(old_name, verbosity=0)
+        import django_rq
+        from django.conf import settings
+
+        for name in settings.RQ_QUEUES:  # the jobs the run enqueued: nobody will work them
+            django_rq.get_queue(name).empty()
     return [
         (
             "(b) end-to-end: route_pending on Postgres",
