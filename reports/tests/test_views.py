@@ -10,7 +10,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from reports.tests.helpers import assign, at, convert, event, manager
+from reports.selectors import leads_per_day_by_team
+from reports.tests.helpers import assign, at, convert, event, manager, report_filter
 from reps.tests.factories import RepFactory, TeamFactory
 from routing.tests.factories import RuleFactory
 
@@ -260,3 +261,16 @@ def test_a_manager_opens_a_reps_page_from_the_report(client):
     assert client.get("/reports/reps/999999/").status_code == 404
     client.logout()
     assert client.get(f"/reports/reps/{ana.pk}/").status_code == 302  # to the login
+
+
+def test_leads_per_day_count_each_lead_once_per_day_and_team_and_name_reps_without_a_team(manager_client, data):
+    ana, bob = data
+    loner = RepFactory(name="Cy Loner", team=None)
+    moved = assign(ana, at(6, 9))
+    assign(bob, at(6, 11), lead=moved.lead)  # same day, US: once for EMEA, once for US
+    back = assign(ana, at(7, 9))
+    assign(RepFactory(name="Di Emea", team=ana.team), at(7, 12), lead=back.lead)  # same day and team: once
+    assign(loner, at(7, 13))
+    per_day = leads_per_day_by_team(report_filter(start="2026-03-01", end="2026-03-31").qs)
+    got = {(p["day"].day, p["team_name"]): p["leads"] for p in per_day}
+    assert got == {(3, "EMEA"): 1, (5, "EMEA"): 1, (6, "EMEA"): 1, (6, "US"): 2, (7, "EMEA"): 1, (7, "No team"): 1}
