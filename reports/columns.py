@@ -3,7 +3,8 @@ HTML table shows them (reports/tables.py, with its headings and sort links), the
 them with their data tables (reports/charts.py) and the CSV exports them (reports/exports.py).
 
 A new figure is one `Column` here (and its field on `selectors.RepRow`): `sql` when it is a count
-over the period's assignment facts (`r` rep, `l` lead, `conv`, `speed`, `mis`, `moved`; the
+over the period's assignment facts (`r` rep, `l` lead, `lk` the lead when it may have several
+assignments in the period, `conv`, `speed`, `mis`, `moved`; the
 definitions are in reports/selectors.py), `due_sql` when it is a count over the assignments whose
 SLA fell due in the period (`r` rep, `met`, `breached`), `ratio` when it is a fraction of two
 aggregates (`agg.<key>` of the period's facts, `due.<key>` of the SLA slice), none of these when it
@@ -34,14 +35,26 @@ class Column:
         return self.fmt != "text"
 
 
+def distinct_leads(condition: str) -> str:
+    """Distinct leads with an assignment meeting `condition` (SQL over the facts; "1" for any).
+
+    Only a lead with several assignments in the period can count twice, and those are the rows where `lk`
+    is set (reports.selectors.assignment_facts_ctes): they are counted distinct, every other row is its
+    lead's only one and is simply counted. COUNT(DISTINCT) over every row sorted the whole period per rep.
+    """
+    when = "" if condition == "1" else f" AND {condition}"
+    lk = "lk" if condition == "1" else f"CASE WHEN {condition} THEN lk END"
+    return f"COUNT(CASE WHEN lk IS NULL{when} THEN 1 END) + COUNT(DISTINCT {lk})"
+
+
 COLUMNS: list[Column] = [
     Column("name", "Rep", csv="rep_name", fmt="text"),
     Column("email", "E-mail", csv="rep_email", fmt="text", table=False),
     Column("team", "Team", csv="team", fmt="text"),
-    Column("assigned", "Assigned", csv="assigned", sql="COUNT(DISTINCT l)"),
+    Column("assigned", "Assigned", csv="assigned", sql=distinct_leads("1")),
     Column("open", "Open now", csv="open"),
-    Column("contacted", "Contacted", csv="contacted", sql="COUNT(DISTINCT CASE WHEN speed IS NOT NULL THEN l END)"),
-    Column("converted", "Converted", csv="converted", sql="COUNT(DISTINCT CASE WHEN conv THEN l END)"),
+    Column("contacted", "Contacted", csv="contacted", sql=distinct_leads("speed IS NOT NULL")),
+    Column("converted", "Converted", csv="converted", sql=distinct_leads("conv")),
     Column("conversion_rate", "Conversion", csv="conversion_rate", fmt="pct", ratio=("agg.converted", "agg.assigned")),
     Column("median_speed", "Median speed-to-lead", csv="median_speed_to_lead_seconds", fmt="duration", median="speed"),
     Column(

@@ -145,6 +145,7 @@ FACT_COLUMNS = (
     "converted_at",
     "misrouted_at",
     "reassigned_at",
+    "first_decision",
 )
 
 
@@ -167,7 +168,7 @@ def assignment_facts_ctes(assignments: QuerySet[Assignment]) -> tuple[str, tuple
     assignment with what the metrics need: r (rep), l (lead), conv, speed, mis, moved (the
     definitions are in the module docstring).
 
-    One table's period slice, read from its index alone (assignment_facts_idx): first contact,
+    One table's period slice, read from its index alone (assignment_report_facts_idx): first contact,
     conversion, the misrouted flag and the move to another rep within 7 days are kept on each
     Assignment at write time (routing.services.assignments), so no event and no other row is read.
     """
@@ -178,7 +179,12 @@ def assignment_facts_ctes(assignments: QuerySet[Assignment]) -> tuple[str, tuple
         # r is rep_id + 0 so that no index on rep_id passes for the GROUP BY's order: walking the rep index
         # would fetch the period's rows one by one in rep order (41 s for a year in bench/reports.py), where
         # reading the period from its index and sorting takes a fraction of that.
-        "facts AS (SELECT a.rep_id + 0 AS r, a.lead_id AS l, a.converted_at IS NOT NULL AS conv,"
+        # lk: the lead when it may have several assignments in the period. Every assignment of a lead but its
+        # last has ended (the writers end the current one first), and the last of several is not the lead's
+        # first decision; an assignment that neither ended nor follows another is its lead's only one.
+        "facts AS (SELECT a.rep_id + 0 AS r, a.lead_id AS l,"
+        " CASE WHEN a.ended_at IS NOT NULL OR NOT a.first_decision THEN a.lead_id END AS lk,"
+        " a.converted_at IS NOT NULL AS conv,"
         f" {_seconds_between_sql('a.first_contacted_at', 'a.created_at')} AS speed,"
         " a.misrouted_at IS NOT NULL AS mis, a.reassigned_at IS NOT NULL AS moved FROM a)"
     )

@@ -233,7 +233,7 @@ class RuleCondition(models.Model):
 REASSIGN_WINDOW = timedelta(days=7)
 FACTS_INDEX_INCLUDE = [
     *["id", "lead", "rep", "ended_at", "rule", "decided_by"],
-    *["first_contacted_at", "converted_at", "misrouted_at", "reassigned_at"],
+    *["first_contacted_at", "converted_at", "misrouted_at", "reassigned_at", "first_decision"],
 ]
 
 
@@ -322,7 +322,7 @@ class Assignment(models.Model):
                 fields=["created_at"],
                 include=FACTS_INDEX_INCLUDE,
                 condition=Q(outcome="assigned"),
-                name="assignment_facts_idx",
+                name="assignment_report_facts_idx",
             ),
             # Reports' rule coverage: the period's first decisions, read from the index alone on Postgres.
             models.Index(
