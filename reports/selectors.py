@@ -165,8 +165,9 @@ def _repeatable_sql(rows: QuerySet) -> tuple[str, tuple]:
 
 def assignment_facts_ctes(assignments: QuerySet[Assignment]) -> tuple[str, tuple]:
     """Common table expressions (to follow WITH) and their params, ending in `facts`: one row per
-    assignment with what the metrics need: r (rep), l (lead), conv, speed, mis, moved (the
-    definitions are in the module docstring).
+    assignment with what the metrics need: r (rep), l (lead), lk (the lead when it may have several
+    assignments in the period, else null), conv, speed, mis, moved (the definitions are in the module
+    docstring).
 
     One table's period slice, read from its index alone (assignment_report_facts_idx): first contact,
     conversion, the misrouted flag and the move to another rep within 7 days are kept on each
