@@ -10,6 +10,7 @@ computation of the figures (reports/cache.py).
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 
 from django.conf import settings
 from django.urls import reverse
@@ -21,22 +22,29 @@ from .exports import write_csv
 from .filters import ReportFilter
 
 
-def page_figures(filters: ReportFilter) -> dict:
-    """Every figure of the page, from the database: what managers asking for the same filters share."""
+def page_parts(filters: ReportFilter) -> dict[str, Callable[[], object]]:
+    """Each figure of the page as a query to run (in a report transaction): page_figures runs them all,
+    bench/reports_parts.py times them one by one."""
     assignments, reps = filters.qs, filters.reps()
     # The routing-health panel follows the team and territory too, where a figure belongs to reps.
     scope = reps.all() if filters.narrowed else None
+    return {
+        "report": lambda: selectors.rep_report(assignments=assignments.all(), due=filters.sla_due(), reps=reps.all()),
+        "per_day": lambda: selectors.leads_per_day_by_team(assignments.all()),
+        "coverage": lambda: selectors.rule_coverage(filters.leads(), since=filters.since, reps=scope),
+        "never_fired": lambda: selectors.never_fired(filters.decisions()),
+        "waiting": lambda: selectors.waiting_now(filters.leads(whole_history=True), reps=scope),
+        "fairness": lambda: selectors.pool_fairness(assignments=assignments.all(), reps=reps.all()),
+        "sla": lambda: selectors.sla_health(due=filters.sla_due(), current=filters.current()),
+        "sources": lambda: selectors.sources_seen(since=filters.since, until=filters.until),
+    }
+
+
+def page_figures(filters: ReportFilter) -> dict:
+    """Every figure of the page, from the database: what managers asking for the same filters share."""
+    parts = page_parts(filters)
     with selectors.report_queries():
-        return {
-            "report": selectors.rep_report(assignments=assignments.all(), due=filters.sla_due(), reps=reps.all()),
-            "per_day": selectors.leads_per_day_by_team(assignments.all()),
-            "coverage": selectors.rule_coverage(filters.leads(), since=filters.since, reps=scope),
-            "never_fired": selectors.never_fired(filters.decisions()),
-            "waiting": selectors.waiting_now(filters.leads(whole_history=True), reps=scope),
-            "fairness": selectors.pool_fairness(assignments=assignments.all(), reps=reps.all()),
-            "sla": selectors.sla_health(due=filters.sla_due(), current=filters.current()),
-            "sources": selectors.sources_seen(since=filters.since, until=filters.until),
-        }
+        return {name: run() for name, run in parts.items()}
 
 
 def page_figures_key(filters: ReportFilter) -> str:
