@@ -149,20 +149,6 @@ FACT_COLUMNS = (
 )
 
 
-def _repeatable_sql(rows: QuerySet) -> tuple[str, tuple]:
-    """SELECT of the leads that may have more than one row in `rows`, with its params.
-
-    Every assignment of a lead but its last has ended: whatever writes a lead's next assignment
-    (the router, a reassignment, a claim) or sends it back (an event, a release, the SLA watch)
-    ends the current one first (routing.services.assignments.assignments_end). So a lead with no
-    ended row in `rows` has exactly one row there, and only the others (~7 % on the benchmark) need
-    de-duplicating: counting leads per day and team becomes a hash aggregate instead of a sort of the
-    whole slice (0.96–1.14 s → 0.85–0.90 s for the year of bench/reports.py, same load). The per-rep
-    table tried the same (hash aggregates, the medians apart) and was 15 % slower: its ~20 aggregates
-    per row cost more than the sort they save (README, Benchmarks)."""
-    return rows.filter(ended_at__isnull=False).order_by().values("lead_id").query.sql_with_params()
-
-
 def assignment_facts_ctes(assignments: QuerySet[Assignment]) -> tuple[str, tuple]:
     """Common table expressions (to follow WITH) and their params, ending in `facts`: one row per
     assignment with what the metrics need: r (rep), l (lead), lk (the lead when it may have several
@@ -440,28 +426,29 @@ def sort_rows(rows: list[RepRow], sort: str) -> list[RepRow]:
 def leads_per_day_by_team(assignments: QuerySet[Assignment]) -> list[dict]:
     """Distinct leads assigned per day (server zone) and team: [{day, team_name, leads}].
 
-    Without COUNT(DISTINCT) over the slice: only a lead with an ended assignment in it can count
-    twice in a day and team (`_repeatable_sql`), so the others are counted by a hash aggregate."""
+    Without COUNT(DISTINCT) over the slice: only a lead with several assignments in the period can count
+    twice in a day and team, and each of its rows is marked as the facts' `lk` marks it (ended, or not
+    the lead's first decision; see assignment_facts_ctes); the other rows are their lead's only one, so
+    the whole slice is counted by hash aggregates, with no sort and no second read of the period."""
     assigned = assignments.filter(outcome=Assignment.Outcome.ASSIGNED)
     # Grouped by the team's id, named after (team names are unique): hashing a number per row, not a name.
     rows = (
         assigned.order_by()
         .annotate(day=TruncDate("created_at"), team=F("rep__team_id"))
-        .values("day", "team", "lead_id")
+        .values("day", "team", "lead_id", "ended_at", "first_decision")
     )
     rows_sql, params = rows.query.sql_with_params()
-    repeatable_sql, repeatable_params = _repeatable_sql(assigned)
     team_t = Team._meta.db_table
     sql = (
-        f"WITH per AS (SELECT s.day, s.team,"
-        f" CASE WHEN s.lead_id IN ({repeatable_sql}) THEN s.lead_id END AS lk, COUNT(*) AS n"
+        "WITH per AS (SELECT s.day, s.team,"
+        " CASE WHEN s.ended_at IS NOT NULL OR NOT s.first_decision THEN s.lead_id END AS lk, COUNT(*) AS n"
         f" FROM ({rows_sql}) s GROUP BY 1, 2, 3), "
         "days AS (SELECT day, team, SUM(CASE WHEN lk IS NULL THEN n ELSE 1 END) AS leads FROM per GROUP BY 1, 2) "
         f"SELECT d.day, COALESCE(t.name, %s) AS team_name, d.leads FROM days d LEFT JOIN {team_t} t ON t.id = d.team"
         " ORDER BY 1, 2"
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, (*repeatable_params, *params, NO_TEAM))
+        cursor.execute(sql, (*params, NO_TEAM))
         return [
             {"day": day if isinstance(day, dt.date) else dt.date.fromisoformat(day), "team_name": team, "leads": int(n)}
             for day, team, n in cursor.fetchall()
