@@ -10,7 +10,7 @@ import datetime as dt
 import io
 
 import pytest
-from django.contrib.auth.models import User
+from django.contrib.auth.models import Permission, User
 from django.utils import timezone
 
 from leadops.tests.factories import LeadFactory
@@ -165,6 +165,12 @@ def test_the_sla_card_counts_breaches_due_now_and_the_worst_rules(client, sla_ma
     assert 'id="sla-card"' in html and "“Due now”: current leads not contacted yet" in html
     assert 'href="?start=2026-03-01&amp;end=2026-03-31&amp;sort=-sla_breaches#rep-table"' in html
     assert "/admin/" not in html.split('id="sla-card"')[1].split("</table>")[0]  # a manager cannot open the admin
+    # Nor can a manager who was given the admin's view permissions but no admin access: no link to a login page.
+    viewer = manager("viewer")
+    viewer.user_permissions.add(*Permission.objects.filter(codename__in=["view_lead", "view_assignment"]))
+    client.force_login(viewer)
+    html = client.get("/reports/?start=2026-03-01&end=2026-03-31").content.decode()
+    assert "/admin/" not in html.split('id="sla-card"')[1].split("</table>")[0]
     client.force_login(User.objects.create_superuser("ops"))
     html = client.get("/reports/?start=2026-03-01&end=2026-03-31").content.decode()
     inbound_id = Assignment.objects.filter(rule__name="Inbound").values_list("rule_id", flat=True).first()
