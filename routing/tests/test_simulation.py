@@ -14,9 +14,11 @@ from django.db import connection
 from django.utils import timezone
 
 from leadops.models import Lead, LeadStatus
+from reps.models import Rep
 from routing.models import RotationCursor
 from routing.routing_file import routing_config_load
 from routing.services import leads_route
+from routing.services.assignments import leads_reassign
 from routing.simulation import routing_simulate
 
 pytestmark = pytest.mark.django_db
@@ -169,6 +171,10 @@ def test_simulation_of_the_current_set_up_equals_live_routing(monkeypatch):
     assert all(r["actual"] == r["simulated"] for r in result["reps"]), result["reps"]
     assert {r["email"] for r in result["reps"]} >= {"ana@example.com", "gus@example.com", "ivy@example.com"}
     assert all(r["actual"] == r["simulated"] for r in result["rules"]), result["rules"]
+    # Fetched 4 rows at a time, so most fetches end inside a cluster of 9 leads created at the same instant:
+    # the same leads, in the same order, with the same first decisions.
+    monkeypatch.setattr("routing.simulation.LEAD_CHUNK", 4)
+    assert routing_simulate(start=dt.date(2026, 10, 1), end=dt.date(2026, 10, 31)).result == result
 
 
 def _one_rep_per_team() -> dict:
@@ -240,6 +246,22 @@ def test_a_draft_moving_a_country_to_another_team_moves_exactly_those_leads(tmp_
     }
     assert {r["name"]: (r["actual"], r["simulated"]) for r in result["rules"]} == {"DACH": (5, 2), "Europe": (3, 6)}
     assert result["unroutable"] == {"actual": 0, "simulated": 0}
+
+
+def test_leads_moved_by_hand_are_compared_with_their_first_decision(monkeypatch):
+    """Each lead's simulated decision is set against its first real one, not the owner it has now."""
+    routing_config_load(_one_rep_per_team())
+    leads = _route_some(["DE", "FR", "AT", "ES", "CH"])
+    dora = Rep.objects.get(email="dora@example.com")
+    # Ops move the two DACH leads to Dora afterwards: a later Assignment for each.
+    leads_reassign(lead_ids=[leads[0].id, leads[2].id], rep_id=dora.id)
+    monkeypatch.setattr("routing.simulation.LEAD_CHUNK", 2)
+    result = routing_simulate(start=timezone.localdate() - dt.timedelta(days=1), end=timezone.localdate()).result
+    assert result["leads"] == 5 and result["changed_owner"] == 0, result["changed"]
+    assert {r["email"]: (r["actual"], r["simulated"]) for r in result["reps"]} == {
+        "ana@example.com": (3, 3),
+        "dora@example.com": (2, 2),
+    }
 
 
 def test_simulation_table_and_bad_draft(tmp_path):
