@@ -82,6 +82,7 @@ from django.db.models import (
     QuerySet,
     Subquery,
 )
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
@@ -149,27 +150,41 @@ FACT_COLUMNS = (
 )
 
 
+def _period_sql(assignments: QuerySet[Assignment]) -> tuple[str, tuple]:
+    """SELECT of the period's assignments (FACT_COLUMNS), with its params.
+
+    On Postgres rep by rep, in rep id order: a LATERAL probe per rep of assignment_rep_facts_idx, which
+    holds the facts, so the rows reach the per-rep grouping already in its order and are read from the
+    index alone. Reading the period from its time index instead and sorting it by rep took 1.7–2.2 s
+    for the year of bench/reports.py against 1.1–1.3 s, 0.11–0.16 s against 0.09 s for 30 days."""
+    if connection.vendor != "postgresql":
+        return assignments.order_by().values(*FACT_COLUMNS).query.sql_with_params()
+    rep_t = connection.ops.quote_name(Rep._meta.db_table)
+    per_rep = assignments.filter(rep_id=RawSQL("rp.id", ())).order_by()
+    inner_sql, params = per_rep.values(*(c for c in FACT_COLUMNS if c != "rep_id")).query.sql_with_params()
+    return f"SELECT rp.id AS rep_id, x.* FROM {rep_t} rp CROSS JOIN LATERAL ({inner_sql}) x", params
+
+
 def assignment_facts_ctes(assignments: QuerySet[Assignment]) -> tuple[str, tuple]:
     """Common table expressions (to follow WITH) and their params, ending in `facts`: one row per
     assignment with what the metrics need: r (rep), l (lead), lk (the lead when it may have several
     assignments in the period, else null), conv, speed, mis, moved (the definitions are in the module
     docstring).
 
-    One table's period slice, read from its index alone (assignment_report_facts_idx): first contact,
-    conversion, the misrouted flag and the move to another rep within 7 days are kept on each
-    Assignment at write time (routing.services.assignments), so no event and no other row is read.
+    One table's period slice, read from an index alone (_period_sql): first contact, conversion, the
+    misrouted flag and the move to another rep within 7 days are kept on each Assignment at write time
+    (routing.services.assignments), so no event and no other row is read.
     """
-    period = assignments.order_by().values(*FACT_COLUMNS)
-    period_sql, params = period.query.sql_with_params()
+    period_sql, params = _period_sql(assignments)
+    # On SQLite, r is rep_id + 0 as it was on Postgres before _period_sql read rep by rep: there the rows
+    # come in time order and no index on rep_id should pass for the GROUP BY's order.
+    rep = "a.rep_id" if connection.vendor == "postgresql" else "a.rep_id + 0"
     sql = (
         f"a AS ({period_sql}), "
-        # r is rep_id + 0 so that no index on rep_id passes for the GROUP BY's order: walking the rep index
-        # would fetch the period's rows one by one in rep order (41 s for a year in bench/reports.py), where
-        # reading the period from its index and sorting takes a fraction of that.
         # lk: the lead when it may have several assignments in the period. Every assignment of a lead but its
         # last has ended (the writers end the current one first), and the last of several is not the lead's
         # first decision; an assignment that neither ended nor follows another is its lead's only one.
-        "facts AS (SELECT a.rep_id + 0 AS r, a.lead_id AS l,"
+        f"facts AS (SELECT {rep} AS r, a.lead_id AS l,"
         " CASE WHEN a.ended_at IS NOT NULL OR NOT a.first_decision THEN a.lead_id END AS lk,"
         " a.converted_at IS NOT NULL AS conv,"
         f" {_seconds_between_sql('a.first_contacted_at', 'a.created_at')} AS speed,"

@@ -237,6 +237,10 @@ FACTS_INDEX_INCLUDE = [
 ]
 
 
+REP_FACTS_INDEX_INCLUDE = [
+    *["outcome", "id", "lead", "ended_at", "first_decision"],
+    *["first_contacted_at", "converted_at", "misrouted_at", "reassigned_at"],
+]
 SLA_DUE_INDEX_INCLUDE = [
     *["id", "lead", "rep", "rule", "rule_name", "outcome"],
     *["ended_at", "sla_met_at", "sla_breached_at"],
@@ -318,7 +322,10 @@ class Assignment(models.Model):
         ]
         indexes = [
             models.Index(fields=["lead", "created_at"]),
-            models.Index(fields=["rep", "created_at"]),
+            # A rep's assignments by time; reports read a period's facts from it rep by rep, in rep order.
+            models.Index(
+                fields=["rep", "created_at"], include=REP_FACTS_INDEX_INCLUDE, name="assignment_rep_facts_idx"
+            ),
             models.Index(fields=["rule", "created_at"]),
             # Reports: a period's assignments to reps with their facts, read from the index alone (INCLUDE is
             # Postgres only; elsewhere Django creates the plain partial index).
