@@ -32,8 +32,9 @@ the Redis cache: REDIS_URL, else BENCH_REDIS_URL (default redis://127.0.0.1:6379
 First, the floors on this data, for the last 30 days and the year: what reading the assignment slice
 costs with nothing else (count), sorted by rep, with only the median (PERCENTILE_CONT, over all and per
 rep), and with only the count columns (a hash aggregate; three, then the table's thirteen): no per-rep
-query can cost less than the first, nor one with the per-rep medians less than the fourth. Every line
-carries the load average.
+query can cost less than the first, nor one with the per-rep medians less than the fourth. Then, on
+one core and read rep by rep as the per-rep table reads the period, the slice, the medians and the
+count columns: the CPU the table needs. Every line carries the load average.
 """
 
 from __future__ import annotations
@@ -313,6 +314,37 @@ def floors(start, end) -> None:
                 cursor.fetchall()
                 times.append(time.perf_counter() - started)
             print(f"  {label:50} {statistics.median(times):>7.3f} s  load {load()}", flush=True)
+        # The CPU the per-rep table needs, as it reads the period now (rep by rep, reports/selectors.py
+        # _period_sql): each part on one core, so their sum less the shared read, halved, is the least
+        # wall time 2 cores could give the table if every part were split perfectly between them.
+        cursor.execute("SET LOCAL max_parallel_workers_per_gather = 0")
+        print("  rep by rep, on one core (CPU):")
+        by_rep = (
+            "reps_rep rp CROSS JOIN LATERAL (SELECT * FROM routing_assignment WHERE rep_id = rp.id"
+            " AND outcome = 'assigned' AND created_at >= %s AND created_at < %s{extra}) routing_assignment"
+        )
+        qualified = "date_part('epoch', routing_assignment.first_contacted_at - routing_assignment.created_at)"
+        contacted = " AND first_contacted_at IS NOT NULL"
+        for label, sql in [
+            ("reading the slice", f"SELECT count(*) FROM {by_rep.format(extra='')}"),
+            (
+                "PERCENTILE_CONT per rep and over all",
+                f"SELECT rp.id, percentile_cont(0.5) WITHIN GROUP (ORDER BY {qualified})"
+                f" FROM {by_rep.format(extra=contacted)} GROUP BY ROLLUP(rp.id)",
+            ),
+            (
+                "13 count columns per rep",
+                f"SELECT rp.id, count(*), {FLOOR_COUNTS.format(speed=qualified)}"
+                f" FROM {by_rep.format(extra='')} GROUP BY rp.id",
+            ),
+        ]:
+            times = []
+            for _ in range(3):
+                started = time.perf_counter()
+                cursor.execute(sql, params)
+                cursor.fetchall()
+                times.append(time.perf_counter() - started)
+            print(f"    {label:48} {statistics.median(times):>7.3f} s  load {load()}", flush=True)
 
 
 def backend_cpu_seconds() -> float:
