@@ -137,7 +137,6 @@ def _seconds_between_sql(end: str, start: str) -> str:
 
 # What the per-rep table reads of each assignment in the period: nothing else.
 FACT_COLUMNS = (
-    "id",
     "lead_id",
     "rep_id",
     "created_at",
@@ -176,8 +175,8 @@ def assignment_facts_ctes(assignments: QuerySet[Assignment]) -> tuple[str, tuple
     (routing.services.assignments), so no event and no other row is read.
     """
     period_sql, params = _period_sql(assignments)
-    # On SQLite, r is rep_id + 0 as it was on Postgres before _period_sql read rep by rep: there the rows
-    # come in time order and no index on rep_id should pass for the GROUP BY's order.
+    # Elsewhere the rows come in time order: rep_id + 0 keeps an index on rep_id from passing for the GROUP
+    # BY's order (walking it would fetch the rows one by one).
     rep = "a.rep_id" if connection.vendor == "postgresql" else "a.rep_id + 0"
     sql = (
         f"a AS ({period_sql}), "

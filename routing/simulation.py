@@ -161,7 +161,7 @@ def _simulate(draft, version, start, end, source, progress) -> Simulation:
     for n, (row, actual) in enumerate(_leads_and_first_decisions(leads), 1):
         status = row[FACTS + 1]
         decision = decide(LeadFacts(*row[:FACTS]), at=row[FACTS], closes_at=row[-1] if status in CLOSED else None)
-        add(row[0], decision, actual or comparison.NO_DECISION)
+        add(row[0], decision, actual)
         if progress is not None and n % PROGRESS_EVERY == 0:
             progress(n, total)
     if progress is not None:
@@ -176,9 +176,9 @@ def _simulate(draft, version, start, end, source, progress) -> Simulation:
     return Simulation(result=result, timings=timings, never_fired=never)
 
 
-def _leads_and_first_decisions(leads) -> Iterator[tuple[tuple, tuple | None]]:
+def _leads_and_first_decisions(leads) -> Iterator[tuple[tuple, tuple]]:
     """Each lead of the period in the order they came (created_at, id), with its first Assignment
-    (outcome, rep id, rule name; None when it has none), streamed from two queries read side by side
+    (outcome, rep id, rule name; _Comparison.NO_DECISION when it has none), streamed from two queries read side by side
     in that same order: memory stays flat whatever the period (a year of leads and decisions held at
     once is gigabytes)."""
     columns = (*LEAD_FACT_COLUMNS[:FACTS], "created_at", "status", "closed_at")
@@ -195,7 +195,7 @@ def _leads_and_first_decisions(leads) -> Iterator[tuple[tuple, tuple | None]]:
         while decision is not None and decision[0] == row[0]:  # this lead's decisions, earliest first
             first = first or decision[1:]
             decision = next(decisions, None)
-        yield row, first
+        yield row, first or _Comparison.NO_DECISION
 
 
 class _Comparison:
