@@ -138,9 +138,10 @@ FROM leadops_lead l WHERE l.owner_id IS NOT NULL;
 
 -- Earlier assignments that did not stick.
 INSERT INTO routing_assignment (lead_id, outcome, rep_id, rule_id, rule_name, strategy, decided_by, rule_set_version,
-                                reason, created_at, ended_at, end_reason, first_decision)
+                                reason, created_at, ended_at, end_reason, first_decision, lead_created_at)
 SELECT id, 'assigned', other_rep, rule_id, '', 'round_robin', 'engine', 1, '{{}}', created_at + interval '2 seconds',
-       created_at + CASE WHEN history = 'reassigned' THEN reassign_after ELSE interval '10 minutes' END, history, true
+       created_at + CASE WHEN history = 'reassigned' THEN reassign_after ELSE interval '10 minutes' END, history, true,
+       created_at
 FROM routed WHERE history <> '';
 
 INSERT INTO leadops_leadevent (lead_id, type, rep_id, at, note, created_at)
@@ -149,19 +150,19 @@ SELECT id, 'misrouted', other_rep, created_at + interval '10 minutes', '', now()
 
 -- The assignment that holds now.
 INSERT INTO routing_assignment (lead_id, outcome, rep_id, rule_id, rule_name, strategy, decided_by, rule_set_version,
-                                reason, created_at, ended_at, end_reason, first_decision)
+                                reason, created_at, ended_at, end_reason, first_decision, lead_created_at)
 SELECT id, 'assigned', owner_id, rule_id, '', 'round_robin',
        CASE WHEN history = 'reassigned' THEN 'user' ELSE 'engine' END, 1, '{{}}',
        created_at + CASE WHEN history = 'reassigned' THEN reassign_after
                          WHEN history = 'misrouted' THEN interval '10 minutes 1 second'
                          ELSE interval '2 seconds' END,
-       NULL, '', true
+       NULL, '', true, created_at
 FROM routed;
 
 INSERT INTO routing_assignment (lead_id, outcome, rep_id, rule_id, rule_name, strategy, decided_by, rule_set_version,
-                                reason, created_at, ended_at, end_reason, first_decision)
+                                reason, created_at, ended_at, end_reason, first_decision, lead_created_at)
 SELECT id, status, NULL, CASE WHEN status = 'pooled' THEN (id % {rules}) + (SELECT min(id) FROM routing_rule) END,
-       '', '', 'engine', 1, '{{}}', created_at + interval '2 seconds', NULL, '', true
+       '', '', 'engine', 1, '{{}}', created_at + interval '2 seconds', NULL, '', true, created_at
 FROM leadops_lead WHERE status IN ('unroutable', 'pooled');
 
 -- Outcome events by the owner: 75 % contacted (exponential, mean 30 min), then converted / lost.

@@ -318,6 +318,7 @@ def _copy_floor(connection, n_rows):
         "created_at",
         "end_reason",
         "first_decision",
+        "lead_created_at",
     ]
     rows = list(Assignment.objects.order_by("id").values_list(*columns)[:n_rows])
     import json

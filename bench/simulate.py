@@ -141,7 +141,13 @@ def seed_leads(n_leads: int, seed=11) -> None:
         )
         Assignment.objects.bulk_create(
             [
-                Assignment(lead=lead, rep_id=lead.owner_id, rule_name="Fallback", created_at=lead.created_at)
+                Assignment(
+                    lead=lead,
+                    rep_id=lead.owner_id,
+                    rule_name="Fallback",
+                    created_at=lead.created_at,
+                    lead_created_at=lead.created_at,
+                )
                 for lead in leads
             ],
             batch_size=2000,

@@ -842,7 +842,14 @@ class _History:
             self.first_of_email.setdefault(facts.email, facts.id)
         rule_name = self.setup.rule_name.get(decision.rule_id, "")
         due = self._sla_due(decision.rule_id, at) if decision.outcome != UNROUTABLE else None
-        row = assignment_row(decision, rule_name=rule_name, version=self.setup.version, at=at, sla_due_at=due)
+        row = assignment_row(
+            decision,
+            rule_name=rule_name,
+            version=self.setup.version,
+            at=at,
+            lead_created_at=story.lead.created_at,
+            sla_due_at=due,
+        )
         story.assignments.append(assignment_from_row(row))
         lead = story.lead
         if decision.outcome == ASSIGNED:
@@ -1050,7 +1057,7 @@ class _History:
         assignments, events = [], []
         for story in self.stories:
             for assignment in story.assignments:
-                assignment.lead = story.lead
+                assignment.lead, assignment.lead_created_at = story.lead, story.lead.created_at
             assignments += story.assignments
             events += [LeadEvent(lead=story.lead, **event) for event in story.events]
         Assignment.objects.bulk_create(assignments, batch_size=1000)

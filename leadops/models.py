@@ -145,6 +145,8 @@ class Lead(models.Model):
         ]
         indexes = [
             models.Index(fields=["status", "created_at"]),
+            # Reports: the sources seen in a period (a skip scan, two probes per source) and a source's leads.
+            models.Index(fields=["source", "created_at"], name="lead_source_created_idx"),
             models.Index(fields=["owner", "status"]),
             models.Index(fields=["email"]),
             models.Index(fields=["email_domain"]),

@@ -126,6 +126,11 @@ class ReportFilter(django_filters.FilterSet):
         return self.form.cleaned_data["start"], self.form.cleaned_data["end"]
 
     @property
+    def lead_source(self) -> str:
+        """The chosen lead source ("" for any)."""
+        return self.form.cleaned_data.get("source") or ""
+
+    @property
     def since(self) -> dt.datetime:
         return day_start(self.period[0])
 
@@ -163,8 +168,8 @@ class ReportFilter(django_filters.FilterSet):
     def decisions(self) -> QuerySet[Assignment]:
         """Routing decisions of any outcome made in the period for the chosen source (whatever the rep)."""
         decisions = Assignment.objects.filter(created_at__gte=self.since, created_at__lt=self.until)
-        if self.form.cleaned_data.get("source"):
-            decisions = decisions.filter(lead__source=self.form.cleaned_data["source"])
+        if self.lead_source:
+            decisions = decisions.filter(lead__source=self.lead_source)
         return decisions
 
     @property
@@ -190,8 +195,8 @@ class ReportFilter(django_filters.FilterSet):
         leads = Lead.objects.all()
         if not whole_history:
             leads = leads.filter(created_at__gte=self.since, created_at__lt=self.until)
-        if self.form.cleaned_data.get("source"):
-            leads = leads.filter(source=self.form.cleaned_data["source"])
+        if self.lead_source:
+            leads = leads.filter(source=self.lead_source)
         return leads
 
     def query_string(self, **changes) -> str:

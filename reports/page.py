@@ -31,7 +31,9 @@ def page_parts(filters: ReportFilter) -> dict[str, Callable[[], object]]:
     return {
         "report": lambda: selectors.rep_report(assignments=assignments.all(), due=filters.sla_due(), reps=reps.all()),
         "per_day": lambda: selectors.leads_per_day_by_team(assignments.all()),
-        "coverage": lambda: selectors.rule_coverage(filters.leads(), since=filters.since, reps=scope),
+        "coverage": lambda: selectors.rule_coverage(
+            since=filters.since, until=filters.until, source=filters.lead_source, reps=scope
+        ),
         "never_fired": lambda: selectors.never_fired(filters.decisions()),
         "waiting": lambda: selectors.waiting_now(filters.leads(whole_history=True), reps=scope),
         "fairness": lambda: selectors.pool_fairness(assignments=assignments.all(), reps=reps.all()),

@@ -303,6 +303,10 @@ class Assignment(models.Model):
     # The lead's first routing decision (its earliest row): what reports' rule coverage classes. Set
     # by the writer that finds the lead without an Assignment (route._claim, assignments._switch_owner).
     first_decision = models.BooleanField(default=False)
+    # When the lead came in (its created_at), kept on each of its decisions: reports' rule coverage counts the
+    # first decisions of the leads that came in in a period from their own index, without reading the leads.
+    # save() takes it from the lead; the bulk writers (route._assignments_insert, the demo) pass it.
+    lead_created_at = models.DateTimeField()
     # SLA (rule.sla_minutes): due = created_at + minutes. The watch (services/sla.py) settles each
     # due assignment once: met (contacted, or closed, by the due time) or breached.
     sla_due_at = models.DateTimeField("SLA due", null=True, blank=True)
@@ -335,12 +339,13 @@ class Assignment(models.Model):
                 condition=Q(outcome="assigned"),
                 name="assignment_report_facts_idx",
             ),
-            # Reports' rule coverage: the period's first decisions, read from the index alone on Postgres.
+            # Reports' rule coverage: the first decisions of the leads that came in in a period, read from the index
+            # alone on Postgres.
             models.Index(
-                fields=["created_at"],
+                fields=["lead_created_at"],
                 include=FIRST_DECISION_INDEX_INCLUDE,
                 condition=Q(first_decision=True),
-                name="assignment_first_decision_idx",
+                name="assignment_coverage_idx",
             ),
             # The SLA watch: current assignments with an SLA not yet settled, by due time.
             models.Index(
@@ -362,6 +367,11 @@ class Assignment(models.Model):
     def __str__(self) -> str:
         target = self.rep.name if self.rep_id else self.get_outcome_display()
         return f"Lead {self.lead_id} → {target}"
+
+    def save(self, *args, **kwargs):
+        if self.lead_created_at is None:
+            self.lead_created_at = self.lead.created_at
+        super().save(*args, **kwargs)
 
 
 class RotationCursor(models.Model):

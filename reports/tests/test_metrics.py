@@ -216,7 +216,7 @@ def test_rule_coverage_reads_each_leads_first_decision():
     assign(ana, at(10), lead=later, decided_by="user")  # first decision was still unroutable
     LeadFactory(status="pending", created_at=at(11))
     filters = report_filter(**MARCH)
-    coverage = selectors.rule_coverage(filters.leads(), since=filters.since)
+    coverage = selectors.rule_coverage(since=filters.since, until=filters.until)
     assert (coverage.rule, coverage.fallback, coverage.unroutable, coverage.not_routed) == (4, 2, 2, 1)
     assert coverage.rule_share == pytest.approx(0.5)
     assert coverage.unroutable_share == pytest.approx(0.25)
@@ -227,6 +227,29 @@ def test_rule_coverage_reads_each_leads_first_decision():
         "Unroutable": 2,
     }
     assert selectors.waiting_now(report_filter(**MARCH).leads(whole_history=True))["unroutable"] == 1
+
+
+def test_rule_coverage_counts_the_leads_that_came_in_in_the_period_whenever_they_were_decided():
+    ana = RepFactory(name="Ana")
+    inbound = RuleFactory(name="Inbound")
+    RuleConditionFactory(rule=inbound)
+    early = LeadFactory(status="assigned", owner=ana, source="web", created_at=at(28, 23, 50, month=2))
+    AssignmentFactory(lead=early, rep=ana, rule=inbound, created_at=at(1, 0, 10))  # came in before March
+    late = LeadFactory(status="assigned", owner=ana, source="webinar", created_at=at(31, 23, 55))
+    AssignmentFactory(lead=late, rep=ana, rule=inbound, created_at=at(1, 0, 5, month=4))  # decided in April
+    assign(ana, at(10), rule=inbound, source="web")
+    assign(ana, at(12), rule=None, decided_by="user", source="web")
+
+    def coverage(**params):
+        filters = report_filter(**MARCH, **params)
+        return selectors.rule_coverage(since=filters.since, until=filters.until, source=filters.lead_source)
+
+    march = coverage()
+    assert (march.decided, march.rule, march.fallback) == (3, 2, 1)
+    assert {r["label"]: r["leads"] for r in march.by_rule} == {"Inbound": 2, "Manual (by a user)": 1}
+    webinar = coverage(source="webinar")
+    assert (webinar.decided, webinar.rule) == (1, 1)
+    assert (coverage(source="web").decided, coverage(source="other").decided) == (2, 0)
 
 
 def test_pool_fairness_is_the_weight_adjusted_spread_within_a_rules_pool():
@@ -243,3 +266,19 @@ def test_pool_fairness_is_the_weight_adjusted_spread_within_a_rules_pool():
     [pool] = selectors.pool_fairness(assignments=filters.qs, reps=filters.reps())
     assert (pool["rule"], pool["reps"], pool["leads"]) == ("EMEA weighted", 3, 6)
     assert (pool["most"], pool["least"], pool["spread"]) == (4.0, 0.0, 4.0)  # Ana 4/1, Ben 2/0.5, Cem 0
+
+
+def test_the_source_suggestions_are_the_sources_seen_in_the_period():
+    for source, day, month in [
+        ("webinar", 31, 3),
+        ("web", 1, 3),
+        ("web", 2, 3),
+        ("partner", 28, 2),
+        ("trade show", 1, 4),
+    ]:
+        LeadFactory(source=source, created_at=at(day, 0, 0, month=month))
+    LeadFactory(source="Web", created_at=at(28, 23, 59, month=2))
+    filters = report_filter(**MARCH)
+    assert selectors.sources_seen(since=filters.since, until=filters.until) == ["web", "webinar"]
+    april = report_filter(start="2026-04-01", end="2026-04-30")
+    assert selectors.sources_seen(since=april.since, until=april.until) == ["trade show"]

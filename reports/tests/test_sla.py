@@ -217,7 +217,9 @@ def test_the_team_filter_applies_to_the_routing_health_panel():
     def panel(**params):
         filters = report_filter(**MARCH, **params)
         scope = filters.reps() if filters.narrowed else None
-        coverage = selectors.rule_coverage(filters.leads(), since=filters.since, reps=scope)
+        coverage = selectors.rule_coverage(
+            since=filters.since, until=filters.until, source=filters.lead_source, reps=scope
+        )
         waiting = selectors.waiting_now(filters.leads(whole_history=True), reps=scope)
         sla = selectors.sla_health(due=filters.sla_due(), current=filters.current())
         fairness = selectors.pool_fairness(assignments=filters.qs, reps=filters.reps())

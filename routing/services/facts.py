@@ -2,8 +2,9 @@
 written without the services.
 
 The services keep the facts at write time (`assignments_end`, `assignment_facts_record_event`
-called by `lead_event_record`, `assignments_mark_reassigned`, the writers' `first_decision`). This
-fills them for rows written before the facts existed (migrations routing 0004, 0007, 0008) or in
+called by `lead_event_record`, `assignments_mark_reassigned`, the writers' `first_decision` and
+`lead_created_at`). This fills them for rows written before the facts existed (migrations routing 0004,
+0007, 0008, 0012) or in
 bulk around the services (the demo's generated history). Same definitions, one set-based statement
 per id range, each range its own short transaction.
 """
@@ -14,6 +15,7 @@ from django.db import connection, transaction
 
 ASSIGNED_IDS = "SELECT MIN(id), MAX(id) FROM routing_assignment WHERE outcome = 'assigned'"
 LEAD_IDS = "SELECT MIN(lead_id), MAX(lead_id) FROM routing_assignment"
+ALL_IDS = "SELECT MIN(id), MAX(id) FROM routing_assignment"
 
 
 def _in_ranges(sql: str, *, span: str, batch: int, params: dict | None = None) -> int:
@@ -113,3 +115,21 @@ def assignment_facts_fill(*, batch: int = 50_000) -> int:
     Raw SQL on the table only, so the migration can call it whatever the model grows later."""
     sql = _FILL_POSTGRES if connection.vendor == "postgresql" else _FILL_PORTABLE
     return _in_ranges(sql, span=ASSIGNED_IDS, batch=batch)
+
+
+_LEAD_CREATED_POSTGRES = """
+UPDATE routing_assignment a SET lead_created_at = l.created_at FROM leadops_lead l
+WHERE l.id = a.lead_id AND a.id >= %(lo)s AND a.id < %(hi)s AND a.lead_created_at IS NULL
+"""
+_LEAD_CREATED_PORTABLE = """
+UPDATE routing_assignment
+SET lead_created_at = (SELECT l.created_at FROM leadops_lead l WHERE l.id = routing_assignment.lead_id)
+WHERE id >= %(lo)s AND id < %(hi)s AND lead_created_at IS NULL
+"""
+
+
+def assignment_lead_created_fill(*, batch: int = 50_000) -> int:
+    """Copy each lead's `created_at` onto its assignments that lack it (`lead_created_at`), in id ranges of
+    `batch`, each its own short transaction. Returns the rows written."""
+    sql = _LEAD_CREATED_POSTGRES if connection.vendor == "postgresql" else _LEAD_CREATED_PORTABLE
+    return _in_ranges(sql, span=ALL_IDS, batch=batch)

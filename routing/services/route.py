@@ -123,7 +123,7 @@ def _claim(ids: list[int], statuses, fill: int) -> list[tuple]:
             .filter(id__in=ids, status__in=statuses)
             .annotate(decided_before=DECIDED_BEFORE)
             .order_by("id")
-            .values_list(*LEAD_FACT_COLUMNS, "decided_before")
+            .values_list(*LEAD_FACT_COLUMNS, "decided_before", "created_at")
         )
         if ids
         else []
@@ -136,7 +136,7 @@ def _claim(ids: list[int], statuses, fill: int) -> list[tuple]:
             .exclude(id__in=ids)
             .annotate(decided_before=DECIDED_BEFORE)
             .order_by("id")
-            .values_list(*LEAD_FACT_COLUMNS, "decided_before")[:room]
+            .values_list(*LEAD_FACT_COLUMNS, "decided_before", "created_at")[:room]
         )
         rows.sort(key=lambda row: row[0])
     return rows
@@ -158,6 +158,7 @@ ASSIGNMENT_COLUMNS = (
     "end_reason",
     "sla_due_at",
     "first_decision",
+    "lead_created_at",
 )
 REASON = ASSIGNMENT_COLUMNS.index("reason")
 
@@ -168,6 +169,7 @@ def assignment_row(
     rule_name: str,
     version: int,
     at: dt.datetime,
+    lead_created_at: dt.datetime,
     sla_due_at: dt.datetime | None = None,
     first_decision: bool = False,
 ) -> tuple:
@@ -188,6 +190,7 @@ def assignment_row(
         "",
         sla_due_at,
         first_decision,
+        lead_created_at,
     )
 
 
@@ -211,6 +214,7 @@ def _route_batch(
     leads = [LeadFacts(*row[:FACTS]) for row in rows]
     was = {row[0]: (row[FACTS], row[FACTS + 1]) for row in rows}  # id -> (status, pool rule)
     undecided = {row[0] for row in rows if not row[FACTS + 2]}
+    came_in = {row[0]: row[FACTS + 3] for row in rows}
     try:
         snapshot, setup = routing_snapshot_load(now=now, leads=leads, setup=setup)
         engine = RoutingEngine(snapshot)
@@ -240,6 +244,7 @@ def _route_batch(
                 rule_name=rule_name,
                 version=version,
                 at=now,
+                lead_created_at=came_in[facts.id],
                 sla_due_at=due,
                 first_decision=facts.id in undecided,
             )

@@ -181,3 +181,20 @@ def test_a_lead_reassigned_by_hand_before_any_routing_has_that_as_its_first_deci
     leads_reassign(lead_ids=[lead.id], rep_id=ben.id, user=admin_user)
     firsts = list(Assignment.objects.filter(lead=lead).order_by("id").values_list("first_decision", flat=True))
     assert firsts == [True, False]
+
+
+@pytest.mark.parametrize("leads", [1, 3])  # on Postgres a batch of several takes the COPY path
+def test_every_decision_keeps_when_its_lead_came_in(admin_user, leads, django_capture_on_commit_callbacks):
+    team = TeamFactory()
+    ana, ben = RepFactory(team=team, name="Ana"), RepFactory(team=team, name="Ben")
+    RuleFactory(pool_team=team, strategy="pool")
+    came_in = timezone.now() - dt.timedelta(days=3)
+    batch = [LeadFactory(created_at=came_in - dt.timedelta(hours=i)) for i in range(leads)]
+    ids = [lead.id for lead in batch]
+    assert leads_route(lead_ids=ids).pooled == leads  # the engine's decision
+    lead_claim(lead_id=ids[0], rep_id=ana.id)  # a claim
+    leads_reassign(lead_ids=ids[:1], rep_id=ben.id, user=admin_user)  # a reassignment by hand
+    came = {lead.id: lead.created_at for lead in batch}
+    rows = list(Assignment.objects.filter(lead_id__in=ids).values_list("lead_id", "lead_created_at"))
+    assert len(rows) == leads + 2
+    assert [created for _, created in rows] == [came[lead_id] for lead_id, _ in rows]
