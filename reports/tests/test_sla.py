@@ -18,7 +18,7 @@ from reports import charts, selectors
 from reports.columns import REP_CHARTS
 from reports.tests.helpers import assign, at, convert, event, manager, report, report_filter
 from reps.tests.factories import RepFactory, TeamFactory, TimeOffFactory
-from routing.models import Assignment
+from routing.models import Assignment, Rule
 from routing.services.sla import sla_watch
 from routing.tests.factories import AssignmentFactory, RuleFactory
 
@@ -159,6 +159,10 @@ def test_the_sla_card_counts_breaches_due_now_and_the_worst_rules(client, sla_ma
     assert (sla.overdue, sla.due_within_hour, sla.due_now) == (1, 1, 2)
     assert [(r["rule"], r["breaches"], r["due"]) for r in sla.worst_rules] == [("Inbound", 2, 6), ("Pool 10 min", 1, 2)]
     assert sla.worst_rules[0]["rate"] == pytest.approx(2 / 6)
+    Rule.objects.filter(name="Inbound").update(name="Inbound EMEA")  # renamed since: read under its name now
+    renamed = selectors.sla_health(due=filters.sla_due(), current=filters.current(), now=now)
+    assert [r["rule"] for r in renamed.worst_rules] == ["Inbound EMEA", "Pool 10 min"]
+    Rule.objects.filter(name="Inbound EMEA").update(name="Inbound")
 
     client.force_login(manager())
     html = client.get("/reports/?start=2026-03-01&end=2026-03-31").content.decode()
