@@ -184,7 +184,7 @@ def test_a_lead_reassigned_by_hand_before_any_routing_has_that_as_its_first_deci
 
 
 @pytest.mark.parametrize("leads", [1, 3])  # on Postgres a batch of several takes the COPY path
-def test_every_decision_keeps_when_its_lead_came_in(admin_user, leads, django_capture_on_commit_callbacks):
+def test_every_decision_keeps_when_its_lead_came_in(admin_user, leads):
     team = TeamFactory()
     ana, ben = RepFactory(team=team, name="Ana"), RepFactory(team=team, name="Ben")
     RuleFactory(pool_team=team, strategy="pool")
