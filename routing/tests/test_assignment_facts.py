@@ -5,6 +5,8 @@ the later assignments say (the migrations' fills)."""
 import datetime as dt
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from leadops.models import Lead
@@ -198,3 +200,16 @@ def test_every_decision_keeps_when_its_lead_came_in(admin_user, leads):
     rows = list(Assignment.objects.filter(lead_id__in=ids).values_list("lead_id", "lead_created_at"))
     assert len(rows) == leads + 2
     assert [created for _, created in rows] == [came[lead_id] for lead_id, _ in rows]
+
+
+def test_the_fills_run_with_the_query_log_on_as_make_demo_does():
+    """`make demo` runs with DEBUG on, where Django logs each query with its parameters quoted."""
+    ana, ben = RepFactory(name="Ana"), RepFactory(name="Ben")
+    moved = assign(ana, at(2))
+    assign(ben, at(3), lead=moved.lead)
+    Assignment.objects.update(reassigned_at=None)
+    with CaptureQueriesContext(connection):  # the debug cursor DEBUG=True gives
+        assert assignment_reassigned_fill() == 1
+        assert assignment_facts_fill() >= 0
+        assert assignment_first_decision_fill() == 0
+    assert reassigned_at(moved.lead_id) == [at(3), None]
