@@ -50,6 +50,9 @@ SEED = 20261123
 LEAD_COUNT = 5200
 HISTORY_DAYS = 90
 PENDING_COUNT = 40  # the newest leads, left for `make demo`'s route step
+# Leads from someone who wrote before (same person, same e-mail): existing-owner routing gives them to the
+# rep who had them, as it would live.
+RETURNING_SHARE = 0.06
 SLA_WATCH_EVERY = dt.timedelta(minutes=1)  # the SLA watch's schedule (routing/cron.py)
 DEMO_EXTERNAL_PREFIX = "demo-"
 DEMO_CHANNEL = "Demo receiver"
@@ -717,6 +720,7 @@ class _History:
         self.admin = get_user_model().objects.get(username=ADMIN_USERNAME)
         self.integrations = {source: Integration.objects.get(name=name) for source, name in INTEGRATIONS.items()}
         self.users = {rep.pk: rep.user for rep in Rep.objects.filter(user__isnull=False).select_related("user")}
+        self.people: dict[str, list[tuple[str, str]]] = {}  # company domain -> (first, last) of who wrote before
 
     # --- what the lead looks like -----------------------------------------------------
 
@@ -757,7 +761,12 @@ class _History:
     def _lead(self, i: int, company: dict, created_at: dt.datetime) -> Lead:
         country = company["country"]
         language, locale, _, phone_prefix, _, _ = PLACES[country]
-        first, last = self.fake[locale].first_name(), self.fake[locale].last_name()
+        known = self.people.setdefault(company["domain"], [])
+        if known and self.rng.random() < RETURNING_SHARE:
+            first, last = self.rng.choice(known)  # writes again
+        else:
+            first, last = self.fake[locale].first_name(), self.fake[locale].last_name()
+            known.append((first, last))
         source = self.rng.choices(list(SOURCES), list(SOURCES.values()))[0]
         extra = {}
         if source == "marketo" and self.rng.random() < 0.35:

@@ -223,7 +223,12 @@ class ReplayStart:
         return start
 
 
-def _last_round_robin_turns(at: dt.datetime, window: dt.timedelta = dt.timedelta(days=7)) -> dict[str, int]:
+# How far back a replay looks for a round-robin pool's last turn: a rule that assigned nothing for longer
+# starts its rotation afresh in a replay (live, its cursor remembers).
+ROUND_ROBIN_LOOKBACK = dt.timedelta(days=7)
+
+
+def _last_round_robin_turns(at: dt.datetime, window: dt.timedelta = ROUND_ROBIN_LOOKBACK) -> dict[str, int]:
     """Each round-robin pool's last turn in the week before `at`, as the live cursor held it then.
 
     A rule's own pool: its last assignment. A "matched territory" rule has one pool per

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.contrib.auth import authenticate
 from django.core.management import call_command
-from django.db.models import Count, F, Min
+from django.db.models import Count, Exists, F, Min, OuterRef, Q
 from django.utils import timezone
 
 from leadops.demo import (
@@ -204,6 +204,7 @@ def test_every_demo_assignment_carries_the_trace_live_routing_writes():
         assert deciding.get("rep_id") == assignment.rep_id
     # The engine's every strategy shows in the history, besides claims and hand moves.
     assert set(STRATEGIES) | {"pool_claim", "manual"} <= set(seen)
+    assert seen["existing_owner"] > 0  # people who wrote again went to the rep who had them
     # It judged load, caps and time as it went: reps were passed over, and the words say why.
     skipped = Counter(
         skip["reason"]
@@ -221,17 +222,23 @@ def test_rerunning_the_engine_on_a_demo_leads_recorded_state_gives_the_recorded_
     at that lead's time: the same outcome, owner, rule and trace as the history recorded."""
     import random
 
-    from routing.replay import Replay, ReplaySetup, ReplayStart
+    from routing.replay import ROUND_ROBIN_LOOKBACK, Replay, ReplaySetup, ReplayStart
     from routing.routing_file import routing_config_dump
     from routing.services.snapshot import lead_facts
 
     demo_seed(now=MOMENT, lead_count=1500)
     document, version = routing_config_dump(), RuleSet.current().version
     shared = {e for e, n in Counter(Lead.objects.values_list("email", flat=True)).items() if n > 1}
+    turns = Assignment.objects.filter(
+        rule=OuterRef("rule"), strategy="round_robin", created_at__lt=OuterRef("created_at")
+    )
+    recent = turns.filter(created_at__gte=OuterRef("created_at") - ROUND_ROBIN_LOOKBACK)
     firsts = list(
         Assignment.objects.filter(decided_by="engine", created_at=F("lead__created_at"))
         .exclude(lead__email__in=shared)  # an earlier lead's owner is read as it is now, not as it was
         .exclude(strategy__in=["weighted", "performance"])  # their rotation credit is not in the audit trail
+        # A rotation whose last turn is older than the replay looks back starts afresh there.
+        .exclude(Q(strategy="round_robin") & Exists(turns) & ~Exists(recent))
         .select_related("lead")
         .order_by("id")
     )
