@@ -267,26 +267,45 @@ FLOORS = [
         "SELECT rep_id + 0, count(*), {counts} FROM {slice} GROUP BY 1",
     ),
 ]
-# The per-rep table's plain counts as reports/selectors.py words them (misrouted, moved, within 5 min, six
-# speed buckets, three converted/contacted/single flags), without the distinct leads and the median.
-_BUCKETS = [(None, 300), (300, 900), (900, 3600), (3600, 14400), (14400, 86400), (86400, None)]
-FLOOR_COUNTS = ", ".join(
-    [
-        "sum(CASE WHEN misrouted_at IS NOT NULL THEN 1 ELSE 0 END)",
-        "sum(CASE WHEN reassigned_at IS NOT NULL AND misrouted_at IS NULL THEN 1 ELSE 0 END)",
-        "sum(CASE WHEN {speed} <= 300 THEN 1 ELSE 0 END)",
-        *(
-            "sum(CASE WHEN {speed} IS NOT NULL"
-            + (f" AND {{speed}} > {low}" if low else "")
-            + (f" AND {{speed}} <= {high}" if high else "")
-            + " THEN 1 ELSE 0 END)"
-            for low, high in _BUCKETS
-        ),
-        "sum(CASE WHEN ended_at IS NULL AND first_decision THEN 1 ELSE 0 END)",
-        "sum(CASE WHEN converted_at IS NOT NULL THEN 1 ELSE 0 END)",
-        "sum(CASE WHEN first_contacted_at IS NOT NULL THEN 1 ELSE 0 END)",
-    ]
-)
+
+
+def floor_counts(speed: str) -> str:
+    """The per-rep table's plain counts as reports/selectors.py words them (misrouted, moved, within 5 min, its
+    speed buckets, three converted/contacted/single flags), without the distinct leads and the median; `speed`
+    is the SQL of one assignment's speed-to-lead. Called after django.setup()."""
+    from reports.selectors import SPEED_BUCKETS
+
+    buckets, low = [], None
+    for _, high in SPEED_BUCKETS:
+        cond = (
+            f"{speed} IS NOT NULL"
+            + (f" AND {speed} > {low}" if low else "")
+            + (f" AND {speed} <= {high}" if high else "")
+        )
+        buckets.append(f"sum(CASE WHEN {cond} THEN 1 ELSE 0 END)")
+        low = high
+    return ", ".join(
+        [
+            "sum(CASE WHEN misrouted_at IS NOT NULL THEN 1 ELSE 0 END)",
+            "sum(CASE WHEN reassigned_at IS NOT NULL AND misrouted_at IS NULL THEN 1 ELSE 0 END)",
+            f"sum(CASE WHEN {speed} <= 300 THEN 1 ELSE 0 END)",
+            *buckets,
+            "sum(CASE WHEN ended_at IS NULL AND first_decision THEN 1 ELSE 0 END)",
+            "sum(CASE WHEN converted_at IS NOT NULL THEN 1 ELSE 0 END)",
+            "sum(CASE WHEN first_contacted_at IS NOT NULL THEN 1 ELSE 0 END)",
+        ]
+    )
+
+
+def _median_seconds(cursor, sql: str, params, runs: int = 3) -> float:
+    """Median wall time of `sql`, its rows fetched (a floor that returns nothing can drop its aggregates)."""
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        cursor.execute(sql, params)
+        cursor.fetchall()
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
 
 
 def floors(start, end) -> None:
@@ -308,13 +327,8 @@ def floors(start, end) -> None:
         days = (end - start).days + 1
         print(f"floors over {days} days, {rows:,} assignments (max_parallel_workers_per_gather {parallel}):")
         for label, sql in FLOORS:
-            times = []
-            for _ in range(3):
-                started = time.perf_counter()
-                cursor.execute(sql.format(slice=slice_, speed=speed, counts=FLOOR_COUNTS.format(speed=speed)), params)
-                cursor.fetchall()
-                times.append(time.perf_counter() - started)
-            print(f"  {label:50} {statistics.median(times):>7.3f} s  load {load()}", flush=True)
+            seconds = _median_seconds(cursor, sql.format(slice=slice_, speed=speed, counts=floor_counts(speed)), params)
+            print(f"  {label:50} {seconds:>7.3f} s  load {load()}", flush=True)
         # The CPU the per-rep table needs, as it reads the period now (rep by rep, reports/selectors.py
         # _period_sql): each part on one core, so their sum less the shared read, halved, is the least
         # wall time 2 cores could give the table if every part were split perfectly between them.
@@ -335,17 +349,10 @@ def floors(start, end) -> None:
             ),
             (
                 "13 count columns per rep",
-                f"SELECT rp.id, count(*), {FLOOR_COUNTS.format(speed=qualified)}"
-                f" FROM {by_rep.format(extra='')} GROUP BY rp.id",
+                f"SELECT rp.id, count(*), {floor_counts(qualified)} FROM {by_rep.format(extra='')} GROUP BY rp.id",
             ),
         ]:
-            times = []
-            for _ in range(3):
-                started = time.perf_counter()
-                cursor.execute(sql, params)
-                cursor.fetchall()
-                times.append(time.perf_counter() - started)
-            print(f"    {label:48} {statistics.median(times):>7.3f} s  load {load()}", flush=True)
+            print(f"    {label:48} {_median_seconds(cursor, sql, params):>7.3f} s  load {load()}", flush=True)
 
 
 def backend_cpu_seconds() -> float:

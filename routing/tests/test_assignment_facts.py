@@ -210,6 +210,6 @@ def test_the_fills_run_with_the_query_log_on_as_make_demo_does():
     Assignment.objects.update(reassigned_at=None)
     with CaptureQueriesContext(connection):  # the debug cursor DEBUG=True gives
         assert assignment_reassigned_fill() == 1
-        assert assignment_facts_fill() >= 0
+        assignment_facts_fill()  # what it writes is checked above; here, that it runs with the log on
         assert assignment_first_decision_fill() == 0
     assert reassigned_at(moved.lead_id) == [at(3), None]
