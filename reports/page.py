@@ -29,7 +29,9 @@ def page_parts(filters: ReportFilter) -> dict[str, Callable[[], object]]:
     # The routing-health panel follows the team and territory too, where a figure belongs to reps.
     scope = reps.all() if filters.narrowed else None
     return {
-        "report": lambda: selectors.rep_report(assignments=assignments.all(), due=filters.sla_due(), reps=reps.all()),
+        "report": lambda: selectors.rep_report(
+            assignments=assignments.all(), due=filters.sla_due(), reps=reps.all(), speed_buckets=True
+        ),
         "per_day": lambda: selectors.leads_per_day_by_team(assignments.all()),
         "coverage": lambda: selectors.rule_coverage(
             since=filters.since, until=filters.until, source=filters.lead_source, reps=scope

@@ -59,11 +59,11 @@ def convert(assignment, when):
 
 
 def report(**params):
-    """The per-rep report for these filters, as the page computes it."""
+    """The per-rep report for these filters, as the page computes it (with the speed buckets of its chart)."""
     from reports import selectors
 
     filters = report_filter(**params)
-    return selectors.rep_report(assignments=filters.qs, due=filters.sla_due(), reps=filters.reps())
+    return selectors.rep_report(assignments=filters.qs, due=filters.sla_due(), reps=filters.reps(), speed_buckets=True)
 
 
 def report_filter(**params) -> ReportFilter:

@@ -65,6 +65,20 @@ def test_rep_with_ten_assigned_three_converted_one_misrouted_one_reassigned(ana_
     assert row.buckets == [3, 2, 1, 0, 0, 0]  # ≤5 min, 5–15 min, 15–60 min, …
 
 
+def test_the_table_without_the_speed_chart_has_the_same_figures_and_no_histogram(ana_and_ben):
+    """The CSV and a rep's page ask for no speed buckets (only the page's chart shows them): every other
+    figure is the one the page computes."""
+    ana, ben = ana_and_ben
+    filters = report_filter(**MARCH)
+    plain = selectors.rep_report(assignments=filters.qs, due=filters.sla_due(), reps=filters.reps())
+    charted = report()
+    assert charted.total.buckets == [3, 2, 1, 0, 0, 0] and row_of(charted, ana).buckets == [3, 2, 1, 0, 0, 0]
+    assert plain.total.buckets == [] and row_of(plain, ana).buckets == []
+    for rep in (ana, ben):
+        assert {**vars(row_of(plain, rep)), "buckets": None} == {**vars(row_of(charted, rep)), "buckets": None}
+    assert {**vars(plain.total), "buckets": None} == {**vars(charted.total), "buckets": None}
+
+
 def test_open_now_and_load_count_only_leads_the_rep_holds_assigned(ana_and_ben):
     ana, ben = ana_and_ben
     result = report()
