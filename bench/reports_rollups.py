@@ -1,5 +1,7 @@
-"""What the whole-year report page would cost with rollups: a prototype of the read path, not the product.
-Prints figures, asserts nothing; leaves the database as it found it.
+"""What the whole-year report page would cost with rollups of every figure: a prototype of the read path.
+Prints figures, asserts nothing; leaves the database as it found it. The product keeps the per-rep and
+per-day ones since (reports/rollups.py, RepDayFigures); pool fairness's, rule coverage's and the SLA
+card's are still only here.
 
     BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/leadops_bench_reports \
         .venv/bin/python bench/reports_rollups.py

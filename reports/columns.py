@@ -4,8 +4,10 @@ them with their data tables (reports/charts.py) and the CSV exports them (report
 
 A new figure is one `Column` here (and its field on `selectors.RepRow`): `sql` when it is a count
 over the period's assignment facts (`r` rep, `l` lead, `lk` the lead when it may have several
-assignments in the period, `conv`, `speed`, `mis`, `moved`; the
-definitions are in reports/selectors.py), `due_sql` when it is a count over the assignments whose
+assignments in the period, `conv`, `contacted`, `speed`, `mis`, `moved`, `w`; the
+definitions are in reports/selectors.py) with `rollup` the RepDayFigures field that holds the same
+count per rep and day (reports/rollups.py; for a distinct-lead count, that of the leads that count once),
+`due_sql` when it is a count over the assignments whose
 SLA fell due in the period (`r` rep, `met`, `breached`), `ratio` when it is a fraction of two
 aggregates (`agg.<key>` of the period's facts, `due.<key>` of the SLA slice), none of these when it
 comes from the rep (open now, capacity, load).
@@ -16,6 +18,30 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 FAST_CONTACT_SECONDS = 300
+
+# Speed-to-lead histogram buckets: (label, upper bound in seconds, inclusive).
+SPEED_BUCKETS = [
+    ("≤ 5 min", 5 * 60),
+    ("5–15 min", 15 * 60),
+    ("15–60 min", 60 * 60),
+    ("1–4 h", 4 * 3600),
+    ("4–24 h", 24 * 3600),
+    ("> 1 day", None),
+]
+
+
+def speed_bucket_conditions(speed: str) -> list[str]:
+    """SQL conditions, one per SPEED_BUCKETS bucket, on `speed` (the SQL of a speed-to-lead in seconds)."""
+    conditions, low = [], None
+    for _, high in SPEED_BUCKETS:
+        cond = f"{speed} IS NOT NULL"
+        if low is not None:
+            cond += f" AND {speed} > {low}"
+        if high is not None:
+            cond += f" AND {speed} <= {high}"
+        conditions.append(cond)
+        low = high
+    return conditions
 
 
 @dataclass(frozen=True)
@@ -29,6 +55,7 @@ class Column:
     ratio: tuple[str, str] | None = None  # SQL over the aggregates (agg.<key>): numerator, denominator
     median: str | None = None  # the median of this fact (per dialect in the query)
     due_sql: str | None = None  # an aggregate over the SLAs due in the period, per rep and in total
+    rollup: str | None = None  # the RepDayFigures field adding this count for the days rolled up
 
     @property
     def numeric(self) -> bool:
@@ -51,10 +78,10 @@ COLUMNS: list[Column] = [
     Column("name", "Rep", csv="rep_name", fmt="text"),
     Column("email", "E-mail", csv="rep_email", fmt="text", table=False),
     Column("team", "Team", csv="team", fmt="text"),
-    Column("assigned", "Assigned", csv="assigned", sql=distinct_leads("1")),
+    Column("assigned", "Assigned", csv="assigned", sql=distinct_leads("1"), rollup="single_assigned"),
     Column("open", "Open now", csv="open"),
-    Column("contacted", "Contacted", csv="contacted", sql=distinct_leads("speed IS NOT NULL")),
-    Column("converted", "Converted", csv="converted", sql=distinct_leads("conv")),
+    Column("contacted", "Contacted", csv="contacted", sql=distinct_leads("contacted"), rollup="single_contacted"),
+    Column("converted", "Converted", csv="converted", sql=distinct_leads("conv"), rollup="single_converted"),
     Column("conversion_rate", "Conversion", csv="conversion_rate", fmt="pct", ratio=("agg.converted", "agg.assigned")),
     Column("median_speed", "Median speed-to-lead", csv="median_speed_to_lead_seconds", fmt="duration", median="speed"),
     Column(
@@ -71,20 +98,25 @@ COLUMNS: list[Column] = [
         fmt="pct",
         ratio=("agg.assignments - agg.misrouted - agg.reassigned", "agg.assignments"),
     ),
-    Column("misrouted", "Misrouted", csv="misrouted", sql="SUM(CASE WHEN mis THEN 1 ELSE 0 END)"),
+    Column("misrouted", "Misrouted", csv="misrouted", sql="SUM(CASE WHEN mis THEN 1 ELSE 0 END)", rollup="misrouted"),
     Column(
-        "reassigned", "Reassigned ≤ 7 d", csv="reassigned", sql="SUM(CASE WHEN moved AND NOT mis THEN 1 ELSE 0 END)"
+        "reassigned",
+        "Reassigned ≤ 7 d",
+        csv="reassigned",
+        sql="SUM(CASE WHEN moved AND NOT mis THEN 1 ELSE 0 END)",
+        rollup="reassigned",
     ),
     Column("sla_met_rate", "SLA met", csv="sla_met_rate", fmt="pct", ratio=("due.sla_met", "due.sla_due")),
     Column("sla_breaches", "SLA breaches", csv="sla_breaches", due_sql="SUM(CASE WHEN breached THEN 1 ELSE 0 END)"),
     Column("load", "Load", csv="load", fmt="load"),
     Column("capacity", "Capacity", csv="capacity", table=False),
-    Column("assignments", "Assignments", csv="assignments", table=False, sql="COUNT(*)"),
+    Column("assignments", "Assignments", csv="assignments", table=False, sql="COUNT(w)", rollup="assignments"),
     Column(
         "within_5_min",
         "Contacted ≤ 5 min (assignments)",
         table=False,
         sql=f"SUM(CASE WHEN speed <= {FAST_CONTACT_SECONDS} THEN 1 ELSE 0 END)",
+        rollup="within_5_min",
     ),
     Column("sla_due", "SLAs due", csv="sla_due", table=False, due_sql="COUNT(*)"),
     Column("sla_met", "SLAs met", table=False, due_sql="SUM(CASE WHEN met THEN 1 ELSE 0 END)"),

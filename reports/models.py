@@ -11,3 +11,59 @@ class ReportAccess(models.Model):
 
     def __str__(self) -> str:
         return "report access"
+
+
+# ----------------------------------------------------------------------------- rollups (reports/rollups.py)
+
+
+class RollupChange(models.Model):
+    """A span of assignment times whose rollups may be out of date: written by a database trigger on every
+    statement that inserts, deletes or changes the report facts of assignments (Postgres; migration reports
+    0003), so no writer can miss it, the services' bulk paths, migrations' fills and tests' factories alike.
+    reports.rollups folds the spans into RepDayFigures and deletes them; until then the reports read those
+    days from the assignments themselves. Append-only: concurrent writers never wait on each other here."""
+
+    created_at_from = models.DateTimeField()
+    created_at_to = models.DateTimeField()  # inclusive: the changed rows' earliest and latest created_at
+
+    def __str__(self) -> str:
+        return f"assignments of {self.created_at_from:%Y-%m-%d %H:%M} – {self.created_at_to:%Y-%m-%d %H:%M} changed"
+
+
+class RepDayFigures(models.Model):
+    """A rep's additive report counts over the `assigned` assignments made on one day (server time zone),
+    as reports.selectors defines them; a lead that may count twice (its `lk` there) is left to the raw read.
+    Derived data: rebuilt from the assignments by reports.rollups, never edited."""
+
+    day = models.DateField()
+    rep_id = models.BigIntegerField()  # not a foreign key: derived rows, rebuilt whole; a deleted rep's stay
+    assignments = models.PositiveIntegerField()
+    single_assigned = models.PositiveIntegerField()  # of the leads that count once: assigned
+    single_contacted = models.PositiveIntegerField()  # … contacted
+    single_converted = models.PositiveIntegerField()  # … converted
+    misrouted = models.PositiveIntegerField()
+    reassigned = models.PositiveIntegerField()
+    within_5_min = models.PositiveIntegerField()
+    # The speed-to-lead histogram (reports.columns.SPEED_BUCKETS), for the page's chart.
+    bucket_0 = models.PositiveIntegerField(default=0)
+    bucket_1 = models.PositiveIntegerField(default=0)
+    bucket_2 = models.PositiveIntegerField(default=0)
+    bucket_3 = models.PositiveIntegerField(default=0)
+    bucket_4 = models.PositiveIntegerField(default=0)
+    bucket_5 = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["day", "rep_id"], name="rep_day_figures_unique")]
+
+    def __str__(self) -> str:
+        return f"rep {self.rep_id} on {self.day}"
+
+
+class RollupState(models.Model):
+    """One row: the time zone the rollups' days are in. Another TIME_ZONE makes them unusable until
+    reports.rollups refolds the whole history in it."""
+
+    time_zone = models.CharField(max_length=64)
+
+    def __str__(self) -> str:
+        return f"rollups in {self.time_zone}"

@@ -9,6 +9,7 @@ computation of the figures (reports/cache.py).
 
 from __future__ import annotations
 
+import functools
 import io
 from collections.abc import Callable
 
@@ -20,6 +21,7 @@ from .cache import figures_cached, figures_key, figures_shared
 from .columns import REP_CHARTS, TABLE_COLUMNS
 from .exports import write_csv
 from .filters import ReportFilter
+from .rollups import RollupSlice, rollup_slice
 
 
 def page_parts(filters: ReportFilter) -> dict[str, Callable[[], object]]:
@@ -28,11 +30,17 @@ def page_parts(filters: ReportFilter) -> dict[str, Callable[[], object]]:
     assignments, reps = filters.qs, filters.reps()
     # The routing-health panel follows the team and territory too, where a figure belongs to reps.
     scope = reps.all() if filters.narrowed else None
+    rollups = functools.cache(lambda: rollups_for(filters))  # read once, by the first figure that needs it
     return {
         "report": lambda: selectors.rep_report(
-            assignments=assignments.all(), due=filters.sla_due(), reps=reps.all(), speed_buckets=True
+            assignments=assignments.all(),
+            due=filters.sla_due(),
+            reps=reps.all(),
+            speed_buckets=True,
+            rollups=rollups(),
+            narrowed=filters.narrowed,
         ),
-        "per_day": lambda: selectors.leads_per_day_by_team(assignments.all()),
+        "per_day": lambda: selectors.leads_per_day_by_team(assignments.all(), rollups=rollups(), reps=scope),
         "coverage": lambda: selectors.rule_coverage(
             since=filters.since, until=filters.until, source=filters.lead_source, reps=scope
         ),
@@ -42,6 +50,12 @@ def page_parts(filters: ReportFilter) -> dict[str, Callable[[], object]]:
         "sla": lambda: selectors.sla_health(due=filters.sla_due(), current=filters.current()),
         "sources": lambda: selectors.sources_seen(since=filters.since, until=filters.until),
     }
+
+
+def rollups_for(filters: ReportFilter) -> RollupSlice | None:
+    """What the rollups can give of the filters' period (none with a source chosen: they hold no source).
+    Called inside the report's transaction, so it is read in the figures' own snapshot."""
+    return None if filters.lead_source else rollup_slice(*filters.period)
 
 
 def page_figures(filters: ReportFilter) -> dict:
@@ -138,7 +152,13 @@ def rep_report_csv(*, filters: ReportFilter, sort: str) -> tuple[str, str]:
         report = cached[0]["report"]
     else:
         with selectors.report_queries():
-            report = selectors.rep_report(assignments=filters.qs, due=filters.sla_due(), reps=filters.reps())
+            report = selectors.rep_report(
+                assignments=filters.qs,
+                due=filters.sla_due(),
+                reps=filters.reps(),
+                rollups=rollups_for(filters),
+                narrowed=filters.narrowed,
+            )
     report.rows = selectors.sort_rows(report.rows, sort)
     out = io.StringIO()
     write_csv(report, out)

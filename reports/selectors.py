@@ -91,17 +91,17 @@ from reps.models import Rep, Team, TimeOff
 from routing.engine.vocabulary import ROUND_ROBIN, STRATEGY_LABELS, WEIGHTED
 from routing.models import Assignment, Rule, RuleCondition, RulePoolRep
 
-from .columns import COUNT_COLUMNS, DUE_COLUMNS, MEDIAN_COLUMNS, RATIO_COLUMNS, TABLE_COLUMNS
+from .columns import (
+    COUNT_COLUMNS,
+    DUE_COLUMNS,
+    MEDIAN_COLUMNS,
+    RATIO_COLUMNS,
+    SPEED_BUCKETS,
+    TABLE_COLUMNS,
+    speed_bucket_conditions,
+)
+from .rollups import MAY_REPEAT, RollupSlice, rep_day_singles_sql, rep_sums_sql
 
-# Speed-to-lead histogram buckets: (label, upper bound in seconds, inclusive).
-SPEED_BUCKETS = [
-    ("≤ 5 min", 5 * 60),
-    ("5–15 min", 15 * 60),
-    ("15–60 min", 60 * 60),
-    ("1–4 h", 4 * 3600),
-    ("4–24 h", 24 * 3600),
-    ("> 1 day", None),
-]
 TOTAL_KEY = -1
 NO_TEAM = "No team"
 
@@ -114,10 +114,17 @@ def report_queries():
     bench/reports.py); COUNT(DISTINCT …) and the median sort spill to disk at the default work_mem,
     and a year of assignments (~1 M rows, facts CTE and its sorts) still spilled ~35 MB at 64 MB:
     256 MB keeps them in memory (year page 12 s → 8 s). Local to the report's transaction.
+
+    In one snapshot (REPEATABLE READ) when it opens the transaction: a figure that reads both the rollups and
+    the assignments (reports/rollups.py) sees them as of the same moment, whatever a fold or a writer commits
+    meanwhile.
     """
+    fresh = not connection.in_atomic_block
     with transaction.atomic():
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
+                if fresh:
+                    cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
                 cursor.execute("SET LOCAL jit = off; SET LOCAL work_mem = '256MB'")
         yield
 
@@ -164,20 +171,47 @@ def _period_sql(assignments: QuerySet[Assignment]) -> tuple[str, tuple]:
     return f"SELECT rp.id AS rep_id, x.* FROM {rep_t} rp CROSS JOIN LATERAL ({inner_sql}) x", params
 
 
-def assignment_facts_ctes(assignments: QuerySet[Assignment]) -> tuple[str, tuple]:
+def assignment_facts_ctes(
+    assignments: QuerySet[Assignment], *, rollups: RollupSlice | None = None
+) -> tuple[str, tuple]:
     """Common table expressions (to follow WITH) and their params, ending in `facts`: one row per
     assignment with what the metrics need: r (rep), l (lead), lk (the lead when it may have several
-    assignments in the period, else null), conv, speed, mis, moved (the definitions are in the module
-    docstring).
+    assignments in the period, else null), conv, contacted, speed, mis, moved, and w (1: an assignment the
+    counts count) (the definitions are in the module docstring).
 
     One table's period slice, read from an index alone (_period_sql): first contact, conversion, the
     misrouted flag and the move to another rep within 7 days are kept on each Assignment at write time
     (routing.services.assignments), so no event and no other row is read.
+
+    With `rollups` (Postgres), only what they do not hold: the assignments of the days not rolled up yet, and
+    those of the other days whose lead may count twice, for its distinct counts alone (their speed, flags
+    and w are null or false: the rollups count them).
     """
-    period_sql, params = _period_sql(assignments)
+    speed = _seconds_between_sql("a.first_contacted_at", "a.created_at")
+    if rollups is None:
+        period_sql, params = _period_sql(assignments)
+        whole = "TRUE"
+    else:
+        stale = rollups.stale
+        parts = [] if stale is None else [(assignments.filter(stale), "TRUE")]
+        repeats = assignments.filter(MAY_REPEAT)
+        parts.append((repeats if stale is None else repeats.exclude(stale), "FALSE"))
+        selects, params = [], []
+        for part, is_whole in parts:
+            part_sql, part_params = part.order_by().values(*FACT_COLUMNS).query.sql_with_params()
+            selects.append(f"SELECT p.*, {is_whole} AS whole FROM ({part_sql}) p")
+            params.extend(part_params)
+        period_sql, params, whole = " UNION ALL ".join(selects), tuple(params), "a.whole"
+        speed = f"CASE WHEN a.whole THEN {speed} END"
     # Elsewhere the rows come in time order: rep_id + 0 keeps an index on rep_id from passing for the GROUP
     # BY's order (walking it would fetch the rows one by one).
     rep = "a.rep_id" if connection.vendor == "postgresql" else "a.rep_id + 0"
+    flags = (
+        "a.misrouted_at IS NOT NULL AS mis, a.reassigned_at IS NOT NULL AS moved, 1 AS w"
+        if whole == "TRUE"
+        else f"{whole} AND a.misrouted_at IS NOT NULL AS mis, {whole} AND a.reassigned_at IS NOT NULL AS moved,"
+        f" CASE WHEN {whole} THEN 1 END AS w"
+    )
     sql = (
         f"a AS ({period_sql}), "
         # lk: the lead when it may have several assignments in the period. Every assignment of a lead but its
@@ -185,9 +219,8 @@ def assignment_facts_ctes(assignments: QuerySet[Assignment]) -> tuple[str, tuple
         # first decision; an assignment that neither ended nor follows another is its lead's only one.
         f"facts AS (SELECT {rep} AS r, a.lead_id AS l,"
         " CASE WHEN a.ended_at IS NOT NULL OR NOT a.first_decision THEN a.lead_id END AS lk,"
-        " a.converted_at IS NOT NULL AS conv,"
-        f" {_seconds_between_sql('a.first_contacted_at', 'a.created_at')} AS speed,"
-        " a.misrouted_at IS NOT NULL AS mis, a.reassigned_at IS NOT NULL AS moved FROM a)"
+        " a.converted_at IS NOT NULL AS conv, a.first_contacted_at IS NOT NULL AS contacted,"
+        f" {speed} AS speed, {flags} FROM a)"
     )
     return sql, params
 
@@ -215,15 +248,8 @@ def _count_keys(speed_buckets: bool) -> list[str]:
 
 def _aggregates_sql(median: str, *, speed_buckets: bool) -> str:
     """The count columns (COUNT_COLUMNS, then the speed buckets if asked), then the median as m, over `facts`."""
-    buckets, low = [], None
-    for i, (_, high) in enumerate(SPEED_BUCKETS if speed_buckets else ()):
-        cond = "speed IS NOT NULL"
-        if low is not None:
-            cond += f" AND speed > {low}"
-        if high is not None:
-            cond += f" AND speed <= {high}"
-        buckets.append(f"SUM(CASE WHEN {cond} THEN 1 ELSE 0 END) AS bucket_{i}")
-        low = high
+    conditions = speed_bucket_conditions("speed") if speed_buckets else []
+    buckets = [f"SUM(CASE WHEN {cond} THEN 1 ELSE 0 END) AS bucket_{i}" for i, cond in enumerate(conditions)]
     counts = [f"{column.sql} AS {column.key}" for column in COUNT_COLUMNS]
     return ", ".join([*counts, *buckets, f"{median} AS m"])
 
@@ -252,17 +278,51 @@ def _due_sql(due: QuerySet[Assignment]) -> tuple[str, tuple]:
 
 
 def assignment_metrics(
-    assignments: QuerySet[Assignment], due: QuerySet[Assignment], *, speed_buckets: bool = False
+    assignments: QuerySet[Assignment],
+    due: QuerySet[Assignment],
+    *,
+    speed_buckets: bool = False,
+    rollups: RollupSlice | None = None,
+    reps: QuerySet[Rep] | None = None,
 ) -> dict[int, dict]:
     """The figures of reports.columns (counts, median, ratios) per rep id, plus the whole period
     under TOTAL_KEY, in one query. `assignments`: made in the period; `due`: SLA due in the period.
 
     `speed_buckets`: count the speed-to-lead histogram too (bucket_0…). Only the page's speed chart reads
-    it, and its six counts cost a fifth of the query (the year of bench/reports.py: 0.97 → 0.76 s without)."""
-    ctes, params = assignment_facts_ctes(assignments)
+    it, and its six counts cost a fifth of the query (the year of bench/reports.py: 0.97 → 0.76 s without).
+
+    With `rollups` (reports.rollups.rollup_slice of the same period; `reps` the reps the assignments are
+    narrowed to, if any): the counts of the days rolled up come from the rollups, the rest from the
+    assignments (assignment_facts_ctes), and the medians from every contacted assignment of the period."""
+    ctes, params = assignment_facts_ctes(assignments, rollups=rollups)
     due_ctes, due_params = _due_sql(due)
     count_keys = _count_keys(speed_buckets)
     cols = ", ".join([*(f"agg.{key}" for key in count_keys), *(f"due.{column.key}" for column in DUE_COLUMNS)])
+    if rollups is not None:
+        # The assignments' counts and the rollups' added up per key; no median among them.
+        raw = _aggregates_sql("NULL", speed_buckets=speed_buckets)
+        fields = [(column.rollup, column.key) for column in COUNT_COLUMNS]
+        fields += [(key, key) for key in _BUCKET_KEYS] if speed_buckets else []
+        sums_sql, sums_params = rep_sums_sql(rollups, reps, fields)
+        added = ", ".join(f"COALESCE(x.{key}, 0) + COALESCE(y.{key}, 0) AS {key}" for key in count_keys)
+        agg = (
+            f"rawagg AS (SELECT CASE WHEN GROUPING(r) = 1 THEN {TOTAL_KEY} ELSE r END AS k, {raw}"
+            f" FROM facts GROUP BY ROLLUP(r)), sums AS ({sums_sql}), "
+            f"agg AS (SELECT COALESCE(x.k, y.k) AS k, {added} FROM rawagg x FULL JOIN sums y ON y.k = x.k)"
+        )
+        contacted_sql, contacted_params = _period_sql(assignments.filter(first_contacted_at__isnull=False))
+        speed = _seconds_between_sql("c.first_contacted_at", "c.created_at")
+        med = (
+            f", c AS ({contacted_sql}), med AS (SELECT CASE WHEN GROUPING(c.rep_id) = 1 THEN {TOTAL_KEY}"
+            f" ELSE c.rep_id END AS k, PERCENTILE_CONT(0.5) WITHIN GROUP (ORDER BY {speed}) AS m"
+            " FROM c GROUP BY ROLLUP(c.rep_id))"
+        )
+        sql = (
+            f"WITH {ctes}, {agg}, {due_ctes}{med}, keys AS (SELECT k FROM agg UNION SELECT k FROM due) "
+            f"SELECT keys.k, {cols}, med.m{_ratios_sql()} FROM keys LEFT JOIN agg ON agg.k = keys.k"
+            " LEFT JOIN due ON due.k = keys.k LEFT JOIN med ON med.k = keys.k"
+        )
+        return _metrics_rows(sql, (*params, *sums_params, *due_params, *contacted_params), count_keys)
     if connection.vendor == "postgresql":
         # Per rep and in total in one sorted pass (ROLLUP), the median with them.
         median = f"PERCENTILE_CONT(0.5) WITHIN GROUP (ORDER BY {_MEDIAN.median})"
@@ -277,15 +337,23 @@ def assignment_metrics(
         agg = f"SELECT r AS k, {aggregates} FROM facts GROUP BY r UNION ALL SELECT {TOTAL_KEY}, {aggregates} FROM facts"
         med_cte, med_join = f", {_window_median_sql(_MEDIAN.median)}", " LEFT JOIN med ON med.k = keys.k"
         median_col = "med.m"
-    ratios = "".join(f", CAST({num} AS FLOAT) / NULLIF({den}, 0)" for num, den in (c.ratio for c in RATIO_COLUMNS))
     # A rep can have SLAs due in the period without an assignment made in it (and the other way round).
     sql = (
         f"WITH {ctes}, agg AS ({agg}), {due_ctes}{med_cte}, keys AS (SELECT k FROM agg UNION SELECT k FROM due) "
-        f"SELECT keys.k, {cols}, {median_col}{ratios} FROM keys LEFT JOIN agg ON agg.k = keys.k"
+        f"SELECT keys.k, {cols}, {median_col}{_ratios_sql()} FROM keys LEFT JOIN agg ON agg.k = keys.k"
         f" LEFT JOIN due ON due.k = keys.k{med_join}"
     )
+    return _metrics_rows(sql, (*params, *due_params), count_keys)
+
+
+def _ratios_sql() -> str:
+    return "".join(f", CAST({num} AS FLOAT) / NULLIF({den}, 0)" for num, den in (c.ratio for c in RATIO_COLUMNS))
+
+
+def _metrics_rows(sql: str, params: tuple, count_keys: list[str]) -> dict[int, dict]:
+    """Run the metrics query; its rows (key, counts…, due counts…, median, ratios…) as {key: {figure: value}}."""
     with connection.cursor() as cursor:
-        cursor.execute(sql, (*params, *due_params))
+        cursor.execute(sql, params)
         rows = cursor.fetchall()
     out = {}
     counts = [*count_keys, *(column.key for column in DUE_COLUMNS)]
@@ -391,16 +459,26 @@ def rep_mark(*, active: bool, away_until: dt.datetime | None) -> str:
 
 
 def rep_report(
-    *, assignments: QuerySet[Assignment], due: QuerySet[Assignment], reps: QuerySet[Rep], speed_buckets: bool = False
+    *,
+    assignments: QuerySet[Assignment],
+    due: QuerySet[Assignment],
+    reps: QuerySet[Rep],
+    speed_buckets: bool = False,
+    rollups: RollupSlice | None = None,
+    narrowed: bool = False,
 ) -> RepReport:
     """One row per rep (active, or with assignments in the period) and a totals row. Two queries.
 
     `assignments`: made in the period (filters.qs); `due`: whose SLA fell due in it (filters.sla_due());
-    `speed_buckets`: with each row's speed-to-lead histogram (RepRow.buckets), which the page charts.
+    `speed_buckets`: with each row's speed-to-lead histogram (RepRow.buckets), which the page charts;
+    `rollups`: the counts of the days rolled up read from them (assignment_metrics; `narrowed`: the
+    assignments are those of `reps` only, a team or territory being chosen).
     An inactive rep whose only SLA due in the period was assigned before it counts in the total only:
     looking the due slice up for the rows too would read it twice."""
     assignments = assignments.filter(outcome=Assignment.Outcome.ASSIGNED)
-    metrics = assignment_metrics(assignments, due, speed_buckets=speed_buckets)
+    metrics = assignment_metrics(
+        assignments, due, speed_buckets=speed_buckets, rollups=rollups, reps=reps.all() if narrowed else None
+    )
     # The reps with assignments in the period are the metrics' own keys: no second look at the period.
     assigned_to = [key for key, item in metrics.items() if key != TOTAL_KEY and item["assignments"]]
     reps = reps_with_load(reps.filter(Q(active=True) | Q(pk__in=assigned_to)))
@@ -457,29 +535,51 @@ def sort_rows(rows: list[RepRow], sort: str) -> list[RepRow]:
 # ----------------------------------------------------------------------------- charts
 
 
-def leads_per_day_by_team(assignments: QuerySet[Assignment]) -> list[dict]:
+def leads_per_day_by_team(
+    assignments: QuerySet[Assignment], *, rollups: RollupSlice | None = None, reps: QuerySet[Rep] | None = None
+) -> list[dict]:
     """Distinct leads assigned per day (server zone) and team: [{day, team_name, leads}].
 
     Without COUNT(DISTINCT) over the slice: only a lead with several assignments in the period can count
     twice in a day and team, and each of its rows is marked as the facts' `lk` marks it (ended, or not
     the lead's first decision; see assignment_facts_ctes); the other rows are their lead's only one, so
-    the whole slice is counted by hash aggregates, with no sort and no second read of the period."""
+    the whole slice is counted by hash aggregates, with no sort and no second read of the period.
+
+    With `rollups` (reports.rollups.rollup_slice for the same period; `reps` the reps the assignments are
+    narrowed to, if any): the leads that count once on the days whose rollups are current come from the
+    rollups; the assignments are read for the other days, and for the leads that may count twice."""
     assigned = assignments.filter(outcome=Assignment.Outcome.ASSIGNED)
+    if rollups is None:
+        parts = [assigned]
+    else:
+        stale = rollups.stale
+        repeats = assigned.filter(MAY_REPEAT)
+        parts = [repeats] if stale is None else [assigned.filter(stale), repeats.exclude(stale)]
     # Grouped by the team's id, named after (team names are unique): hashing a number per row, not a name.
-    rows = (
-        assigned.order_by()
-        .annotate(day=TruncDate("created_at"), team=F("rep__team_id"))
-        .values("day", "team", "lead_id", "ended_at", "first_decision")
+    selects, params = [], []
+    for part in parts:
+        rows = (
+            part.order_by()
+            .annotate(day=TruncDate("created_at"), team=F("rep__team_id"))
+            .values("day", "team", "lead_id", "ended_at", "first_decision")
+        )
+        rows_sql, rows_params = rows.query.sql_with_params()
+        selects.append(rows_sql)
+        params.extend(rows_params)
+    per = (
+        "SELECT s.day, s.team, CASE WHEN s.ended_at IS NOT NULL OR NOT s.first_decision THEN s.lead_id END AS lk,"
+        f" COUNT(*) AS n FROM ({' UNION ALL '.join(selects)}) s GROUP BY 1, 2, 3"
     )
-    rows_sql, params = rows.query.sql_with_params()
+    if rollups is not None:
+        singles_sql, singles_params = rep_day_singles_sql(rollups, reps)
+        per = f"{per} UNION ALL {singles_sql}"
+        params.extend(singles_params)
     team_t = Team._meta.db_table
     sql = (
-        "WITH per AS (SELECT s.day, s.team,"
-        " CASE WHEN s.ended_at IS NOT NULL OR NOT s.first_decision THEN s.lead_id END AS lk, COUNT(*) AS n"
-        f" FROM ({rows_sql}) s GROUP BY 1, 2, 3), "
+        f"WITH per AS ({per}), "
         "days AS (SELECT day, team, SUM(CASE WHEN lk IS NULL THEN n ELSE 1 END) AS leads FROM per GROUP BY 1, 2) "
         f"SELECT d.day, COALESCE(t.name, %s) AS team_name, d.leads FROM days d LEFT JOIN {team_t} t ON t.id = d.team"
-        " ORDER BY 1, 2"
+        " WHERE d.leads > 0 ORDER BY 1, 2"
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, (*params, NO_TEAM))

@@ -246,6 +246,9 @@ SLA_DUE_INDEX_INCLUDE = [
     *["ended_at", "sla_met_at", "sla_breached_at"],
 ]
 FIRST_DECISION_INDEX_INCLUDE = ["lead", "rep", "outcome", "decided_by", "rule", "strategy", "rule_name"]
+# The rows whose lead may count twice in a period (reports.rollups.MAY_REPEAT): what reports read raw beside
+# their rollups.
+REPEATS_INDEX_INCLUDE = ["rep", "lead", "ended_at", "first_decision", "first_contacted_at", "converted_at"]
 
 
 class Assignment(models.Model):
@@ -346,6 +349,14 @@ class Assignment(models.Model):
                 include=FIRST_DECISION_INDEX_INCLUDE,
                 condition=Q(first_decision=True),
                 name="assignment_coverage_idx",
+            ),
+            # Reports: the assignments whose lead may count twice in a period (ended, or not the lead's first
+            # decision), which the reports read raw beside their rollups (reports/rollups.py).
+            models.Index(
+                fields=["created_at"],
+                include=REPEATS_INDEX_INCLUDE,
+                condition=Q(outcome="assigned") & (Q(ended_at__isnull=False) | Q(first_decision=False)),
+                name="assignment_repeats_idx",
             ),
             # The SLA watch: current assignments with an SLA not yet settled, by due time.
             models.Index(

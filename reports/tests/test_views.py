@@ -198,8 +198,9 @@ def test_page_and_csv_queries_do_not_grow_with_reps_and_leads(manager_client):
             counts.append(len(queries))
     page_3, csv_3, page_30, csv_30 = counts
     assert (page_30, csv_30) == (page_3, csv_3)
-    # 4 are the session, the user and its permissions; 2–3 the report transaction (savepoint, SET LOCAL).
-    assert page_3 <= 20 and csv_3 <= 10
+    # 4 are the session, the user and its permissions; 2–3 the report transaction (savepoint, SET LOCAL); 1 the
+    # rollups' state and log (reports/rollups.py).
+    assert page_3 <= 21 and csv_3 <= 11
 
 
 def test_each_chart_has_a_data_table_with_its_figures(manager_client, data):

@@ -1,0 +1,201 @@
+"""Report rollups: each rep's additive counts per day (RepDayFigures), kept from the assignments so that a
+long period's figures need not read every assignment of it. Postgres only; elsewhere every report reads
+the assignments (reports/selectors.py), which stays the definition the rollups are held to.
+
+How they stay exact without any writer knowing of them:
+
+* A trigger on the assignments (migration reports 0003) logs, for every statement that inserts or deletes
+  an `assigned` row or changes one of its report facts, the span of the changed rows' times
+  (RollupChange), in the writer's own transaction. The log is append-only, so concurrent writers (the
+  router's batches) never wait on one another for it.
+* `rollups_fold` (a job every minute, routing.cron) reads the log first, then rebuilds every day a logged
+  span touches from the assignments, then deletes exactly the log rows it read. A change committed while
+  it runs keeps its log row, so its day stays out of date until the next fold.
+* A report reads, in one snapshot (selectors.report_queries), the days the log still names in its period
+  from the assignments and the other days from the rollups (`rollup_slice`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import Q, QuerySet
+
+from reports.columns import FAST_CONTACT_SECONDS, speed_bucket_conditions
+from reports.filters import day_start
+from reports.models import RepDayFigures, RollupChange, RollupState
+from reps.models import Rep
+from routing.models import Assignment
+
+FOLD_LOCK = 8_421_803  # pg_advisory_xact_lock key: one fold at a time
+
+# The rows whose lead may count twice in a period: every assignment of a lead but its last has ended, and
+# the last of several is not the lead's first decision (reports.selectors.assignment_facts_ctes, its `lk`).
+# The rollups count the other rows; these are read from their own partial index (assignment_repeats_idx).
+MAY_REPEAT = Q(ended_at__isnull=False) | Q(first_decision=False)
+
+
+@dataclass(frozen=True)
+class RollupSlice:
+    """A period as the rollups can serve it: its days whose rollups are current, and the others."""
+
+    start: dt.date
+    end: dt.date
+    stale_days: tuple[dt.date, ...]  # days of the period whose changes are not folded yet
+
+    @property
+    def stale(self) -> Q | None:
+        """The stale days as a condition on Assignment.created_at (None: no stale day)."""
+        q = None
+        for first, last in _runs(self.stale_days):
+            span = Q(created_at__gte=day_start(first), created_at__lt=day_start(last + dt.timedelta(days=1)))
+            q = span if q is None else q | span
+        return q
+
+
+def _runs(days: tuple[dt.date, ...]) -> list[tuple[dt.date, dt.date]]:
+    """Sorted days as (first, last) runs of consecutive days."""
+    runs: list[list[dt.date]] = []
+    for day in days:
+        if runs and day == runs[-1][1] + dt.timedelta(days=1):
+            runs[-1][1] = day
+        else:
+            runs.append([day, day])
+    return [(first, last) for first, last in runs]
+
+
+def rollup_slice(start: dt.date, end: dt.date) -> RollupSlice | None:
+    """What the rollups can give of [start, end] now (None when they cannot be used: not Postgres, or kept
+    in another time zone than TIME_ZONE until the next fold). One query, in the report's snapshot."""
+    if connection.vendor != "postgresql":
+        return None
+    since, until = day_start(start), day_start(end + dt.timedelta(days=1))
+    log = connection.ops.quote_name(RollupChange._meta.db_table)
+    state = connection.ops.quote_name(RollupState._meta.db_table)
+    zone = settings.TIME_ZONE
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT EXISTS (SELECT 1 FROM {state} WHERE time_zone = %s), ARRAY("
+            "SELECT DISTINCT d::date FROM ("
+            f" SELECT GREATEST(created_at_from, %s) AS f, LEAST(created_at_to, %s) AS t FROM {log}"
+            " WHERE created_at_to >= %s AND created_at_from < %s) c,"
+            " generate_series((c.f AT TIME ZONE %s)::date, (c.t AT TIME ZONE %s)::date, interval '1 day') d"
+            " ORDER BY 1)",
+            (zone, since, until - dt.timedelta(microseconds=1), since, until, zone, zone),
+        )
+        usable, stale = cursor.fetchone()
+    return RollupSlice(start=start, end=end, stale_days=tuple(stale)) if usable else None
+
+
+def rep_day_singles_sql(rollups: RollupSlice, reps: QuerySet[Rep] | None) -> tuple[str, tuple]:
+    """SELECT (day, team, lk, n) of the rollups' leads that count once, per day and team (the rep's team
+    now, as the assignments' read joins it), over the period's current days; lk is null."""
+    table = connection.ops.quote_name(RepDayFigures._meta.db_table)
+    rep_t = connection.ops.quote_name(Rep._meta.db_table)
+    where, params = _current_days(rollups, reps)
+    sql = (
+        "SELECT f.day, rp.team_id AS team, CAST(NULL AS bigint) AS lk, SUM(f.single_assigned) AS n"
+        f" FROM {table} f LEFT JOIN {rep_t} rp ON rp.id = f.rep_id WHERE {where} GROUP BY 1, 2"
+    )
+    return sql, params
+
+
+def rep_sums_sql(rollups: RollupSlice, reps: QuerySet[Rep] | None, fields: list[tuple[str, str]]) -> tuple[str, tuple]:
+    """SELECT (k, <key>…) of the rollups' counts over the period's current days: per rep (k = rep id) and over
+    all (k = -1, reports.selectors.TOTAL_KEY). `fields`: (RepDayFigures field, key) pairs."""
+    table = connection.ops.quote_name(RepDayFigures._meta.db_table)
+    where, params = _current_days(rollups, reps)
+    sums = ", ".join(f"SUM(f.{field}) AS {key}" for field, key in fields)
+    sql = (
+        f"SELECT CASE WHEN GROUPING(f.rep_id) = 1 THEN -1 ELSE f.rep_id END AS k, {sums}"
+        f" FROM {table} f WHERE {where} GROUP BY ROLLUP(f.rep_id)"
+    )
+    return sql, params
+
+
+def _current_days(rollups: RollupSlice, reps: QuerySet[Rep] | None) -> tuple[str, tuple]:
+    """WHERE (on RepDayFigures f) of the period's current days, for the reps chosen, with its params."""
+    where, params = ["f.day >= %s", "f.day <= %s"], [rollups.start, rollups.end]
+    if rollups.stale_days:
+        where.append(f"f.day NOT IN ({', '.join(['%s'] * len(rollups.stale_days))})")
+        params.extend(rollups.stale_days)
+    if reps is not None:
+        scope_sql, scope_params = reps.order_by().values("pk").query.sql_with_params()
+        where.append(f"f.rep_id IN ({scope_sql})")
+        params.extend(scope_params)
+    return " AND ".join(where), tuple(params)
+
+
+# ----------------------------------------------------------------------------- folding
+
+
+def _rebuild_sql() -> str:
+    """INSERT the rollup rows of the assignments made in [%s, %s), per local day (%s) and rep."""
+    table = connection.ops.quote_name(RepDayFigures._meta.db_table)
+    source = connection.ops.quote_name(Assignment._meta.db_table)
+    single = "NOT (ended_at IS NOT NULL OR NOT first_decision)"
+    speed = "date_part('epoch', first_contacted_at - created_at)"  # as reports.selectors reads it
+    buckets = speed_bucket_conditions(speed)
+    return (
+        f"INSERT INTO {table} (day, rep_id, assignments, single_assigned, single_contacted, single_converted,"
+        f" misrouted, reassigned, within_5_min, {', '.join(f'bucket_{i}' for i in range(len(buckets)))})"
+        " SELECT (created_at AT TIME ZONE %s)::date, rep_id, COUNT(*),"
+        f" COUNT(*) FILTER (WHERE {single}),"
+        f" COUNT(*) FILTER (WHERE {single} AND first_contacted_at IS NOT NULL),"
+        f" COUNT(*) FILTER (WHERE {single} AND converted_at IS NOT NULL),"
+        " COUNT(*) FILTER (WHERE misrouted_at IS NOT NULL),"
+        " COUNT(*) FILTER (WHERE reassigned_at IS NOT NULL AND misrouted_at IS NULL),"
+        f" COUNT(*) FILTER (WHERE {speed} <= {FAST_CONTACT_SECONDS}),"
+        f" {', '.join(f'COUNT(*) FILTER (WHERE {cond})' for cond in buckets)}"
+        f" FROM {source} WHERE outcome = 'assigned' AND created_at >= %s AND created_at < %s GROUP BY 1, 2"
+    )
+
+
+def rollups_fold() -> int:
+    """Fold the logged changes into the rollups: rebuild each day they touch, then delete the log rows read.
+    Returns the number of days rebuilt. Postgres only (0 elsewhere); one fold at a time (a second returns 0).
+
+    A TIME_ZONE other than the rollups' rebuilds the whole history in it."""
+    if connection.vendor != "postgresql":
+        return 0
+    zone = settings.TIME_ZONE
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", (FOLD_LOCK,))
+        if not cursor.fetchone()[0]:
+            return 0
+        state = RollupState.objects.select_for_update().first()
+        if state is None or state.time_zone != zone:
+            RepDayFigures.objects.all().delete()
+            cursor.execute(
+                f"INSERT INTO {connection.ops.quote_name(RollupChange._meta.db_table)} (created_at_from, created_at_to)"
+                f" SELECT MIN(created_at), MAX(created_at) FROM {connection.ops.quote_name(Assignment._meta.db_table)}"
+                " HAVING COUNT(*) > 0"
+            )
+            RollupState.objects.all().delete()
+            RollupState.objects.create(time_zone=zone)
+        # The log first: a change committed after this read keeps its row for the next fold.
+        changes = list(RollupChange.objects.values_list("pk", "created_at_from", "created_at_to"))
+        if not changes:
+            return 0
+        days: set[dt.date] = set()
+        for _, first, last in changes:
+            day, last_day = _local_day(first, zone), _local_day(last, zone)
+            while day <= last_day:
+                days.add(day)
+                day += dt.timedelta(days=1)
+        rebuild = _rebuild_sql()
+        for first, last in _runs(tuple(sorted(days))):
+            RepDayFigures.objects.filter(day__gte=first, day__lte=last).delete()
+            cursor.execute(rebuild, (zone, day_start(first), day_start(last + dt.timedelta(days=1))))
+        log = connection.ops.quote_name(RollupChange._meta.db_table)
+        cursor.execute(f"DELETE FROM {log} WHERE id = ANY(%s)", ([pk for pk, _, _ in changes],))
+        return len(days)
+
+
+def _local_day(moment: dt.datetime, zone: str) -> dt.date:
+    from zoneinfo import ZoneInfo
+
+    return moment.astimezone(ZoneInfo(zone)).date()

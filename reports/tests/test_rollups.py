@@ -1,0 +1,211 @@
+"""The report rollups (reports/rollups.py): every change to the assignments is logged by the database, a fold
+rebuilds the days it touched exactly, and leads per day read from rollups and assignments equal the read from
+the assignments alone, however much is folded."""
+
+import datetime as dt
+
+import pytest
+from django.db import connection
+
+from reports import rollups
+from reports.columns import SPEED_BUCKETS
+from reports.models import RepDayFigures, RollupChange, RollupState
+from reports.selectors import leads_per_day_by_team, rep_report, report_queries
+from reports.tests.helpers import assign, at, convert, end, event, report_filter
+from reps.tests.factories import RepFactory, TeamFactory
+from routing.models import Assignment
+
+pytestmark = pytest.mark.django_db
+postgres_only = pytest.mark.skipif(connection.vendor != "postgresql", reason="the rollups are kept on Postgres only")
+
+MARCH = {"start": "2026-03-01", "end": "2026-03-31"}
+FIGURES = (
+    *("assignments", "single_assigned", "single_contacted", "single_converted"),
+    *("misrouted", "reassigned", "within_5_min"),
+    *(f"bucket_{i}" for i in range(len(SPEED_BUCKETS))),
+)
+
+
+@pytest.fixture
+def history():
+    """Two teams over a few days of March: contacts, a conversion, a hand-over within the team on the same day
+    (the lead counts once for the team), one to the other team, a misrouted flag, a rep without a team."""
+    emea, us = TeamFactory(name="EMEA"), TeamFactory(name="US")
+    ana, bob = RepFactory(name="Ana", team=emea), RepFactory(name="Bob", team=us)
+    di, loner = RepFactory(name="Di", team=emea), RepFactory(name="Cy", team=None)
+    first = assign(ana, at(3, 9))
+    event(first, "contacted", at(3, 9, 4))
+    convert(first, at(4))
+    slow = assign(ana, at(3, 11))
+    event(slow, "contacted", at(3, 12))
+    moved = assign(ana, at(5, 9))
+    event(moved, "contacted", at(5, 10))
+    assign(di, at(5, 15), lead=moved.lead)  # same day and team: once for EMEA
+    away = assign(ana, at(6, 9))
+    assign(bob, at(6, 10), lead=away.lead)  # once for EMEA, once for US
+    flagged = assign(bob, at(7, 9))
+    event(flagged, "misrouted", at(7, 10))
+    assign(loner, at(7, 13))
+    return {"ana": ana, "bob": bob, "di": di, "loner": loner, "emea": emea}
+
+
+@pytest.fixture(autouse=True)
+def kept_in_this_zone(settings):
+    """The rollups' state as the migration leaves it (a test that empties the tables may have removed it)."""
+    RollupState.objects.all().delete()
+    RollupState.objects.create(time_zone=settings.TIME_ZONE)
+
+
+def per_day(*, with_rollups: bool, **params) -> dict:
+    filters = report_filter(**{**MARCH, **params})
+    with report_queries():
+        slice_ = rollups.rollup_slice(*filters.period) if with_rollups else None
+        rows = leads_per_day_by_team(filters.qs, rollups=slice_, reps=filters.reps() if filters.narrowed else None)
+    return {(p["day"], p["team_name"]): p["leads"] for p in rows}
+
+
+def table(*, with_rollups: bool, **params) -> dict:
+    """The per-rep table, totals and speed histogram included, as {rep id (None: the totals): figures}."""
+    filters = report_filter(**{**MARCH, **params})
+    with report_queries():
+        slice_ = rollups.rollup_slice(*filters.period) if with_rollups else None
+        report = rep_report(
+            assignments=filters.qs,
+            due=filters.sla_due(),
+            reps=filters.reps(),
+            speed_buckets=True,
+            rollups=slice_,
+            narrowed=filters.narrowed,
+        )
+    return {row.rep_id: vars(row) for row in [*report.rows, report.total]}
+
+
+def figures_from_assignments() -> dict:
+    """RepDayFigures as they should be, computed here in Python from the assignments' rows."""
+    out: dict = {}
+    for a in Assignment.objects.filter(outcome="assigned"):
+        key = (a.created_at.date(), a.rep_id)  # the test settings' zone is UTC
+        row = out.setdefault(key, dict.fromkeys(FIGURES, 0))
+        single = a.ended_at is None and a.first_decision
+        speed = (a.first_contacted_at - a.created_at).total_seconds() if a.first_contacted_at else None
+        row["assignments"] += 1
+        row["single_assigned"] += single
+        row["single_contacted"] += single and speed is not None
+        row["single_converted"] += single and a.converted_at is not None
+        row["misrouted"] += a.misrouted_at is not None
+        row["reassigned"] += a.reassigned_at is not None and a.misrouted_at is None
+        row["within_5_min"] += speed is not None and speed <= 300
+        if speed is not None:
+            bounds = [high for _, high in SPEED_BUCKETS]
+            row[f"bucket_{next(i for i, high in enumerate(bounds) if high is None or speed <= high)}"] += 1
+    return out
+
+
+def figures_kept() -> dict:
+    return {(f.day, f.rep_id): {name: getattr(f, name) for name in FIGURES} for f in RepDayFigures.objects.all()}
+
+
+@postgres_only
+def test_every_write_to_the_assignments_is_logged_with_its_times_and_nothing_else_is(history):
+    ana = history["ana"]
+    RollupChange.objects.all().delete()
+    lead_row = assign(ana, at(20, 9))
+    assert list(RollupChange.objects.values_list("created_at_from", "created_at_to")) == [(at(20, 9), at(20, 9))]
+    RollupChange.objects.all().delete()
+    Assignment.objects.filter(pk=lead_row.pk).update(sla_met_at=at(20, 10))  # not a report fact of the rollups
+    assert not RollupChange.objects.exists()
+    event(lead_row, "contacted", at(21))  # first contact: a fact, on the 20th's row
+    assert list(RollupChange.objects.values_list("created_at_from", "created_at_to")) == [(at(20, 9), at(20, 9))]
+    RollupChange.objects.all().delete()
+    Assignment.objects.filter(created_at__lt=at(6, 0)).update(misrouted_at=at(25))  # one statement, many days
+    assert list(RollupChange.objects.values_list("created_at_from", "created_at_to")) == [(at(3, 9), at(5, 15))]
+    RollupChange.objects.all().delete()
+    Assignment.objects.filter(pk=lead_row.pk).delete()
+    assert list(RollupChange.objects.values_list("created_at_from", "created_at_to")) == [(at(20, 9), at(20, 9))]
+
+
+@postgres_only
+def test_a_fold_rebuilds_the_days_it_was_told_of_exactly_and_empties_the_log(history):
+    assert rollups.rollups_fold() == 4  # the days with assignments written or changed: 3, 5, 6 and 7 March
+    assert not RollupChange.objects.exists()
+    assert figures_kept() == figures_from_assignments()
+    # After the fold: a hand-over on an old day (ends Ana's assignment of the 3rd: its lead may now repeat).
+    first = Assignment.objects.get(rep=history["ana"], created_at=at(3, 9))
+    assign(history["bob"], at(9, 9), lead=first.lead)
+    assert figures_kept() != figures_from_assignments()
+    assert rollups.rollups_fold() == 2  # the 3rd (ended) and the 9th (new)
+    assert figures_kept() == figures_from_assignments()
+    assert rollups.rollups_fold() == 0
+
+
+@postgres_only
+@pytest.mark.parametrize("folded", ["nothing", "everything", "then changed"])
+@pytest.mark.parametrize("team", [False, True])
+def test_leads_per_day_from_the_rollups_equal_the_read_of_the_assignments(history, folded, team):
+    params = {"team": history["emea"].pk} if team else {}
+    if folded != "nothing":
+        rollups.rollups_fold()
+    if folded == "then changed":
+        first = Assignment.objects.get(rep=history["ana"], created_at=at(3, 11))
+        assign(history["di"], at(3, 16), lead=first.lead)  # same day and team: still once
+        end(Assignment.objects.get(rep=history["loner"]), at(8), "released")
+        assign(history["loner"], at(8, 9))
+    expected = per_day(with_rollups=False, **params)
+    assert per_day(with_rollups=True, **params) == expected
+    assert expected  # the figure is not empty
+    day = dt.date(2026, 3, 5)
+    assert expected[(day, "EMEA")] == 1  # Ana, then Di, the same day: once
+    expected_table = table(with_rollups=False, **params)
+    assert table(with_rollups=True, **params) == expected_table
+    total = expected_table[None]
+    assert total["assigned"] and total["contacted"] and total["converted"] and total["median_speed"]
+    assert total["misrouted"] == (0 if team else 1)  # Bob's, in the US
+    assert total["buckets"] == [1, 0, 2, 0, 0, 0]  # contacted after 4 minutes, and twice after an hour
+
+
+@postgres_only
+def test_the_page_reads_the_current_days_from_the_rollups_and_the_others_from_the_assignments(history):
+    rollups.rollups_fold()
+    assign(history["bob"], at(10, 9))  # logged, not folded: the 10th is read from the assignments
+    slice_ = rollups.rollup_slice(dt.date(2026, 3, 1), dt.date(2026, 3, 31))
+    assert slice_.stale_days == (dt.date(2026, 3, 10),)
+    # A current day counts from its rollup row: shown by making the row say something else.
+    RepDayFigures.objects.filter(day=dt.date(2026, 3, 7), rep_id=history["loner"].pk).update(single_assigned=5)
+    assert per_day(with_rollups=True)[(dt.date(2026, 3, 7), "No team")] == 5
+    assert per_day(with_rollups=False)[(dt.date(2026, 3, 7), "No team")] == 1
+    assert table(with_rollups=True)[history["loner"].pk]["assigned"] == 5
+    assert table(with_rollups=False)[history["loner"].pk]["assigned"] == 1
+
+
+@postgres_only
+def test_rollups_kept_in_another_time_zone_are_not_read_until_the_fold_rebuilds_them(history, settings):
+    rollups.rollups_fold()
+    settings.TIME_ZONE = "America/New_York"
+    assert rollups.rollup_slice(dt.date(2026, 3, 1), dt.date(2026, 3, 31)) is None
+    assert rollups.rollups_fold() > 0
+    assert RollupState.objects.get().time_zone == "America/New_York"
+    days = set(RepDayFigures.objects.values_list("day", flat=True))
+    assert dt.date(2026, 3, 7) in days and rollups.rollup_slice(dt.date(2026, 3, 1), dt.date(2026, 3, 31))
+
+
+@pytest.mark.skipif(connection.vendor == "postgresql", reason="elsewhere than Postgres")
+def test_without_postgres_there_are_no_rollups_and_the_figures_come_from_the_assignments(history):
+    assert rollups.rollups_fold() == 0
+    assert rollups.rollup_slice(dt.date(2026, 3, 1), dt.date(2026, 3, 31)) is None
+    assert per_day(with_rollups=True) == per_day(with_rollups=False)
+
+
+@postgres_only
+def test_the_fold_job_and_command_roll_up_what_the_log_names(history):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from reports.jobs import rollups_fold_job
+
+    assert rollups_fold_job() == {"days_rebuilt": 4}
+    assign(history["bob"], at(12, 9))
+    out = StringIO()
+    call_command("rollups_fold", stdout=out)
+    assert out.getvalue().strip() == "1 day rolled up again."
+    assert figures_kept() == figures_from_assignments()
