@@ -209,3 +209,50 @@ def test_the_fold_job_and_command_roll_up_what_the_log_names(history):
     call_command("rollups_fold", stdout=out)
     assert out.getvalue().strip() == "1 day rolled up again."
     assert figures_kept() == figures_from_assignments()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_change_committed_while_a_fold_runs_is_not_lost(settings):
+    """A writer on another connection changes an assignment and logs it, but commits only after a fold has
+    read the log and rebuilt that day without the change, just before the fold deletes the log rows it read:
+    the writer's log row survives the fold, so the day is read from the assignments until the next fold, and
+    no figure misses the change."""
+    import psycopg
+
+    RollupState.objects.all().delete()
+    RollupState.objects.create(time_zone=settings.TIME_ZONE)
+    team = TeamFactory(name="EMEA")
+    ana, di = RepFactory(name="Ana", team=team), RepFactory(name="Di", team=team)
+    first = assign(ana, at(3, 9))
+    other = assign(ana, at(3, 11))
+    rollups.rollups_fold()
+    dsn = connection.get_connection_params()
+    dsn.pop("cursor_factory", None)
+    dsn.pop("context", None)
+    with psycopg.connect(**dsn) as writer:  # not autocommit: the change stays open
+        # The lead handed to Di the same day, by the other connection (the trigger logs it there).
+        writer.execute("UPDATE routing_assignment SET ended_at = %s WHERE id = %s", [at(3, 15), first.pk])
+        columns = [f.column for f in Assignment._meta.concrete_fields if f.column != "id"]
+        changed = {"rep_id": "%s", "created_at": "%s", "decided_by": "'user'", "first_decision": "false"}
+        writer.execute(
+            f"INSERT INTO routing_assignment ({', '.join(columns)})"
+            f" SELECT {', '.join(changed.get(c, c) for c in columns)} FROM routing_assignment WHERE id = %s",
+            [di.pk, at(3, 15), first.pk],
+        )
+        assert rollups.rollups_fold() == 0  # it sees nothing of the open change
+        Assignment.objects.filter(pk=other.pk).update(misrouted_at=at(3, 12))  # a change it does see: the 3rd
+
+        def writer_commits_before_the_log_rows_go(execute, sql, params, many, context):
+            if sql.startswith("DELETE") and "reports_rollupchange" in sql:
+                writer.commit()  # after the fold read the log and rebuilt the 3rd without the change
+            return execute(sql, params, many, context)
+
+        with connection.execute_wrapper(writer_commits_before_the_log_rows_go):
+            assert rollups.rollups_fold() == 1
+    slice_ = rollups.rollup_slice(dt.date(2026, 3, 1), dt.date(2026, 3, 31))
+    assert slice_.stale_days == (dt.date(2026, 3, 3),)
+    assert table(with_rollups=True) == table(with_rollups=False)
+    assert table(with_rollups=False)[di.pk]["assignments"] == 1
+    assert rollups.rollups_fold() == 1
+    assert figures_kept() == figures_from_assignments()
