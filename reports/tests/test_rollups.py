@@ -190,7 +190,14 @@ def test_rollups_kept_in_another_time_zone_are_not_read_until_the_fold_rebuilds_
 
 @pytest.mark.skipif(connection.vendor == "postgresql", reason="elsewhere than Postgres")
 def test_without_postgres_there_are_no_rollups_and_the_figures_come_from_the_assignments(history):
+    from io import StringIO
+
+    from django.core.management import call_command
+
     assert rollups.rollups_fold() == 0
+    out = StringIO()
+    call_command("rollups_fold", stdout=out)
+    assert "kept on PostgreSQL only" in out.getvalue()
     assert rollups.rollup_slice(dt.date(2026, 3, 1), dt.date(2026, 3, 31)) is None
     assert per_day(with_rollups=True) == per_day(with_rollups=False)
 
