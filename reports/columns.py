@@ -56,6 +56,7 @@ class Column:
     median: str | None = None  # the median of this fact (per dialect in the query)
     due_sql: str | None = None  # an aggregate over the SLAs due in the period, per rep and in total
     rollup: str | None = None  # the RepDayFigures field adding this count for the days rolled up
+    due_rollup: str | None = None  # the RepDueDayFigures field adding this SLA count for the due days rolled up
 
     @property
     def numeric(self) -> bool:
@@ -107,7 +108,13 @@ COLUMNS: list[Column] = [
         rollup="reassigned",
     ),
     Column("sla_met_rate", "SLA met", csv="sla_met_rate", fmt="pct", ratio=("due.sla_met", "due.sla_due")),
-    Column("sla_breaches", "SLA breaches", csv="sla_breaches", due_sql="SUM(CASE WHEN breached THEN 1 ELSE 0 END)"),
+    Column(
+        "sla_breaches",
+        "SLA breaches",
+        csv="sla_breaches",
+        due_sql="SUM(CASE WHEN breached THEN 1 ELSE 0 END)",
+        due_rollup="breached",
+    ),
     Column("load", "Load", csv="load", fmt="load"),
     Column("capacity", "Capacity", csv="capacity", table=False),
     Column("assignments", "Assignments", csv="assignments", table=False, sql="COUNT(w)", rollup="assignments"),
@@ -118,8 +125,8 @@ COLUMNS: list[Column] = [
         sql=f"SUM(CASE WHEN speed <= {FAST_CONTACT_SECONDS} THEN 1 ELSE 0 END)",
         rollup="within_5_min",
     ),
-    Column("sla_due", "SLAs due", csv="sla_due", table=False, due_sql="COUNT(*)"),
-    Column("sla_met", "SLAs met", table=False, due_sql="SUM(CASE WHEN met THEN 1 ELSE 0 END)"),
+    Column("sla_due", "SLAs due", csv="sla_due", table=False, due_sql="COUNT(*)", due_rollup="settled"),
+    Column("sla_met", "SLAs met", table=False, due_sql="SUM(CASE WHEN met THEN 1 ELSE 0 END)", due_rollup="met"),
 ]
 BY_KEY = {column.key: column for column in COLUMNS}
 TABLE_COLUMNS = [column for column in COLUMNS if column.table]

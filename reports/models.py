@@ -18,16 +18,21 @@ class ReportAccess(models.Model):
 
 class RollupChange(models.Model):
     """A span of assignment times whose rollups may be out of date: written by a database trigger on every
-    statement that inserts, deletes or changes the report facts of assignments (Postgres; migration reports
-    0003), so no writer can miss it, the services' bulk paths, migrations' fills and tests' factories alike.
-    reports.rollups folds the spans into RepDayFigures and deletes them; until then the reports read those
-    days from the assignments themselves. Append-only: concurrent writers never wait on each other here."""
+    statement that inserts, deletes or changes the report facts of assignments (Postgres; migrations reports
+    0003, 0005), so no writer can miss it, the services' bulk paths, migrations' fills and tests' factories
+    alike. reports.rollups folds the spans into the rollups and deletes them; until then the reports read
+    those days from the assignments themselves. Append-only: concurrent writers never wait on each other here."""
 
-    created_at_from = models.DateTimeField()
-    created_at_to = models.DateTimeField()  # inclusive: the changed rows' earliest and latest created_at
+    class Kind(models.TextChoices):
+        ASSIGNED = "assigned", "assignment times (RepDayFigures)"
+        DUE = "due", "SLA due times (RepDueDayFigures)"
+
+    kind = models.CharField(max_length=8, choices=Kind.choices, default=Kind.ASSIGNED)
+    time_from = models.DateTimeField()
+    time_to = models.DateTimeField()  # inclusive: the changed rows' earliest and latest time of that kind
 
     def __str__(self) -> str:
-        return f"assignments of {self.created_at_from:%Y-%m-%d %H:%M} – {self.created_at_to:%Y-%m-%d %H:%M} changed"
+        return f"{self.get_kind_display()} {self.time_from:%Y-%m-%d %H:%M} – {self.time_to:%Y-%m-%d %H:%M} changed"
 
 
 class RepDayFigures(models.Model):
@@ -57,6 +62,23 @@ class RepDayFigures(models.Model):
 
     def __str__(self) -> str:
         return f"rep {self.rep_id} on {self.day}"
+
+
+class RepDueDayFigures(models.Model):
+    """A rep's settled SLAs of one due day (server time zone): the SLA columns of the per-rep table
+    (reports.columns DUE_COLUMNS: assignments, not poolings, met or breached). Derived data, like RepDayFigures."""
+
+    day = models.DateField()
+    rep_id = models.BigIntegerField()
+    settled = models.PositiveIntegerField()  # met or breached
+    met = models.PositiveIntegerField()
+    breached = models.PositiveIntegerField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["day", "rep_id"], name="rep_due_day_figures_unique")]
+
+    def __str__(self) -> str:
+        return f"rep {self.rep_id}, SLAs due on {self.day}"
 
 
 class RollupState(models.Model):

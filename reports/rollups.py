@@ -26,7 +26,7 @@ from django.db.models import Q, QuerySet
 
 from reports.columns import FAST_CONTACT_SECONDS, speed_bucket_conditions
 from reports.filters import day_start
-from reports.models import RepDayFigures, RollupChange, RollupState
+from reports.models import RepDayFigures, RepDueDayFigures, RollupChange, RollupState
 from reps.models import Rep
 from routing.models import Assignment
 
@@ -44,16 +44,26 @@ class RollupSlice:
 
     start: dt.date
     end: dt.date
-    stale_days: tuple[dt.date, ...]  # days of the period whose changes are not folded yet
+    stale_days: tuple[dt.date, ...]  # days of the period whose assignments' changes are not folded yet
+    stale_due_days: tuple[dt.date, ...] = ()  # … whose SLAs due have changes not folded yet
 
     @property
     def stale(self) -> Q | None:
         """The stale days as a condition on Assignment.created_at (None: no stale day)."""
-        q = None
-        for first, last in _runs(self.stale_days):
-            span = Q(created_at__gte=day_start(first), created_at__lt=day_start(last + dt.timedelta(days=1)))
-            q = span if q is None else q | span
-        return q
+        return _days_q("created_at", self.stale_days)
+
+    @property
+    def stale_due(self) -> Q | None:
+        """The stale due days as a condition on Assignment.sla_due_at (None: no stale day)."""
+        return _days_q("sla_due_at", self.stale_due_days)
+
+
+def _days_q(field: str, days: tuple[dt.date, ...]) -> Q | None:
+    q = None
+    for first, last in _runs(days):
+        span = Q(**{f"{field}__gte": day_start(first), f"{field}__lt": day_start(last + dt.timedelta(days=1))})
+        q = span if q is None else q | span
+    return q
 
 
 def _runs(days: tuple[dt.date, ...]) -> list[tuple[dt.date, dt.date]]:
@@ -76,18 +86,26 @@ def rollup_slice(start: dt.date, end: dt.date) -> RollupSlice | None:
     log = connection.ops.quote_name(RollupChange._meta.db_table)
     state = connection.ops.quote_name(RollupState._meta.db_table)
     zone = settings.TIME_ZONE
+    days = (
+        "ARRAY(SELECT DISTINCT d::date FROM ("
+        f" SELECT GREATEST(time_from, %s) AS f, LEAST(time_to, %s) AS t FROM {log}"
+        " WHERE kind = %s AND time_to >= %s AND time_from < %s) c,"
+        " generate_series((c.f AT TIME ZONE %s)::date, (c.t AT TIME ZONE %s)::date, interval '1 day') d"
+        " ORDER BY 1)"
+    )
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT EXISTS (SELECT 1 FROM {state} WHERE time_zone = %s), ARRAY("
-            "SELECT DISTINCT d::date FROM ("
-            f" SELECT GREATEST(created_at_from, %s) AS f, LEAST(created_at_to, %s) AS t FROM {log}"
-            " WHERE created_at_to >= %s AND created_at_from < %s) c,"
-            " generate_series((c.f AT TIME ZONE %s)::date, (c.t AT TIME ZONE %s)::date, interval '1 day') d"
-            " ORDER BY 1)",
-            (zone, since, until - dt.timedelta(microseconds=1), since, until, zone, zone),
+            f"SELECT EXISTS (SELECT 1 FROM {state} WHERE time_zone = %s), {days}, {days}",
+            (
+                zone,
+                *(since, until - dt.timedelta(microseconds=1), RollupChange.Kind.ASSIGNED, since, until, zone, zone),
+                *(since, until - dt.timedelta(microseconds=1), RollupChange.Kind.DUE, since, until, zone, zone),
+            ),
         )
-        usable, stale = cursor.fetchone()
-    return RollupSlice(start=start, end=end, stale_days=tuple(stale)) if usable else None
+        usable, stale, stale_due = cursor.fetchone()
+    if not usable:
+        return None
+    return RollupSlice(start=start, end=end, stale_days=tuple(stale), stale_due_days=tuple(stale_due))
 
 
 def rep_day_singles_sql(rollups: RollupSlice, reps: QuerySet[Rep] | None) -> tuple[str, tuple]:
@@ -95,7 +113,7 @@ def rep_day_singles_sql(rollups: RollupSlice, reps: QuerySet[Rep] | None) -> tup
     now, as the assignments' read joins it), over the period's current days; lk is null."""
     table = connection.ops.quote_name(RepDayFigures._meta.db_table)
     rep_t = connection.ops.quote_name(Rep._meta.db_table)
-    where, params = _current_days(rollups, reps)
+    where, params = _current_days(rollups, reps, stale=rollups.stale_days)
     sql = (
         "SELECT f.day, rp.team_id AS team, CAST(NULL AS bigint) AS lk, SUM(f.single_assigned) AS n"
         f" FROM {table} f LEFT JOIN {rep_t} rp ON rp.id = f.rep_id WHERE {where} GROUP BY 1, 2"
@@ -103,11 +121,15 @@ def rep_day_singles_sql(rollups: RollupSlice, reps: QuerySet[Rep] | None) -> tup
     return sql, params
 
 
-def rep_sums_sql(rollups: RollupSlice, reps: QuerySet[Rep] | None, fields: list[tuple[str, str]]) -> tuple[str, tuple]:
+def rep_sums_sql(
+    rollups: RollupSlice, reps: QuerySet[Rep] | None, fields: list[tuple[str, str]], *, due: bool = False
+) -> tuple[str, tuple]:
     """SELECT (k, <key>…) of the rollups' counts over the period's current days: per rep (k = rep id) and over
-    all (k = -1, reports.selectors.TOTAL_KEY). `fields`: (RepDayFigures field, key) pairs."""
-    table = connection.ops.quote_name(RepDayFigures._meta.db_table)
-    where, params = _current_days(rollups, reps)
+    all (k = -1, reports.selectors.TOTAL_KEY). `fields`: (field, key) pairs of RepDayFigures, or with `due` of
+    RepDueDayFigures (the current due days then)."""
+    model = RepDueDayFigures if due else RepDayFigures
+    table = connection.ops.quote_name(model._meta.db_table)
+    where, params = _current_days(rollups, reps, stale=rollups.stale_due_days if due else rollups.stale_days)
     sums = ", ".join(f"SUM(f.{field}) AS {key}" for field, key in fields)
     sql = (
         f"SELECT CASE WHEN GROUPING(f.rep_id) = 1 THEN -1 ELSE f.rep_id END AS k, {sums}"
@@ -116,12 +138,12 @@ def rep_sums_sql(rollups: RollupSlice, reps: QuerySet[Rep] | None, fields: list[
     return sql, params
 
 
-def _current_days(rollups: RollupSlice, reps: QuerySet[Rep] | None) -> tuple[str, tuple]:
-    """WHERE (on RepDayFigures f) of the period's current days, for the reps chosen, with its params."""
+def _current_days(rollups: RollupSlice, reps: QuerySet[Rep] | None, *, stale: tuple[dt.date, ...]) -> tuple[str, tuple]:
+    """WHERE (on a rollup f) of the period's days not in `stale`, for the reps chosen, with its params."""
     where, params = ["f.day >= %s", "f.day <= %s"], [rollups.start, rollups.end]
-    if rollups.stale_days:
-        where.append(f"f.day NOT IN ({', '.join(['%s'] * len(rollups.stale_days))})")
-        params.extend(rollups.stale_days)
+    if stale:
+        where.append(f"f.day NOT IN ({', '.join(['%s'] * len(stale))})")
+        params.extend(stale)
     if reps is not None:
         scope_sql, scope_params = reps.order_by().values("pk").query.sql_with_params()
         where.append(f"f.rep_id IN ({scope_sql})")
@@ -154,14 +176,30 @@ def _rebuild_sql() -> str:
     )
 
 
+def _rebuild_due_sql() -> str:
+    """INSERT the due rollup rows of the SLAs due in [%s, %s), per local due day (%s) and rep."""
+    table = connection.ops.quote_name(RepDueDayFigures._meta.db_table)
+    source = connection.ops.quote_name(Assignment._meta.db_table)
+    return (
+        f"INSERT INTO {table} (day, rep_id, settled, met, breached)"
+        " SELECT (sla_due_at AT TIME ZONE %s)::date, rep_id, COUNT(*),"
+        " COUNT(*) FILTER (WHERE sla_met_at IS NOT NULL), COUNT(*) FILTER (WHERE sla_breached_at IS NOT NULL)"
+        f" FROM {source} WHERE outcome = 'assigned' AND (sla_met_at IS NOT NULL OR sla_breached_at IS NOT NULL)"
+        " AND sla_due_at >= %s AND sla_due_at < %s GROUP BY 1, 2"
+    )
+
+
 def rollups_fold() -> int:
     """Fold the logged changes into the rollups: rebuild each day they touch, then delete the log rows read.
-    Returns the number of days rebuilt. Postgres only (0 elsewhere); one fold at a time (a second returns 0).
+    Returns the number of days rebuilt (of either kind). Postgres only (0 elsewhere); one fold at a time (a
+    second returns 0).
 
     A TIME_ZONE other than the rollups' rebuilds the whole history in it."""
     if connection.vendor != "postgresql":
         return 0
     zone = settings.TIME_ZONE
+    log = connection.ops.quote_name(RollupChange._meta.db_table)
+    source = connection.ops.quote_name(Assignment._meta.db_table)
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", (FOLD_LOCK,))
         if not cursor.fetchone()[0]:
@@ -169,30 +207,34 @@ def rollups_fold() -> int:
         state = RollupState.objects.select_for_update().first()
         if state is None or state.time_zone != zone:
             RepDayFigures.objects.all().delete()
+            RepDueDayFigures.objects.all().delete()
             cursor.execute(
-                f"INSERT INTO {connection.ops.quote_name(RollupChange._meta.db_table)} (created_at_from, created_at_to)"
-                f" SELECT MIN(created_at), MAX(created_at) FROM {connection.ops.quote_name(Assignment._meta.db_table)}"
-                " HAVING COUNT(*) > 0"
+                f"INSERT INTO {log} (kind, time_from, time_to)"
+                f" SELECT 'assigned', MIN(created_at), MAX(created_at) FROM {source} HAVING COUNT(*) > 0"
+                f" UNION ALL SELECT 'due', MIN(sla_due_at), MAX(sla_due_at) FROM {source}"
+                " WHERE sla_due_at IS NOT NULL HAVING COUNT(*) > 0"
             )
             RollupState.objects.all().delete()
             RollupState.objects.create(time_zone=zone)
         # The log first: a change committed after this read keeps its row for the next fold.
-        changes = list(RollupChange.objects.values_list("pk", "created_at_from", "created_at_to"))
+        changes = list(RollupChange.objects.values_list("pk", "kind", "time_from", "time_to"))
         if not changes:
             return 0
-        days: set[dt.date] = set()
-        for _, first, last in changes:
+        days: dict[str, set[dt.date]] = {RollupChange.Kind.ASSIGNED: set(), RollupChange.Kind.DUE: set()}
+        for _, kind, first, last in changes:
             day, last_day = _local_day(first, zone), _local_day(last, zone)
             while day <= last_day:
-                days.add(day)
+                days[kind].add(day)
                 day += dt.timedelta(days=1)
-        rebuild = _rebuild_sql()
-        for first, last in _runs(tuple(sorted(days))):
-            RepDayFigures.objects.filter(day__gte=first, day__lte=last).delete()
-            cursor.execute(rebuild, (zone, day_start(first), day_start(last + dt.timedelta(days=1))))
-        log = connection.ops.quote_name(RollupChange._meta.db_table)
-        cursor.execute(f"DELETE FROM {log} WHERE id = ANY(%s)", ([pk for pk, _, _ in changes],))
-        return len(days)
+        for kind, model, rebuild in [
+            (RollupChange.Kind.ASSIGNED, RepDayFigures, _rebuild_sql()),
+            (RollupChange.Kind.DUE, RepDueDayFigures, _rebuild_due_sql()),
+        ]:
+            for first, last in _runs(tuple(sorted(days[kind]))):
+                model.objects.filter(day__gte=first, day__lte=last).delete()
+                cursor.execute(rebuild, (zone, day_start(first), day_start(last + dt.timedelta(days=1))))
+        cursor.execute(f"DELETE FROM {log} WHERE id = ANY(%s)", ([pk for pk, *_ in changes],))
+        return sum(len(kind_days) for kind_days in days.values())
 
 
 def _local_day(moment: dt.datetime, zone: str) -> dt.date:

@@ -254,9 +254,33 @@ def _aggregates_sql(median: str, *, speed_buckets: bool) -> str:
     return ", ".join([*counts, *buckets, f"{median} AS m"])
 
 
-def _due_sql(due: QuerySet[Assignment]) -> tuple[str, tuple]:
+def _due_sql(
+    due: QuerySet[Assignment], *, rollups: RollupSlice | None = None, reps: QuerySet[Rep] | None = None
+) -> tuple[str, tuple]:
     """CTE `due(k, <DUE_COLUMNS>)`: the SLAs that fell due in the period and were settled, per rep
-    (k = rep id) and over all (k = TOTAL_KEY). Read from the partial index on sla_due_at."""
+    (k = rep id) and over all (k = TOTAL_KEY). Read from the partial index on sla_due_at.
+
+    With `rollups` (and `reps`, as assignment_metrics takes them): the current due days from the rollups
+    (RepDueDayFigures), the others from the assignments."""
+    if rollups is None:
+        return _due_raw_sql(due, "due")
+    fields = [(column.due_rollup, column.key) for column in DUE_COLUMNS]
+    sums_sql, sums_params = rep_sums_sql(rollups, reps, fields, due=True)
+    keys = [column.key for column in DUE_COLUMNS]
+    stale = rollups.stale_due
+    if stale is None:
+        return f"due AS ({sums_sql})", sums_params
+    raw_sql, raw_params = _due_raw_sql(due.filter(stale), "dueraw")
+    added = ", ".join(f"COALESCE(x.{key}, 0) + COALESCE(y.{key}, 0) AS {key}" for key in keys)
+    sql = (
+        f"{raw_sql}, dsums AS ({sums_sql}), "
+        f"due AS (SELECT COALESCE(x.k, y.k) AS k, {added} FROM dueraw x FULL JOIN dsums y ON y.k = x.k)"
+    )
+    return sql, (*raw_params, *sums_params)
+
+
+def _due_raw_sql(due: QuerySet[Assignment], name: str) -> tuple[str, tuple]:
+    """_due_sql from the assignments alone, as the CTE `name`."""
     settled = (
         due.filter(outcome=Assignment.Outcome.ASSIGNED)
         .filter(Q(sla_met_at__isnull=False) | Q(sla_breached_at__isnull=False))
@@ -274,7 +298,7 @@ def _due_sql(due: QuerySet[Assignment]) -> tuple[str, tuple]:
         agg = f"SELECT {key} AS k, {counts} FROM dfacts GROUP BY ROLLUP(r)"
     else:
         agg = f"SELECT r AS k, {counts} FROM dfacts GROUP BY r UNION ALL SELECT {TOTAL_KEY}, {counts} FROM dfacts"
-    return f"dfacts AS ({facts}), due AS ({agg})", params
+    return f"dfacts AS ({facts}), {name} AS ({agg})", params
 
 
 def assignment_metrics(
@@ -295,7 +319,7 @@ def assignment_metrics(
     narrowed to, if any): the counts of the days rolled up come from the rollups, the rest from the
     assignments (assignment_facts_ctes), and the medians from every contacted assignment of the period."""
     ctes, params = assignment_facts_ctes(assignments, rollups=rollups)
-    due_ctes, due_params = _due_sql(due)
+    due_ctes, due_params = _due_sql(due, rollups=rollups, reps=reps)
     count_keys = _count_keys(speed_buckets)
     cols = ", ".join([*(f"agg.{key}" for key in count_keys), *(f"due.{column.key}" for column in DUE_COLUMNS)])
     if rollups is not None:

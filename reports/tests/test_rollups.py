@@ -9,11 +9,12 @@ from django.db import connection
 
 from reports import rollups
 from reports.columns import SPEED_BUCKETS
-from reports.models import RepDayFigures, RollupChange, RollupState
+from reports.models import RepDayFigures, RepDueDayFigures, RollupChange, RollupState
 from reports.selectors import leads_per_day_by_team, rep_report, report_queries
 from reports.tests.helpers import assign, at, convert, end, event, report_filter
 from reps.tests.factories import RepFactory, TeamFactory
-from routing.models import Assignment
+from routing.models import Assignment, Rule
+from routing.services.sla import sla_watch
 
 pytestmark = pytest.mark.django_db
 postgres_only = pytest.mark.skipif(connection.vendor != "postgresql", reason="the rollups are kept on Postgres only")
@@ -110,18 +111,24 @@ def test_every_write_to_the_assignments_is_logged_with_its_times_and_nothing_els
     ana = history["ana"]
     RollupChange.objects.all().delete()
     lead_row = assign(ana, at(20, 9))
-    assert list(RollupChange.objects.values_list("created_at_from", "created_at_to")) == [(at(20, 9), at(20, 9))]
+    assert list(RollupChange.objects.values_list("kind", "time_from", "time_to")) == [
+        ("assigned", at(20, 9), at(20, 9))
+    ]
     RollupChange.objects.all().delete()
     Assignment.objects.filter(pk=lead_row.pk).update(sla_met_at=at(20, 10))  # not a report fact of the rollups
     assert not RollupChange.objects.exists()
     event(lead_row, "contacted", at(21))  # first contact: a fact, on the 20th's row
-    assert list(RollupChange.objects.values_list("created_at_from", "created_at_to")) == [(at(20, 9), at(20, 9))]
+    assert list(RollupChange.objects.values_list("kind", "time_from", "time_to")) == [
+        ("assigned", at(20, 9), at(20, 9))
+    ]
     RollupChange.objects.all().delete()
     Assignment.objects.filter(created_at__lt=at(6, 0)).update(misrouted_at=at(25))  # one statement, many days
-    assert list(RollupChange.objects.values_list("created_at_from", "created_at_to")) == [(at(3, 9), at(5, 15))]
+    assert list(RollupChange.objects.values_list("kind", "time_from", "time_to")) == [("assigned", at(3, 9), at(5, 15))]
     RollupChange.objects.all().delete()
     Assignment.objects.filter(pk=lead_row.pk).delete()
-    assert list(RollupChange.objects.values_list("created_at_from", "created_at_to")) == [(at(20, 9), at(20, 9))]
+    assert list(RollupChange.objects.values_list("kind", "time_from", "time_to")) == [
+        ("assigned", at(20, 9), at(20, 9))
+    ]
 
 
 @postgres_only
@@ -263,3 +270,25 @@ def test_a_change_committed_while_a_fold_runs_is_not_lost(settings):
     assert table(with_rollups=False)[di.pk]["assignments"] == 1
     assert rollups.rollups_fold() == 1
     assert figures_kept() == figures_from_assignments()
+
+
+@postgres_only
+@pytest.mark.parametrize("folded", ["nothing", "everything", "then changed"])
+def test_the_sla_columns_from_the_rollups_equal_the_read_of_the_assignments(sla_march, folded):
+    """The SLAs are rolled up by their due day: one due on 1 March for an assignment of 28 February counts
+    in March, one due on 1 April for an assignment of 31 March in April."""
+    ana, ben = sla_march
+    if folded != "nothing":
+        assert rollups.rollups_fold() > 0
+        assert RepDueDayFigures.objects.filter(rep_id=ana.pk, day=dt.date(2026, 3, 1)).get().met == 1
+    if folded == "then changed":
+        inbound = Rule.objects.get(name="Inbound")
+        assign(ben, at(9), rule=inbound)  # never contacted: breached
+        sla_watch(at=at(2, month=4))
+        assert rollups.rollup_slice(dt.date(2026, 3, 1), dt.date(2026, 3, 31)).stale_due_days == (dt.date(2026, 3, 9),)
+    for period in ({}, {"start": "2026-04-01", "end": "2026-04-30"}):
+        expected = table(with_rollups=False, **period)
+        assert table(with_rollups=True, **period) == expected
+    march = table(with_rollups=False)
+    assert (march[ana.pk]["sla_due"], march[ana.pk]["sla_met"], march[ana.pk]["sla_breaches"]) == (5, 3, 2)
+    assert march[ben.pk]["sla_breaches"] == (1 if folded == "then changed" else 0)
