@@ -185,6 +185,15 @@ def test_the_page_reads_the_current_days_from_the_rollups_and_the_others_from_th
 
 
 @postgres_only
+def test_a_period_out_of_date_on_every_day_is_read_from_the_assignments_alone(history):
+    rollups.rollups_fold()
+    assert rollups.rollup_slice(dt.date(2026, 3, 1), dt.date(2026, 3, 31)) is not None
+    RollupChange.objects.create(kind="assigned", time_from=at(1, 0), time_to=at(31, 23))  # as before a first fold
+    assert rollups.rollup_slice(dt.date(2026, 3, 1), dt.date(2026, 3, 31)) is None
+    assert rollups.rollup_slice(dt.date(2026, 3, 1), dt.date(2026, 4, 30)).stale_days[-1] == dt.date(2026, 3, 31)
+
+
+@postgres_only
 def test_rollups_kept_in_another_time_zone_are_not_read_until_the_fold_rebuilds_them(history, settings):
     rollups.rollups_fold()
     settings.TIME_ZONE = "America/New_York"
