@@ -26,6 +26,7 @@ class RollupChange(models.Model):
     class Kind(models.TextChoices):
         ASSIGNED = "assigned", "assignment times (RepDayFigures)"
         DUE = "due", "SLA due times (RepDueDayFigures)"
+        LEAD = "lead", "lead times of first decisions (CoverageDayFigures)"
 
     kind = models.CharField(max_length=8, choices=Kind.choices, default=Kind.ASSIGNED)
     time_from = models.DateTimeField()
@@ -79,6 +80,23 @@ class RepDueDayFigures(models.Model):
 
     def __str__(self) -> str:
         return f"rep {self.rep_id}, SLAs due on {self.day}"
+
+
+class CoverageDayFigures(models.Model):
+    """The first routing decisions of the leads that came in on one day (server time zone), counted per way
+    they were made: what rule coverage groups (reports.selectors.rule_coverage). Derived data, like
+    RepDayFigures; read for views without a team, territory or source (it holds none)."""
+
+    day = models.DateField(db_index=True)
+    outcome = models.CharField(max_length=12)
+    decided_by = models.CharField(max_length=8)
+    rule_id = models.BigIntegerField(null=True)
+    strategy = models.CharField(max_length=20, blank=True)
+    rule_name = models.CharField(max_length=120, blank=True)
+    decisions = models.PositiveIntegerField()
+
+    def __str__(self) -> str:
+        return f"{self.decisions} first decisions of {self.day}"
 
 
 class RollupState(models.Model):

@@ -42,7 +42,7 @@ def page_parts(filters: ReportFilter) -> dict[str, Callable[[], object]]:
         ),
         "per_day": lambda: selectors.leads_per_day_by_team(assignments.all(), rollups=rollups(), reps=scope),
         "coverage": lambda: selectors.rule_coverage(
-            since=filters.since, until=filters.until, source=filters.lead_source, reps=scope
+            since=filters.since, until=filters.until, source=filters.lead_source, reps=scope, rollups=rollups()
         ),
         "never_fired": lambda: selectors.never_fired(filters.decisions()),
         "waiting": lambda: selectors.waiting_now(filters.leads(whole_history=True), reps=scope),

@@ -26,7 +26,7 @@ from django.db.models import Q, QuerySet
 
 from reports.columns import FAST_CONTACT_SECONDS, speed_bucket_conditions
 from reports.filters import day_start
-from reports.models import RepDayFigures, RepDueDayFigures, RollupChange, RollupState
+from reports.models import CoverageDayFigures, RepDayFigures, RepDueDayFigures, RollupChange, RollupState
 from reps.models import Rep
 from routing.models import Assignment
 
@@ -46,6 +46,7 @@ class RollupSlice:
     end: dt.date
     stale_days: tuple[dt.date, ...]  # days of the period whose assignments' changes are not folded yet
     stale_due_days: tuple[dt.date, ...] = ()  # … whose SLAs due have changes not folded yet
+    stale_lead_days: tuple[dt.date, ...] = ()  # … whose leads' first decisions have changes not folded yet
 
     @property
     def stale(self) -> Q | None:
@@ -56,6 +57,11 @@ class RollupSlice:
     def stale_due(self) -> Q | None:
         """The stale due days as a condition on Assignment.sla_due_at (None: no stale day)."""
         return _days_q("sla_due_at", self.stale_due_days)
+
+    @property
+    def stale_lead(self) -> Q | None:
+        """The stale lead days as a condition on Assignment.lead_created_at (None: no stale day)."""
+        return _days_q("lead_created_at", self.stale_lead_days)
 
 
 def _days_q(field: str, days: tuple[dt.date, ...]) -> Q | None:
@@ -96,19 +102,26 @@ def rollup_slice(start: dt.date, end: dt.date) -> RollupSlice | None:
     )
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT EXISTS (SELECT 1 FROM {state} WHERE time_zone = %s), {days}, {days}",
+            f"SELECT EXISTS (SELECT 1 FROM {state} WHERE time_zone = %s), {days}, {days}, {days}",
             (
                 zone,
                 *(since, until - dt.timedelta(microseconds=1), RollupChange.Kind.ASSIGNED, since, until, zone, zone),
                 *(since, until - dt.timedelta(microseconds=1), RollupChange.Kind.DUE, since, until, zone, zone),
+                *(since, until - dt.timedelta(microseconds=1), RollupChange.Kind.LEAD, since, until, zone, zone),
             ),
         )
-        usable, stale, stale_due = cursor.fetchone()
+        usable, stale, stale_due, stale_lead = cursor.fetchone()
     if not usable or len(stale) > (end - start).days:
         # Every day out of date (no fold yet, as after an upgrade, or no worker running the job): the
         # assignments alone are read faster than through the rollups' split.
         return None
-    return RollupSlice(start=start, end=end, stale_days=tuple(stale), stale_due_days=tuple(stale_due))
+    return RollupSlice(
+        start=start,
+        end=end,
+        stale_days=tuple(stale),
+        stale_due_days=tuple(stale_due),
+        stale_lead_days=tuple(stale_lead),
+    )
 
 
 def rep_day_singles_sql(rollups: RollupSlice, reps: QuerySet[Rep] | None) -> tuple[str, tuple]:
@@ -139,6 +152,15 @@ def rep_sums_sql(
         f" FROM {table} f WHERE {where} GROUP BY ROLLUP(f.rep_id)"
     )
     return sql, params
+
+
+def coverage_sql(rollups: RollupSlice) -> tuple[str, tuple]:
+    """SELECT (outcome, decided_by, rule_id, strategy, rule_name, n) of the first decisions of the leads that
+    came in on the period's current lead days, from the rollups (reports.selectors.rule_coverage's groups)."""
+    table = connection.ops.quote_name(CoverageDayFigures._meta.db_table)
+    where, params = _current_days(rollups, None, stale=rollups.stale_lead_days)
+    columns = "f.outcome, f.decided_by, f.rule_id, f.strategy, f.rule_name, f.decisions AS n"
+    return f"SELECT {columns} FROM {table} f WHERE {where}", params
 
 
 def _current_days(rollups: RollupSlice, reps: QuerySet[Rep] | None, *, stale: tuple[dt.date, ...]) -> tuple[str, tuple]:
@@ -192,6 +214,19 @@ def _rebuild_due_sql() -> str:
     )
 
 
+def _rebuild_coverage_sql() -> str:
+    """INSERT the coverage rollup rows of the first decisions of the leads that came in in [%s, %s), per local
+    day (%s) of the lead's time and per way the decision was made."""
+    table = connection.ops.quote_name(CoverageDayFigures._meta.db_table)
+    source = connection.ops.quote_name(Assignment._meta.db_table)
+    return (
+        f"INSERT INTO {table} (day, outcome, decided_by, rule_id, strategy, rule_name, decisions)"
+        " SELECT (lead_created_at AT TIME ZONE %s)::date, outcome, decided_by, rule_id, strategy, rule_name, COUNT(*)"
+        f" FROM {source} WHERE first_decision AND lead_created_at >= %s AND lead_created_at < %s"
+        " GROUP BY 1, 2, 3, 4, 5, 6"
+    )
+
+
 def rollups_fold() -> int:
     """Fold the logged changes into the rollups: rebuild each day they touch, then delete the log rows read.
     Returns the number of days rebuilt (of either kind). Postgres only (0 elsewhere); one fold at a time (a
@@ -209,13 +244,15 @@ def rollups_fold() -> int:
             return 0
         state = RollupState.objects.select_for_update().first()
         if state is None or state.time_zone != zone:
-            RepDayFigures.objects.all().delete()
-            RepDueDayFigures.objects.all().delete()
+            for model in (RepDayFigures, RepDueDayFigures, CoverageDayFigures):
+                model.objects.all().delete()
             cursor.execute(
                 f"INSERT INTO {log} (kind, time_from, time_to)"
                 f" SELECT 'assigned', MIN(created_at), MAX(created_at) FROM {source} HAVING COUNT(*) > 0"
                 f" UNION ALL SELECT 'due', MIN(sla_due_at), MAX(sla_due_at) FROM {source}"
                 " WHERE sla_due_at IS NOT NULL HAVING COUNT(*) > 0"
+                f" UNION ALL SELECT 'lead', MIN(lead_created_at), MAX(lead_created_at) FROM {source}"
+                " WHERE first_decision HAVING COUNT(*) > 0"
             )
             RollupState.objects.all().delete()
             RollupState.objects.create(time_zone=zone)
@@ -223,7 +260,7 @@ def rollups_fold() -> int:
         changes = list(RollupChange.objects.values_list("pk", "kind", "time_from", "time_to"))
         if not changes:
             return 0
-        days: dict[str, set[dt.date]] = {RollupChange.Kind.ASSIGNED: set(), RollupChange.Kind.DUE: set()}
+        days: dict[str, set[dt.date]] = {kind: set() for kind in RollupChange.Kind.values}
         for _, kind, first, last in changes:
             day, last_day = _local_day(first, zone), _local_day(last, zone)
             while day <= last_day:
@@ -232,6 +269,7 @@ def rollups_fold() -> int:
         for kind, model, rebuild in [
             (RollupChange.Kind.ASSIGNED, RepDayFigures, _rebuild_sql()),
             (RollupChange.Kind.DUE, RepDueDayFigures, _rebuild_due_sql()),
+            (RollupChange.Kind.LEAD, CoverageDayFigures, _rebuild_coverage_sql()),
         ]:
             for first, last in _runs(tuple(sorted(days[kind]))):
                 model.objects.filter(day__gte=first, day__lte=last).delete()

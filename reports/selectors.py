@@ -100,7 +100,7 @@ from .columns import (
     TABLE_COLUMNS,
     speed_bucket_conditions,
 )
-from .rollups import MAY_REPEAT, RollupSlice, rep_day_singles_sql, rep_sums_sql
+from .rollups import MAY_REPEAT, RollupSlice, coverage_sql, rep_day_singles_sql, rep_sums_sql
 
 TOTAL_KEY = -1
 NO_TEAM = "No team"
@@ -665,7 +665,12 @@ _DECISION_COLUMNS = "outcome, decided_by, rule_id, strategy, rule_name"
 
 
 def rule_coverage(
-    *, since: dt.datetime, until: dt.datetime, source: str = "", reps: QuerySet[Rep] | None = None
+    *,
+    since: dt.datetime,
+    until: dt.datetime,
+    source: str = "",
+    reps: QuerySet[Rep] | None = None,
+    rollups: RollupSlice | None = None,
 ) -> Coverage:
     """How the first routing decision of each lead that came in in [since, until) (from `source`, when given)
     was made. Two queries.
@@ -677,14 +682,29 @@ def rule_coverage(
     (lead_created_at), so the period's first decisions are read from their own partial index, without the
     leads (joined only for a source), and grouped on their raw columns; only the few groups are named and
     classed.
+
+    With `rollups` (reports.rollups.rollup_slice of the same period) and neither a source nor reps chosen
+    (the rollups hold neither): the groups of the current lead days come from the rollups, the others from
+    the assignments.
     """
+    if source or reps is not None:
+        rollups = None
     firsts = Assignment.objects.filter(first_decision=True, lead_created_at__gte=since, lead_created_at__lt=until)
     if source:
         firsts = firsts.filter(lead__source=source)
     if reps is not None:
         firsts = firsts.filter(rep__in=reps.order_by().values("pk"))
-    grouped = firsts.order_by().values(*_DECISION_COLUMNS.split(", ")).annotate(n=Count("*"))
-    decisions_sql, params = grouped.query.sql_with_params()
+    if rollups is not None:
+        stale = rollups.stale_lead
+        firsts = firsts.filter(stale) if stale is not None else None
+    parts = []
+    if firsts is not None:
+        grouped = firsts.order_by().values(*_DECISION_COLUMNS.split(", ")).annotate(n=Count("*"))
+        parts.append(grouped.query.sql_with_params())
+    if rollups is not None:
+        parts.append(coverage_sql(rollups))
+    decisions_sql = " UNION ALL ".join(f"SELECT {_DECISION_COLUMNS}, n FROM ({sql}) p" for sql, _ in parts)
+    params = tuple(param for _, part_params in parts for param in part_params)
     unroutable, user = Assignment.Outcome.UNROUTABLE.value, Assignment.DecidedBy.USER.value
     condition_t, rule_t = RuleCondition._meta.db_table, Rule._meta.db_table
     sql = (

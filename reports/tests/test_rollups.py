@@ -10,11 +10,12 @@ from django.db import connection
 from reports import rollups
 from reports.columns import SPEED_BUCKETS
 from reports.models import RepDayFigures, RepDueDayFigures, RollupChange, RollupState
-from reports.selectors import leads_per_day_by_team, rep_report, report_queries
+from reports.selectors import leads_per_day_by_team, rep_report, report_queries, rule_coverage
 from reports.tests.helpers import assign, at, convert, end, event, report_filter
 from reps.tests.factories import RepFactory, TeamFactory
 from routing.models import Assignment, Rule
 from routing.services.sla import sla_watch
+from routing.tests.factories import RuleFactory
 
 pytestmark = pytest.mark.django_db
 postgres_only = pytest.mark.skipif(connection.vendor != "postgresql", reason="the rollups are kept on Postgres only")
@@ -108,32 +109,37 @@ def figures_kept() -> dict:
 
 @postgres_only
 def test_every_write_to_the_assignments_is_logged_with_its_times_and_nothing_else_is(history):
+    def logged() -> set:
+        changes = set(RollupChange.objects.values_list("kind", "time_from", "time_to"))
+        RollupChange.objects.all().delete()
+        return changes
+
     ana = history["ana"]
-    RollupChange.objects.all().delete()
-    lead_row = assign(ana, at(20, 9))
-    assert list(RollupChange.objects.values_list("kind", "time_from", "time_to")) == [
-        ("assigned", at(20, 9), at(20, 9))
-    ]
-    RollupChange.objects.all().delete()
-    Assignment.objects.filter(pk=lead_row.pk).update(sla_met_at=at(20, 10))  # not a report fact of the rollups
-    assert not RollupChange.objects.exists()
+    logged()
+    lead_row = assign(ana, at(20, 9))  # the lead's first decision: its lead's time is logged too
+    assert logged() == {("assigned", at(20, 9), at(20, 9)), ("lead", at(20, 9), at(20, 9))}
+    Assignment.objects.filter(pk=lead_row.pk).update(rule_name="Renamed")  # no fact of an assigned row
+    assert logged() == {("lead", at(20, 9), at(20, 9))}  # but a fact of a first decision
+    Assignment.objects.filter(pk=lead_row.pk).update(rule_set_version=7)  # no report fact at all
+    assert logged() == set()
     event(lead_row, "contacted", at(21))  # first contact: a fact, on the 20th's row
-    assert list(RollupChange.objects.values_list("kind", "time_from", "time_to")) == [
-        ("assigned", at(20, 9), at(20, 9))
-    ]
-    RollupChange.objects.all().delete()
+    assert logged() == {("assigned", at(20, 9), at(20, 9))}
     Assignment.objects.filter(created_at__lt=at(6, 0)).update(misrouted_at=at(25))  # one statement, many days
-    assert list(RollupChange.objects.values_list("kind", "time_from", "time_to")) == [("assigned", at(3, 9), at(5, 15))]
-    RollupChange.objects.all().delete()
+    assert logged() == {("assigned", at(3, 9), at(5, 15))}
+    Assignment.objects.filter(pk=lead_row.pk).update(sla_due_at=at(20, 9, 30))  # an SLA due time set
+    assert logged() == {("due", at(20, 9, 30), at(20, 9, 30))}
     Assignment.objects.filter(pk=lead_row.pk).delete()
-    assert list(RollupChange.objects.values_list("kind", "time_from", "time_to")) == [
-        ("assigned", at(20, 9), at(20, 9))
-    ]
+    assert logged() == {
+        ("assigned", at(20, 9), at(20, 9)),
+        ("due", at(20, 9, 30), at(20, 9, 30)),
+        ("lead", at(20, 9), at(20, 9)),
+    }
 
 
 @postgres_only
 def test_a_fold_rebuilds_the_days_it_was_told_of_exactly_and_empties_the_log(history):
-    assert rollups.rollups_fold() == 4  # the days with assignments written or changed: 3, 5, 6 and 7 March
+    # The days with assignments written or changed, 3, 5, 6 and 7 March, and the same days of their leads.
+    assert rollups.rollups_fold() == 8
     assert not RollupChange.objects.exists()
     assert figures_kept() == figures_from_assignments()
     # After the fold: a hand-over on an old day (ends Ana's assignment of the 3rd: its lead may now repeat).
@@ -226,11 +232,11 @@ def test_the_fold_job_and_command_roll_up_what_the_log_names(history):
 
     from reports.jobs import rollups_fold_job
 
-    assert rollups_fold_job() == {"days_rebuilt": 4}
+    assert rollups_fold_job() == {"days_rebuilt": 8}
     assign(history["bob"], at(12, 9))
     out = StringIO()
     call_command("rollups_fold", stdout=out)
-    assert out.getvalue().strip() == "1 day rolled up again."
+    assert out.getvalue().strip() == "2 days rolled up again."  # the 12th's assignments, and its leads
     assert figures_kept() == figures_from_assignments()
 
 
@@ -301,3 +307,37 @@ def test_the_sla_columns_from_the_rollups_equal_the_read_of_the_assignments(sla_
     march = table(with_rollups=False)
     assert (march[ana.pk]["sla_due"], march[ana.pk]["sla_met"], march[ana.pk]["sla_breaches"]) == (5, 3, 2)
     assert march[ben.pk]["sla_breaches"] == (1 if folded == "then changed" else 0)
+
+
+def coverage(*, with_rollups: bool, **params) -> tuple:
+    filters = report_filter(**{**MARCH, **params})
+    with report_queries():
+        slice_ = rollups.rollup_slice(*filters.period) if with_rollups else None
+        scope = filters.reps() if filters.narrowed else None
+        result = rule_coverage(since=filters.since, until=filters.until, reps=scope, rollups=slice_)
+    return result.by_rule, result.decided, result.not_routed
+
+
+@postgres_only
+@pytest.mark.parametrize("folded", ["nothing", "everything", "then changed"])
+def test_rule_coverage_from_the_rollups_equals_the_read_of_the_assignments(history, folded):
+    """Counted by the day the lead came in: a lead of 28 February first decided on 1 March counts in
+    February."""
+    rule = RuleFactory(name="Inbound")
+    late = assign(history["bob"], at(1, 0, 30), rule=rule)
+    Assignment.objects.filter(pk=late.pk).update(lead_created_at=at(28, 23, month=2))
+    assign(history["bob"], at(2, 9), decided_by="user")
+    if folded != "nothing":
+        assert rollups.rollups_fold() > 0
+    if folded == "then changed":
+        assign(history["loner"], at(8, 9), rule=rule)
+    expected = coverage(with_rollups=False)
+    assert coverage(with_rollups=True) == expected
+    labels = {row["label"]: row["leads"] for row in expected[0]}
+    assert labels["Manual (by a user)"] == 1 and labels.get("Inbound", 0) == (1 if folded == "then changed" else 0)
+    assert coverage(with_rollups=True, start="2026-02-01", end="2026-02-28") == coverage(
+        with_rollups=False, start="2026-02-01", end="2026-02-28"
+    )
+    assert coverage(with_rollups=False, start="2026-02-01", end="2026-02-28")[1] == 1
+    team = {"team": history["emea"].pk}  # a team chosen: the assignments alone, whatever the rollups
+    assert coverage(with_rollups=True, **team) == coverage(with_rollups=False, **team)
