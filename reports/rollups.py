@@ -1,13 +1,16 @@
-"""Report rollups: each rep's additive counts per day (RepDayFigures), kept from the assignments so that a
-long period's figures need not read every assignment of it. Postgres only; elsewhere every report reads
-the assignments (reports/selectors.py), which stays the definition the rollups are held to.
+"""Report rollups, kept from the assignments so that a long period's figures need not read every assignment
+of it: each rep's additive counts per day (RepDayFigures), each rep's settled SLAs per due day
+(RepDueDayFigures), the leads' first decisions per day the lead came in (CoverageDayFigures). Postgres only;
+elsewhere every report reads the assignments (reports/selectors.py), which stays the definition the
+rollups are held to (reports/tests/test_rollups.py).
 
 How they stay exact without any writer knowing of them:
 
-* A trigger on the assignments (migration reports 0003) logs, for every statement that inserts or deletes
-  an `assigned` row or changes one of its report facts, the span of the changed rows' times
-  (RollupChange), in the writer's own transaction. The log is append-only, so concurrent writers (the
-  router's batches) never wait on one another for it.
+* A trigger on the assignments (migrations reports 0003–0006) logs, for every statement that inserts or
+  deletes rows or changes one of their report facts, the span of the rows' times of each kind it touches
+  (RollupChange: the assignment's time, the SLA due time, the lead's time), in the writer's own
+  transaction. The log is append-only, so concurrent writers (the router's batches) never wait on one
+  another for it.
 * `rollups_fold` (a job every minute, routing.cron) reads the log first, then rebuilds every day a logged
   span touches from the assignments, then deletes exactly the log rows it read. A change committed while
   it runs keeps its log row, so its day stays out of date until the next fold.
@@ -19,6 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -279,6 +283,4 @@ def rollups_fold() -> int:
 
 
 def _local_day(moment: dt.datetime, zone: str) -> dt.date:
-    from zoneinfo import ZoneInfo
-
     return moment.astimezone(ZoneInfo(zone)).date()
