@@ -274,17 +274,9 @@ def floor_counts(speed: str) -> str:
     """The per-rep table's plain counts as reports/selectors.py words them (misrouted, moved, within 5 min, its
     speed buckets, three converted/contacted/single flags), without the distinct leads and the median; `speed`
     is the SQL of one assignment's speed-to-lead. Called after django.setup()."""
-    from reports.selectors import SPEED_BUCKETS
+    from reports.columns import speed_bucket_conditions
 
-    buckets, low = [], None
-    for _, high in SPEED_BUCKETS:
-        cond = (
-            f"{speed} IS NOT NULL"
-            + (f" AND {speed} > {low}" if low else "")
-            + (f" AND {speed} <= {high}" if high else "")
-        )
-        buckets.append(f"sum(CASE WHEN {cond} THEN 1 ELSE 0 END)")
-        low = high
+    buckets = [f"sum(CASE WHEN {cond} THEN 1 ELSE 0 END)" for cond in speed_bucket_conditions(speed)]
     return ", ".join(
         [
             "sum(CASE WHEN misrouted_at IS NOT NULL THEN 1 ELSE 0 END)",
@@ -314,11 +306,12 @@ def floors(start, end) -> None:
     statement's median of 3, in wall time (one query, one core)."""
     from django.db import connection
 
+    from reports.columns import seconds_between_sql
     from reports.filters import day_start
     from reports.selectors import report_queries
 
     slice_ = "routing_assignment WHERE outcome = 'assigned' AND created_at >= %s AND created_at < %s"
-    speed = "date_part('epoch', first_contacted_at - created_at)"  # as reports/selectors.py reads it
+    speed = seconds_between_sql("first_contacted_at", "created_at")  # as reports/selectors.py reads it
     params = [day_start(start), day_start(end + dt.timedelta(days=1))]
     with report_queries(), connection.cursor() as cursor:
         cursor.execute("SHOW max_parallel_workers_per_gather")
@@ -339,7 +332,7 @@ def floors(start, end) -> None:
             "reps_rep rp CROSS JOIN LATERAL (SELECT * FROM routing_assignment WHERE rep_id = rp.id"
             " AND outcome = 'assigned' AND created_at >= %s AND created_at < %s{extra}) routing_assignment"
         )
-        qualified = "date_part('epoch', routing_assignment.first_contacted_at - routing_assignment.created_at)"
+        qualified = seconds_between_sql("routing_assignment.first_contacted_at", "routing_assignment.created_at")
         contacted = " AND first_contacted_at IS NOT NULL"
         for label, sql in [
             ("reading the slice", f"SELECT count(*) FROM {by_rep.format(extra='')}"),

@@ -28,7 +28,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Q, QuerySet
 
-from reports.columns import FAST_CONTACT_SECONDS, speed_bucket_conditions
+from reports.columns import FAST_CONTACT_SECONDS, seconds_between_sql, speed_bucket_conditions
 from reports.filters import day_start
 from reports.models import CoverageDayFigures, RepDayFigures, RepDueDayFigures, RollupChange, RollupState
 from reps.models import Rep
@@ -188,7 +188,7 @@ def _rebuild_sql() -> str:
     table = connection.ops.quote_name(RepDayFigures._meta.db_table)
     source = connection.ops.quote_name(Assignment._meta.db_table)
     single = "NOT (ended_at IS NOT NULL OR NOT first_decision)"
-    speed = "date_part('epoch', first_contacted_at - created_at)"  # as reports.selectors reads it
+    speed = seconds_between_sql("first_contacted_at", "created_at")  # as reports.selectors reads it
     buckets = speed_bucket_conditions(speed)
     return (
         f"INSERT INTO {table} (day, rep_id, assignments, single_assigned, single_contacted, single_converted,"

@@ -98,6 +98,7 @@ from .columns import (
     RATIO_COLUMNS,
     SPEED_BUCKETS,
     TABLE_COLUMNS,
+    seconds_between_sql,
     speed_bucket_conditions,
 )
 from .rollups import MAY_REPEAT, RollupSlice, coverage_sql, rep_day_singles_sql, rep_sums_sql
@@ -130,16 +131,6 @@ def report_queries():
 
 
 # ----------------------------------------------------------------------------- per-rep table
-
-
-def _seconds_between_sql(end: str, start: str) -> str:
-    """SQL for the seconds from `start` to `end` (two datetime columns) as a number, on Postgres and SQLite."""
-    if connection.vendor == "postgresql":
-        # date_part is double precision; EXTRACT is numeric since Postgres 14, several times slower to
-        # compare and sort over a year of assignments (the buckets compare each row's speed six times).
-        return f"date_part('epoch', {end} - {start})"
-    # julianday() is a float of days: round to the millisecond so 3600 s stays 3600 s.
-    return f"ROUND((julianday({end}) - julianday({start})) * 86400.0, 3)"
 
 
 # What the per-rep table reads of each assignment in the period: nothing else.
@@ -187,10 +178,10 @@ def assignment_facts_ctes(
     those of the other days whose lead may count twice, for its distinct counts alone (their speed, flags
     and w are null or false: the rollups count them).
     """
-    speed = _seconds_between_sql("a.first_contacted_at", "a.created_at")
+    speed = seconds_between_sql("a.first_contacted_at", "a.created_at")
+    flags = "a.misrouted_at IS NOT NULL AS mis, a.reassigned_at IS NOT NULL AS moved, 1 AS w"
     if rollups is None:
         period_sql, params = _period_sql(assignments)
-        whole = "TRUE"
     else:
         stale = rollups.stale
         parts = [] if stale is None else [(assignments.filter(stale), "TRUE")]
@@ -201,17 +192,16 @@ def assignment_facts_ctes(
             part_sql, part_params = part.order_by().values(*FACT_COLUMNS).query.sql_with_params()
             selects.append(f"SELECT p.*, {is_whole} AS whole FROM ({part_sql}) p")
             params.extend(part_params)
-        period_sql, params, whole = " UNION ALL ".join(selects), tuple(params), "a.whole"
+        period_sql, params = " UNION ALL ".join(selects), tuple(params)
+        # The current days' rows are here for their distinct leads alone: the rollups count the rest of them.
         speed = f"CASE WHEN a.whole THEN {speed} END"
+        flags = (
+            "a.whole AND a.misrouted_at IS NOT NULL AS mis, a.whole AND a.reassigned_at IS NOT NULL AS moved,"
+            " CASE WHEN a.whole THEN 1 END AS w"
+        )
     # Elsewhere the rows come in time order: rep_id + 0 keeps an index on rep_id from passing for the GROUP
     # BY's order (walking it would fetch the rows one by one).
     rep = "a.rep_id" if connection.vendor == "postgresql" else "a.rep_id + 0"
-    flags = (
-        "a.misrouted_at IS NOT NULL AS mis, a.reassigned_at IS NOT NULL AS moved, 1 AS w"
-        if whole == "TRUE"
-        else f"{whole} AND a.misrouted_at IS NOT NULL AS mis, {whole} AND a.reassigned_at IS NOT NULL AS moved,"
-        f" CASE WHEN {whole} THEN 1 END AS w"
-    )
     sql = (
         f"a AS ({period_sql}), "
         # lk: the lead when it may have several assignments in the period. Every assignment of a lead but its
@@ -335,7 +325,7 @@ def assignment_metrics(
             f"agg AS (SELECT COALESCE(x.k, y.k) AS k, {added} FROM rawagg x FULL JOIN sums y ON y.k = x.k)"
         )
         contacted_sql, contacted_params = _period_sql(assignments.filter(first_contacted_at__isnull=False))
-        speed = _seconds_between_sql("c.first_contacted_at", "c.created_at")
+        speed = seconds_between_sql("c.first_contacted_at", "c.created_at")
         med = (
             f", c AS ({contacted_sql}), med AS (SELECT CASE WHEN GROUPING(c.rep_id) = 1 THEN {TOTAL_KEY}"
             f" ELSE c.rep_id END AS k, PERCENTILE_CONT(0.5) WITHIN GROUP (ORDER BY {speed}) AS m"
@@ -390,8 +380,8 @@ def _metrics_rows(sql: str, params: tuple, count_keys: list[str]) -> dict[int, d
     return out
 
 
-def _empty_metrics() -> dict:
-    counts = [*_COUNT_KEYS, *_BUCKET_KEYS, *(column.key for column in DUE_COLUMNS)]
+def _empty_metrics(speed_buckets: bool) -> dict:
+    counts = [*_count_keys(speed_buckets), *(column.key for column in DUE_COLUMNS)]
     return {**dict.fromkeys(counts, 0), _MEDIAN.key: None, **{c.key: None for c in RATIO_COLUMNS}}
 
 
@@ -468,9 +458,10 @@ class RepReport:
     total: RepRow
 
 
-def _row(base: dict, metrics: dict, *, speed_buckets: bool) -> RepRow:
+def _row(base: dict, metrics: dict) -> RepRow:
+    """The metrics hold the speed buckets when they were asked for (else RepRow.buckets stays empty)."""
     buckets = [metrics.pop(key) for key in _BUCKET_KEYS if key in metrics]
-    return RepRow(**base, **metrics, buckets=buckets if speed_buckets else [])
+    return RepRow(**base, **metrics, buckets=buckets)
 
 
 def rep_mark(*, active: bool, away_until: dt.datetime | None) -> str:
@@ -521,8 +512,7 @@ def rep_report(
                     "load": rep_load(open_now, capacity),
                     "mark": rep_mark(active=rep["active"], away_until=rep["away_until"]),
                 },
-                dict(metrics.get(rep["pk"]) or _empty_metrics()),
-                speed_buckets=speed_buckets,
+                dict(metrics.get(rep["pk"]) or _empty_metrics(speed_buckets)),
             )
         )
         total_open, total_capacity = total_open + open_now, total_capacity + capacity
@@ -536,8 +526,7 @@ def rep_report(
             "capacity": total_capacity,
             "load": rep_load(total_open, total_capacity),
         },
-        dict(metrics.get(TOTAL_KEY) or _empty_metrics()),
-        speed_buckets=speed_buckets,
+        dict(metrics.get(TOTAL_KEY) or _empty_metrics(speed_buckets)),
     )
     return RepReport(rows=rows, total=total)
 
