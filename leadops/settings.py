@@ -142,6 +142,9 @@ LOGIN_FAILURE_LIMIT = int(os.environ.get("LOGIN_FAILURE_LIMIT", "5"))
 LOGIN_FAILURE_WINDOW_SECONDS = int(os.environ.get("LOGIN_FAILURE_WINDOW_SECONDS", "900"))
 # Managers asking for the same report within this many seconds share one computation (reports/cache.py).
 REPORT_CACHE_SECONDS = int(os.environ.get("REPORT_CACHE_SECONDS", "60"))
+# A report period of at least this many days is read on two database connections at once (reports/page.py);
+# 0: always on one.
+REPORT_SECOND_CONNECTION_DAYS = int(os.environ.get("REPORT_SECOND_CONNECTION_DAYS", "60"))
 
 # --- Security: HTTPS redirect and secure cookies are their own switches (PRODUCT.md), so a
 # DEBUG=0 server on plain HTTP behind a proxy still logs people in.

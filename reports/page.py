@@ -1,9 +1,9 @@
 """The manager report page and its CSV put together: valid filters in, what the template (or the
 CSV file) shows out. The views (reports/views.py) only check access and translate the request.
 
-Every query runs on the request's one connection, in one report transaction (selectors.report_queries):
-the per-rep table reads one table's period slice (reports/selectors.py), so the page no longer needs a
-second connection beside it. Views asking for the same filters at about the same time share one
+Every query runs in one report transaction (selectors.report_queries): on the request's connection, and for a
+long period (REPORT_SECOND_CONNECTION_DAYS) about half of them on a second connection at once, in the same
+snapshot (selectors.side_by_side). Views asking for the same filters at about the same time share one
 computation of the figures (reports/cache.py).
 """
 
@@ -24,14 +24,17 @@ from .filters import ReportFilter
 from .rollups import RollupSlice, rollup_slice
 
 
-def page_parts(filters: ReportFilter) -> dict[str, Callable[[], object]]:
+def page_parts(filters: ReportFilter, *, split_medians: bool = False) -> dict[str, Callable[[], object]]:
     """Each figure of the page as a query to run (in a report transaction): page_figures runs them all,
-    bench/reports_parts.py times them one by one."""
+    bench/reports_parts.py times them one by one. `split_medians`: the per-rep table's medians as a part of
+    their own ("medians"), to be read beside the rest of the table (figures_side_by_side puts them in)."""
     assignments, reps = filters.qs, filters.reps()
     # The routing-health panel follows the team and territory too, where a figure belongs to reps.
     scope = reps.all() if filters.narrowed else None
-    rollups = functools.cache(lambda: rollups_for(filters))  # read once, by the first figure that needs it
-    return {
+    # Read once by the first figure that needs it (once on each connection when the page reads on two: the
+    # same snapshot, so the same answer).
+    rollups = functools.cache(lambda: rollups_for(filters))
+    parts: dict[str, Callable[[], object]] = {
         "report": lambda: selectors.rep_report(
             assignments=assignments.all(),
             due=filters.sla_due(),
@@ -39,6 +42,7 @@ def page_parts(filters: ReportFilter) -> dict[str, Callable[[], object]]:
             speed_buckets=True,
             rollups=rollups(),
             narrowed=filters.narrowed,
+            medians=not split_medians,
         ),
         "per_day": lambda: selectors.leads_per_day_by_team(assignments.all(), rollups=rollups(), reps=scope),
         "coverage": lambda: selectors.rule_coverage(
@@ -50,6 +54,35 @@ def page_parts(filters: ReportFilter) -> dict[str, Callable[[], object]]:
         "sla": lambda: selectors.sla_health(due=filters.sla_due(), current=filters.current()),
         "sources": lambda: selectors.sources_seen(since=filters.since, until=filters.until),
     }
+    if split_medians:
+        parts["medians"] = lambda: selectors.speed_medians(assignments.all())
+    return parts
+
+
+# What a second connection reads when the page reads on two: about half of a long period's work. The year of
+# bench/reports.py (bench/reports_parts.py): the medians (~0.45 s), pool fairness (0.33 s) and the small ones
+# beside the table's counts (~0.45 s), leads per day (0.25 s) and the SLA card (0.17 s).
+BESIDE = frozenset({"medians", "fairness", "coverage", "never_fired", "waiting", "sources"})
+
+
+def two_connections(filters: ReportFilter) -> bool:
+    """Whether the filters' figures are read on two connections at once: a period of at least
+    REPORT_SECOND_CONNECTION_DAYS days (0: never), where selectors.side_by_side can. A short period's
+    queries take less than the second connection would save."""
+    start, end = filters.period
+    days = settings.REPORT_SECOND_CONNECTION_DAYS
+    return bool(days) and (end - start).days + 1 >= days and selectors.second_connection_possible()
+
+
+def figures_side_by_side(parts: dict[str, Callable[[], object]], *, two: bool) -> dict:
+    """Run `parts` (page_parts, or some of them): with `two` (two_connections), the BESIDE ones on a second
+    connection; and put split medians into the per-rep table."""
+    beside = {name: compute for name, compute in parts.items() if two and name in BESIDE}
+    here = {name: compute for name, compute in parts.items() if name not in beside}
+    figures = selectors.side_by_side(here, beside)
+    if "medians" in figures:
+        selectors.with_medians(figures["report"], figures.pop("medians"))
+    return figures
 
 
 def rollups_for(filters: ReportFilter) -> RollupSlice | None:
@@ -60,9 +93,8 @@ def rollups_for(filters: ReportFilter) -> RollupSlice | None:
 
 def page_figures(filters: ReportFilter) -> dict:
     """Every figure of the page, from the database: what managers asking for the same filters share."""
-    parts = page_parts(filters)
-    with selectors.report_queries():
-        return {name: run() for name, run in parts.items()}
+    two = two_connections(filters)
+    return figures_side_by_side(page_parts(filters, split_medians=two), two=two)
 
 
 def page_figures_key(filters: ReportFilter) -> str:
@@ -151,14 +183,20 @@ def rep_report_csv(*, filters: ReportFilter, sort: str) -> tuple[str, str]:
     if cached is not None:
         report = cached[0]["report"]
     else:
-        with selectors.report_queries():
-            report = selectors.rep_report(
+        two = two_connections(filters)
+        parts = {
+            "report": lambda: selectors.rep_report(
                 assignments=filters.qs,
                 due=filters.sla_due(),
                 reps=filters.reps(),
                 rollups=rollups_for(filters),
                 narrowed=filters.narrowed,
+                medians=not two,
             )
+        }
+        if two:
+            parts["medians"] = lambda: selectors.speed_medians(filters.qs)
+        report = figures_side_by_side(parts, two=two)["report"]
     report.rows = selectors.sort_rows(report.rows, sort)
     out = io.StringIO()
     write_csv(report, out)

@@ -67,8 +67,12 @@ The number of queries does not depend on the number of reps or leads.
 from __future__ import annotations
 
 import datetime as dt
+import re
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from django.db import connection, transaction
 from django.db.models import (
@@ -105,10 +109,11 @@ from .rollups import MAY_REPEAT, RollupSlice, coverage_sql, rep_day_singles_sql,
 
 TOTAL_KEY = -1
 NO_TEAM = "No team"
+T = TypeVar("T")
 
 
 @contextmanager
-def report_queries():
+def report_queries(*, snapshot: str | None = None):
     """Run a report's queries in one transaction; on Postgres without JIT and with room to sort.
 
     JIT compilation takes seconds on these big-costed but sub-second queries (measured with
@@ -118,7 +123,8 @@ def report_queries():
 
     In one snapshot (REPEATABLE READ) when it opens the transaction: a figure that reads both the rollups and
     the assignments (reports/rollups.py) sees them as of the same moment, whatever a fold or a writer commits
-    meanwhile.
+    meanwhile. `snapshot`: a snapshot another connection's report transaction exported (side_by_side), read
+    as of the same moment as that one.
     """
     fresh = not connection.in_atomic_block
     with transaction.atomic():
@@ -126,8 +132,54 @@ def report_queries():
             with connection.cursor() as cursor:
                 if fresh:
                     cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                    if snapshot is not None:
+                        if not SNAPSHOT_ID.fullmatch(snapshot):
+                            raise ValueError(f"not a snapshot id: {snapshot!r}")
+                        cursor.execute(f"SET TRANSACTION SNAPSHOT '{snapshot}'")  # takes no parameter
                 cursor.execute("SET LOCAL jit = off; SET LOCAL work_mem = '256MB'")
         yield
+
+
+SNAPSHOT_ID = re.compile(r"[0-9A-F]+-[0-9A-F]+(-[0-9]+)?")  # what pg_export_snapshot() returns
+
+
+def second_connection_possible() -> bool:
+    """Whether side_by_side can read on a second connection here: on Postgres, outside any transaction (another
+    connection cannot see what an open transaction has not committed: a test's, or ATOMIC_REQUESTS)."""
+    return connection.vendor == "postgresql" and not connection.in_atomic_block
+
+
+def side_by_side(here: dict[str, Callable[[], T]], beside: dict[str, Callable[[], T]]) -> dict[str, T]:
+    """Compute a report's figures, {name: compute}, in one report transaction: `beside` in a thread on a second
+    connection while `here` runs on this one, where second_connection_possible(); else all of them here.
+
+    Both read one snapshot (the second imports the first's: pg_export_snapshot), so the figures are those
+    of one moment either way. On two cores a long period's page takes about half the time (bench/reports.py).
+    Each compute must return evaluated data, never a lazy QuerySet: its connection is closed after."""
+    if not beside or not second_connection_possible():
+        with report_queries():
+            return {name: compute() for name, compute in {**here, **beside}.items()}
+    with report_queries():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_export_snapshot()")
+            [snapshot] = cursor.fetchone()
+        # The pool waits for the thread on the way out, so the snapshot outlives its import even if `here` fails.
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="report-beside") as pool:
+            pending = pool.submit(_on_second_connection, beside, snapshot)
+            figures = {name: compute() for name, compute in here.items()}
+            beside_figures, beside_queries = pending.result()
+    connection.queries_log.extend(beside_queries)  # DEBUG's connection.queries lists them too
+    return {**figures, **beside_figures}
+
+
+def _on_second_connection(work: dict[str, Callable[[], T]], snapshot: str) -> tuple[dict[str, T], list[dict]]:
+    """In side_by_side's thread: `work` on this thread's own connection, in `snapshot`; then the connection closed."""
+    try:
+        with report_queries(snapshot=snapshot):
+            figures = {name: compute() for name, compute in work.items()}
+        return figures, list(connection.queries_log)
+    finally:
+        connection.close()
 
 
 # ----------------------------------------------------------------------------- per-rep table
@@ -298,12 +350,14 @@ def assignment_metrics(
     speed_buckets: bool = False,
     rollups: RollupSlice | None = None,
     reps: QuerySet[Rep] | None = None,
+    medians: bool = True,
 ) -> dict[int, dict]:
     """The figures of reports.columns (counts, median, ratios) per rep id, plus the whole period
     under TOTAL_KEY, in one query. `assignments`: made in the period; `due`: SLA due in the period.
 
     `speed_buckets`: count the speed-to-lead histogram too (bucket_0…). Only the page's speed chart reads
     it, and its six counts cost a fifth of the query (the year of bench/reports.py: 0.97 → 0.76 s without).
+    `medians`: False leaves the median empty, for speed_medians to read beside (side_by_side).
 
     With `rollups` (reports.rollups.rollup_slice of the same period; `reps` the reps the assignments are
     narrowed to, if any): the counts of the days rolled up come from the rollups, the rest from the
@@ -324,33 +378,31 @@ def assignment_metrics(
             f" FROM facts GROUP BY ROLLUP(r)), sums AS ({sums_sql}), "
             f"agg AS (SELECT COALESCE(x.k, y.k) AS k, {added} FROM rawagg x FULL JOIN sums y ON y.k = x.k)"
         )
-        contacted_sql, contacted_params = _period_sql(assignments.filter(first_contacted_at__isnull=False))
-        speed = seconds_between_sql("c.first_contacted_at", "c.created_at")
-        med = (
-            f", c AS ({contacted_sql}), med AS (SELECT CASE WHEN GROUPING(c.rep_id) = 1 THEN {TOTAL_KEY}"
-            f" ELSE c.rep_id END AS k, PERCENTILE_CONT(0.5) WITHIN GROUP (ORDER BY {speed}) AS m"
-            " FROM c GROUP BY ROLLUP(c.rep_id))"
-        )
+        med_cte, med_params, med_join, median_col = "", (), "", "NULL"
+        if medians:
+            med_cte, med_params = _medians_sql(assignments)
+            med_cte, med_join, median_col = f", {med_cte}", " LEFT JOIN med ON med.k = keys.k", "med.m"
         sql = (
-            f"WITH {ctes}, {agg}, {due_ctes}{med}, keys AS (SELECT k FROM agg UNION SELECT k FROM due) "
-            f"SELECT keys.k, {cols}, med.m{_ratios_sql()} FROM keys LEFT JOIN agg ON agg.k = keys.k"
-            " LEFT JOIN due ON due.k = keys.k LEFT JOIN med ON med.k = keys.k"
+            f"WITH {ctes}, {agg}, {due_ctes}{med_cte}, keys AS (SELECT k FROM agg UNION SELECT k FROM due) "
+            f"SELECT keys.k, {cols}, {median_col}{_ratios_sql()} FROM keys LEFT JOIN agg ON agg.k = keys.k"
+            f" LEFT JOIN due ON due.k = keys.k{med_join}"
         )
-        return _metrics_rows(sql, (*params, *sums_params, *due_params, *contacted_params), count_keys)
+        return _metrics_rows(sql, (*params, *sums_params, *due_params, *med_params), count_keys)
+    med_cte, med_join, median_col = "", "", "agg.m"
     if connection.vendor == "postgresql":
         # Per rep and in total in one sorted pass (ROLLUP), the median with them.
-        median = f"PERCENTILE_CONT(0.5) WITHIN GROUP (ORDER BY {_MEDIAN.median})"
+        median = f"PERCENTILE_CONT(0.5) WITHIN GROUP (ORDER BY {_MEDIAN.median})" if medians else "NULL"
         aggregates = _aggregates_sql(median, speed_buckets=speed_buckets)
         agg = (
             f"SELECT CASE WHEN GROUPING(r) = 1 THEN {TOTAL_KEY} ELSE r END AS k, {aggregates} "
             "FROM facts GROUP BY ROLLUP(r)"
         )
-        med_cte, med_join, median_col = "", "", "agg.m"
     else:
         aggregates = _aggregates_sql("NULL", speed_buckets=speed_buckets)
         agg = f"SELECT r AS k, {aggregates} FROM facts GROUP BY r UNION ALL SELECT {TOTAL_KEY}, {aggregates} FROM facts"
-        med_cte, med_join = f", {_window_median_sql(_MEDIAN.median)}", " LEFT JOIN med ON med.k = keys.k"
-        median_col = "med.m"
+        if medians:
+            med_cte, med_join = f", {_window_median_sql(_MEDIAN.median)}", " LEFT JOIN med ON med.k = keys.k"
+            median_col = "med.m"
     # A rep can have SLAs due in the period without an assignment made in it (and the other way round).
     sql = (
         f"WITH {ctes}, agg AS ({agg}), {due_ctes}{med_cte}, keys AS (SELECT k FROM agg UNION SELECT k FROM due) "
@@ -358,6 +410,42 @@ def assignment_metrics(
         f" LEFT JOIN due ON due.k = keys.k{med_join}"
     )
     return _metrics_rows(sql, (*params, *due_params), count_keys)
+
+
+def _medians_sql(assignments: QuerySet[Assignment]) -> tuple[str, tuple]:
+    """Postgres: CTEs (to follow WITH) ending in `med(k, m)`, the median speed-to-lead per rep (k = rep id) and
+    over all (k = TOTAL_KEY) of the contacted ones of `assignments`, read rep by rep (_period_sql)."""
+    contacted_sql, params = _period_sql(assignments.filter(first_contacted_at__isnull=False))
+    speed = seconds_between_sql("c.first_contacted_at", "c.created_at")
+    sql = (
+        f"c AS ({contacted_sql}), med AS (SELECT CASE WHEN GROUPING(c.rep_id) = 1 THEN {TOTAL_KEY}"
+        f" ELSE c.rep_id END AS k, PERCENTILE_CONT(0.5) WITHIN GROUP (ORDER BY {speed}) AS m"
+        " FROM c GROUP BY ROLLUP(c.rep_id))"
+    )
+    return sql, params
+
+
+def speed_medians(assignments: QuerySet[Assignment]) -> dict[int, float]:
+    """The median speed-to-lead of the period's assignments per rep id and over all (TOTAL_KEY), keys with no
+    contacted assignment left out: the table's median column alone, to be read beside its counts
+    (side_by_side, rep_report(medians=False), with_medians)."""
+    assignments = assignments.filter(outcome=Assignment.Outcome.ASSIGNED)
+    if connection.vendor == "postgresql":
+        ctes, params = _medians_sql(assignments)
+    else:
+        facts, params = assignment_facts_ctes(assignments)
+        ctes = f"{facts}, {_window_median_sql(_MEDIAN.median)}"
+    with connection.cursor() as cursor:
+        cursor.execute(f"WITH {ctes} SELECT k, m FROM med", params)
+        return {int(key): float(value) for key, value in cursor.fetchall() if value is not None}
+
+
+def with_medians(report: RepReport, medians: dict[int, float]) -> RepReport:
+    """`report` (rep_report(medians=False)) with the medians speed_medians read for the same filters."""
+    for row in report.rows:
+        setattr(row, _MEDIAN.key, medians.get(row.rep_id))
+    setattr(report.total, _MEDIAN.key, medians.get(TOTAL_KEY))
+    return report
 
 
 def _ratios_sql() -> str:
@@ -481,18 +569,25 @@ def rep_report(
     speed_buckets: bool = False,
     rollups: RollupSlice | None = None,
     narrowed: bool = False,
+    medians: bool = True,
 ) -> RepReport:
     """One row per rep (active, or with assignments in the period) and a totals row. Two queries.
 
     `assignments`: made in the period (filters.qs); `due`: whose SLA fell due in it (filters.sla_due());
     `speed_buckets`: with each row's speed-to-lead histogram (RepRow.buckets), which the page charts;
     `rollups`: the counts of the days rolled up read from them (assignment_metrics; `narrowed`: the
-    assignments are those of `reps` only, a team or territory being chosen).
+    assignments are those of `reps` only, a team or territory being chosen); `medians`: False leaves the
+    median column empty, for speed_medians to read beside (with_medians puts them in).
     An inactive rep whose only SLA due in the period was assigned before it counts in the total only:
     looking the due slice up for the rows too would read it twice."""
     assignments = assignments.filter(outcome=Assignment.Outcome.ASSIGNED)
     metrics = assignment_metrics(
-        assignments, due, speed_buckets=speed_buckets, rollups=rollups, reps=reps.all() if narrowed else None
+        assignments,
+        due,
+        speed_buckets=speed_buckets,
+        rollups=rollups,
+        reps=reps.all() if narrowed else None,
+        medians=medians,
     )
     # The reps with assignments in the period are the metrics' own keys: no second look at the period.
     assigned_to = [key for key, item in metrics.items() if key != TOTAL_KEY and item["assignments"]]
