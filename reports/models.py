@@ -25,7 +25,7 @@ class RollupChange(models.Model):
 
     class Kind(models.TextChoices):
         ASSIGNED = "assigned", "assignment times (RepDayFigures)"
-        DUE = "due", "SLA due times (RepDueDayFigures)"
+        DUE = "due", "SLA due times (RepDueDayFigures, RuleDueDayFigures)"
         LEAD = "lead", "lead times of first decisions (CoverageDayFigures)"
 
     kind = models.CharField(max_length=8, choices=Kind.choices, default=Kind.ASSIGNED)
@@ -80,6 +80,22 @@ class RepDueDayFigures(models.Model):
 
     def __str__(self) -> str:
         return f"rep {self.rep_id}, SLAs due on {self.day}"
+
+
+class RuleDueDayFigures(models.Model):
+    """The SLAs that fell due on one day (server time zone) and were settled, per rule under the name kept on
+    its assignments: what the SLA card counts (reports.selectors.sla_health; poolings included, a claim in time
+    meeting theirs). Derived data, like RepDayFigures; read for views without a team, territory or source."""
+
+    day = models.DateField(db_index=True)
+    rule_id = models.BigIntegerField(null=True)
+    rule_name = models.CharField(max_length=120, blank=True)
+    due = models.PositiveIntegerField()  # settled: met (or claimed in time) or breached
+    breaches = models.PositiveIntegerField()
+    pooled = models.PositiveIntegerField()  # of the breaches: pooled leads nobody claimed in time
+
+    def __str__(self) -> str:
+        return f"{self.rule_name or 'no rule'}, SLAs due on {self.day}"
 
 
 class CoverageDayFigures(models.Model):

@@ -51,7 +51,9 @@ def page_parts(filters: ReportFilter, *, split_medians: bool = False) -> dict[st
         "never_fired": lambda: selectors.never_fired(filters.decisions()),
         "waiting": lambda: selectors.waiting_now(filters.leads(whole_history=True), reps=scope),
         "fairness": lambda: selectors.pool_fairness(assignments=assignments.all(), reps=reps.all()),
-        "sla": lambda: selectors.sla_health(due=filters.sla_due(), current=filters.current()),
+        "sla": lambda: selectors.sla_health(
+            due=filters.sla_due(), current=filters.current(), rollups=None if filters.narrowed else rollups()
+        ),
         "sources": lambda: selectors.sources_seen(since=filters.since, until=filters.until),
     }
     if split_medians:

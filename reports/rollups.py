@@ -1,12 +1,13 @@
 """Report rollups, kept from the assignments so that a long period's figures need not read every assignment
 of it: each rep's additive counts per day (RepDayFigures), each rep's settled SLAs per due day
-(RepDueDayFigures), the leads' first decisions per day the lead came in (CoverageDayFigures). Postgres only;
+(RepDueDayFigures), each rule's settled SLAs per due day (RuleDueDayFigures), the leads' first decisions per
+day the lead came in (CoverageDayFigures). Postgres only;
 elsewhere every report reads the assignments (reports/selectors.py), which stays the definition the
 rollups are held to (reports/tests/test_rollups.py).
 
 How they stay exact without any writer knowing of them:
 
-* A trigger on the assignments (migrations reports 0003–0006) logs, for every statement that inserts or
+* A trigger on the assignments (migrations reports 0003–0007) logs, for every statement that inserts or
   deletes rows or changes one of their report facts, the span of the rows' times of each kind it touches
   (RollupChange: the assignment's time, the SLA due time, the lead's time), in the writer's own
   transaction. The log is append-only, so concurrent writers (the router's batches) never wait on one
@@ -30,7 +31,14 @@ from django.db.models import Q, QuerySet
 
 from reports.columns import FAST_CONTACT_SECONDS, seconds_between_sql, speed_bucket_conditions
 from reports.filters import day_start
-from reports.models import CoverageDayFigures, RepDayFigures, RepDueDayFigures, RollupChange, RollupState
+from reports.models import (
+    CoverageDayFigures,
+    RepDayFigures,
+    RepDueDayFigures,
+    RollupChange,
+    RollupState,
+    RuleDueDayFigures,
+)
 from reps.models import Rep
 from routing.models import Assignment
 
@@ -167,6 +175,19 @@ def coverage_sql(rollups: RollupSlice) -> tuple[str, tuple]:
     return f"SELECT {columns} FROM {table} f WHERE {where}", params
 
 
+def rule_due_sql(rollups: RollupSlice) -> tuple[str, tuple]:
+    """SELECT (rule_id, rule_name, due, breaches, pooled) of the SLAs due and settled on the period's current due
+    days, per rule and stored name, from the rollups (reports.selectors.sla_health's groups)."""
+    table = connection.ops.quote_name(RuleDueDayFigures._meta.db_table)
+    where, params = _current_days(rollups, None, stale=rollups.stale_due_days)
+    sql = (
+        "SELECT f.rule_id, f.rule_name, CAST(SUM(f.due) AS bigint) AS due,"
+        " CAST(SUM(f.breaches) AS bigint) AS breaches, CAST(SUM(f.pooled) AS bigint) AS pooled"
+        f" FROM {table} f WHERE {where} GROUP BY f.rule_id, f.rule_name"
+    )
+    return sql, params
+
+
 def _current_days(rollups: RollupSlice, reps: QuerySet[Rep] | None, *, stale: tuple[dt.date, ...]) -> tuple[str, tuple]:
     """WHERE (on a rollup f) of the period's days not in `stale`, for the reps chosen, with its params."""
     where, params = ["f.day >= %s", "f.day <= %s"], [rollups.start, rollups.end]
@@ -218,6 +239,24 @@ def _rebuild_due_sql() -> str:
     )
 
 
+def _rebuild_rule_due_sql() -> str:
+    """INSERT the SLA card's rollup rows of the SLAs due in [%s, %s), per local due day (%s) and rule: those the
+    card counts as due (reports.selectors.sla_health), met or breached, or pooled and claimed by the due time."""
+    table = connection.ops.quote_name(RuleDueDayFigures._meta.db_table)
+    source = connection.ops.quote_name(Assignment._meta.db_table)
+    condition = (
+        "sla_met_at IS NOT NULL OR sla_breached_at IS NOT NULL"
+        " OR (outcome = 'pooled' AND ended_at IS NOT NULL AND ended_at <= sla_due_at)"
+    )
+    breached = "sla_breached_at IS NOT NULL"
+    return (
+        f"INSERT INTO {table} (day, rule_id, rule_name, due, breaches, pooled)"
+        " SELECT (sla_due_at AT TIME ZONE %s)::date, rule_id, rule_name, COUNT(*), COUNT(*) FILTER (WHERE"
+        f" {breached}), COUNT(*) FILTER (WHERE {breached} AND outcome = 'pooled')"
+        f" FROM {source} WHERE ({condition}) AND sla_due_at >= %s AND sla_due_at < %s GROUP BY 1, 2, 3"
+    )
+
+
 def _rebuild_coverage_sql() -> str:
     """INSERT the coverage rollup rows of the first decisions of the leads that came in in [%s, %s), per local
     day (%s) of the lead's time and per way the decision was made."""
@@ -248,7 +287,7 @@ def rollups_fold() -> int:
             return 0
         state = RollupState.objects.select_for_update().first()
         if state is None or state.time_zone != zone:
-            for model in (RepDayFigures, RepDueDayFigures, CoverageDayFigures):
+            for model in (RepDayFigures, RepDueDayFigures, RuleDueDayFigures, CoverageDayFigures):
                 model.objects.all().delete()
             cursor.execute(
                 f"INSERT INTO {log} (kind, time_from, time_to)"
@@ -273,6 +312,7 @@ def rollups_fold() -> int:
         for kind, model, rebuild in [
             (RollupChange.Kind.ASSIGNED, RepDayFigures, _rebuild_sql()),
             (RollupChange.Kind.DUE, RepDueDayFigures, _rebuild_due_sql()),
+            (RollupChange.Kind.DUE, RuleDueDayFigures, _rebuild_rule_due_sql()),
             (RollupChange.Kind.LEAD, CoverageDayFigures, _rebuild_coverage_sql()),
         ]:
             for first, last in _runs(tuple(sorted(days[kind]))):

@@ -105,7 +105,7 @@ from .columns import (
     seconds_between_sql,
     speed_bucket_conditions,
 )
-from .rollups import MAY_REPEAT, RollupSlice, coverage_sql, rep_day_singles_sql, rep_sums_sql
+from .rollups import MAY_REPEAT, RollupSlice, coverage_sql, rep_day_singles_sql, rep_sums_sql, rule_due_sql
 
 TOTAL_KEY = -1
 NO_TEAM = "No team"
@@ -968,13 +968,19 @@ class SlaHealth:
 
 
 def sla_health(
-    *, due: QuerySet[Assignment], current: QuerySet[Assignment], now: dt.datetime | None = None
+    *,
+    due: QuerySet[Assignment],
+    current: QuerySet[Assignment],
+    now: dt.datetime | None = None,
+    rollups: RollupSlice | None = None,
 ) -> SlaHealth:
     """The routing-health panel's SLA card. Two queries.
 
     `due`: assignments and poolings whose SLA fell due in the period (filters.sla_due()); the breaches are
     counted per rule (the total is their sum). `current`: the filters' assignments whatever their time; of
     those still current with an SLA not yet settled, the ones past due or due within DUE_SOON.
+    `rollups` (reports.rollups.rollup_slice of the period; for `due` with no team, territory or source): the
+    current due days' counts from the rollups (RuleDueDayFigures), the others from the assignments.
     """
     now = now or timezone.now()
     breached = Q(sla_breached_at__isnull=False)
@@ -993,7 +999,15 @@ def sla_health(
             pooled=Count("pk", filter=breached & Q(outcome=Assignment.Outcome.POOLED)),
         )
     )
-    grouped_sql, grouped_params = grouped.query.sql_with_params()
+    parts: list[tuple[str, tuple]] = []
+    if rollups is None:
+        parts.append(grouped.query.sql_with_params())
+    else:
+        if rollups.stale_due is not None:
+            parts.append(grouped.filter(rollups.stale_due).query.sql_with_params())
+        parts.append(rule_due_sql(rollups))
+    grouped_sql = " UNION ALL ".join(f"SELECT * FROM ({sql}) p{i}" for i, (sql, _) in enumerate(parts))
+    grouped_params = tuple(param for _, params in parts for param in params)
     rule_t = Rule._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(

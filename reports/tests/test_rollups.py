@@ -7,15 +7,16 @@ import datetime as dt
 import pytest
 from django.db import connection
 
+from leadops.tests.factories import LeadFactory
 from reports import rollups
 from reports.columns import SPEED_BUCKETS
 from reports.models import RepDayFigures, RepDueDayFigures, RollupChange, RollupState
-from reports.selectors import leads_per_day_by_team, rep_report, report_queries, rule_coverage
+from reports.selectors import leads_per_day_by_team, rep_report, report_queries, rule_coverage, sla_health
 from reports.tests.helpers import assign, at, convert, end, event, report_filter
 from reps.tests.factories import RepFactory, TeamFactory
 from routing.models import Assignment, Rule
 from routing.services.sla import sla_watch
-from routing.tests.factories import RuleFactory
+from routing.tests.factories import AssignmentFactory, RuleFactory
 
 pytestmark = pytest.mark.django_db
 postgres_only = pytest.mark.skipif(connection.vendor != "postgresql", reason="the rollups are kept on Postgres only")
@@ -341,3 +342,44 @@ def test_rule_coverage_from_the_rollups_equals_the_read_of_the_assignments(histo
     assert coverage(with_rollups=False, start="2026-02-01", end="2026-02-28")[1] == 1
     team = {"team": history["emea"].pk}  # a team chosen: the assignments alone, whatever the rollups
     assert coverage(with_rollups=True, **team) == coverage(with_rollups=False, **team)
+
+
+def sla_card(*, with_rollups: bool, **params):
+    filters = report_filter(**{**MARCH, **params})
+    with report_queries():
+        slice_ = rollups.rollup_slice(*filters.period) if with_rollups else None
+        return sla_health(due=filters.sla_due(), current=filters.current(), now=at(2, month=4), rollups=slice_)
+
+
+@postgres_only
+@pytest.mark.parametrize("folded", ["nothing", "everything", "then changed"])
+def test_the_sla_card_from_the_rollups_equals_the_read_of_the_assignments(sla_march, folded):
+    """Per rule and due day, poolings included: one nobody claimed (a pooled breach), one claimed in time (met),
+    and a rule renamed after its SLAs were settled (the card names it as it is called now)."""
+    ana, ben = sla_march
+    pool = RuleFactory(name="Pool 10 min", sla_minutes=10, strategy="pool")
+    for day in (20, 22):
+        pooled = LeadFactory(status="pooled", created_at=at(day))
+        AssignmentFactory(
+            lead=pooled, outcome="pooled", rep=None, rule=pool, created_at=at(day), sla_due_at=at(day, 10, 10)
+        )
+    taken = pooled  # Ben claims the second in time; nobody claims the first
+    assign(ben, at(22, 10, 5), lead=taken, decided_by="user")
+    sla_watch(at=at(2, month=4))
+    if folded != "nothing":
+        assert rollups.rollups_fold() > 0
+    if folded == "then changed":
+        assign(ben, at(9), rule=Rule.objects.get(name="Inbound"))  # never contacted: breached
+        sla_watch(at=at(2, month=4))
+        Rule.objects.filter(name="Inbound").update(name="Inbound (EMEA)")
+    expected = sla_card(with_rollups=False)
+    assert sla_card(with_rollups=True) == expected
+    late = 1 if folded == "then changed" else 0
+    assert (expected.due, expected.breaches, expected.pooled_breaches) == (8 + late, 3 + late, 1)
+    assert [(rule["rule"], rule["breaches"], rule["due"]) for rule in expected.worst_rules] == [
+        ("Inbound (EMEA)" if late else "Inbound", 2 + late, 6 + late),
+        ("Pool 10 min", 1, 2),
+    ]
+    april = {"start": "2026-04-01", "end": "2026-04-30"}
+    assert sla_card(with_rollups=True, **april) == sla_card(with_rollups=False, **april)
+    assert sla_card(with_rollups=False, **april).breaches == 1  # 31 March 23:50, due 1 April
