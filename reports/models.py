@@ -24,7 +24,7 @@ class RollupChange(models.Model):
     those days from the assignments themselves. Append-only: concurrent writers never wait on each other here."""
 
     class Kind(models.TextChoices):
-        ASSIGNED = "assigned", "assignment times (RepDayFigures)"
+        ASSIGNED = "assigned", "assignment times (RepDayFigures, RuleRepMonthFigures)"
         DUE = "due", "SLA due times (RepDueDayFigures, RuleDueDayFigures)"
         LEAD = "lead", "lead times of first decisions (CoverageDayFigures)"
 
@@ -80,6 +80,26 @@ class RepDueDayFigures(models.Model):
 
     def __str__(self) -> str:
         return f"rep {self.rep_id}, SLAs due on {self.day}"
+
+
+class RuleRepMonthFigures(models.Model):
+    """The engine's assignments by one rule to one rep in one month (server time zone; `month` its first day):
+    what pool fairness counts (reports.selectors.pool_fairness). By month, not day: where every rule assigns to
+    every rep, day rows would be nearly as many as the assignments. Derived data, like RepDayFigures; a report
+    reads the months wholly inside its period and current, and the other days from the assignments."""
+
+    month = models.DateField()
+    rule_id = models.BigIntegerField()
+    rep_id = models.BigIntegerField()
+    assignments = models.PositiveIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["month", "rule_id", "rep_id"], name="rule_rep_month_figures_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"rule {self.rule_id}, rep {self.rep_id}, month of {self.month}"
 
 
 class RuleDueDayFigures(models.Model):

@@ -50,7 +50,9 @@ def page_parts(filters: ReportFilter, *, split_medians: bool = False) -> dict[st
         ),
         "never_fired": lambda: selectors.never_fired(filters.decisions()),
         "waiting": lambda: selectors.waiting_now(filters.leads(whole_history=True), reps=scope),
-        "fairness": lambda: selectors.pool_fairness(assignments=assignments.all(), reps=reps.all()),
+        "fairness": lambda: selectors.pool_fairness(
+            assignments=assignments.all(), reps=reps.all(), rollups=rollups(), narrowed=filters.narrowed
+        ),
         "sla": lambda: selectors.sla_health(
             due=filters.sla_due(), current=filters.current(), rollups=None if filters.narrowed else rollups()
         ),

@@ -1,13 +1,14 @@
 """Report rollups, kept from the assignments so that a long period's figures need not read every assignment
 of it: each rep's additive counts per day (RepDayFigures), each rep's settled SLAs per due day
-(RepDueDayFigures), each rule's settled SLAs per due day (RuleDueDayFigures), the leads' first decisions per
-day the lead came in (CoverageDayFigures). Postgres only;
+(RepDueDayFigures), each rule's settled SLAs per due day (RuleDueDayFigures), the engine's assignments per rule
+and rep and month (RuleRepMonthFigures), the leads' first decisions per day the lead came in
+(CoverageDayFigures). Postgres only;
 elsewhere every report reads the assignments (reports/selectors.py), which stays the definition the
 rollups are held to (reports/tests/test_rollups.py).
 
 How they stay exact without any writer knowing of them:
 
-* A trigger on the assignments (migrations reports 0003–0007) logs, for every statement that inserts or
+* A trigger on the assignments (migrations reports 0003–0008) logs, for every statement that inserts or
   deletes rows or changes one of their report facts, the span of the rows' times of each kind it touches
   (RollupChange: the assignment's time, the SLA due time, the lead's time), in the writer's own
   transaction. The log is append-only, so concurrent writers (the router's batches) never wait on one
@@ -38,6 +39,7 @@ from reports.models import (
     RollupChange,
     RollupState,
     RuleDueDayFigures,
+    RuleRepMonthFigures,
 )
 from reps.models import Rep
 from routing.models import Assignment
@@ -66,6 +68,27 @@ class RollupSlice:
         return _days_q("created_at", self.stale_days)
 
     @property
+    def whole_months(self) -> tuple[dt.date, ...]:
+        """The months (their first days) wholly inside the period with no stale day: what RuleRepMonthFigures
+        serves."""
+        months, month = [], _next_month(self.start) if self.start.day > 1 else self.start
+        while _next_month(month) - dt.timedelta(days=1) <= self.end:
+            if not any(month <= day < _next_month(month) for day in self.stale_days):
+                months.append(month)
+            month = _next_month(month)
+        return tuple(months)
+
+    @property
+    def in_whole_months(self) -> Q | None:
+        """The whole_months as a condition on Assignment.created_at (None: no such month)."""
+        days = tuple(
+            month + dt.timedelta(days=i)
+            for month in self.whole_months
+            for i in range((_next_month(month) - month).days)
+        )
+        return _days_q("created_at", days)
+
+    @property
     def stale_due(self) -> Q | None:
         """The stale due days as a condition on Assignment.sla_due_at (None: no stale day)."""
         return _days_q("sla_due_at", self.stale_due_days)
@@ -82,6 +105,11 @@ def _days_q(field: str, days: tuple[dt.date, ...]) -> Q | None:
         span = Q(**{f"{field}__gte": day_start(first), f"{field}__lt": day_start(last + dt.timedelta(days=1))})
         q = span if q is None else q | span
     return q
+
+
+def _next_month(day: dt.date) -> dt.date:
+    """The first day of the month after `day`'s."""
+    return (day.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
 
 
 def _runs(days: tuple[dt.date, ...]) -> list[tuple[dt.date, dt.date]]:
@@ -175,6 +203,25 @@ def coverage_sql(rollups: RollupSlice) -> tuple[str, tuple]:
     return f"SELECT {columns} FROM {table} f WHERE {where}", params
 
 
+def rule_rep_months_sql(rollups: RollupSlice, reps: QuerySet[Rep] | None) -> tuple[str, tuple] | None:
+    """SELECT (ru, re, n) of the engine's assignments per rule and rep over the period's whole_months, for the
+    reps chosen, from the rollups (reports.selectors.pool_fairness's counts); None when there is no such month."""
+    months = rollups.whole_months
+    if not months:
+        return None
+    table = connection.ops.quote_name(RuleRepMonthFigures._meta.db_table)
+    where, params = [f"f.month IN ({', '.join(['%s'] * len(months))})"], list(months)
+    if reps is not None:
+        scope_sql, scope_params = reps.order_by().values("pk").query.sql_with_params()
+        where.append(f"f.rep_id IN ({scope_sql})")
+        params.extend(scope_params)
+    sql = (
+        "SELECT f.rule_id AS ru, f.rep_id AS re, CAST(SUM(f.assignments) AS bigint) AS n"
+        f" FROM {table} f WHERE {' AND '.join(where)} GROUP BY 1, 2"
+    )
+    return sql, tuple(params)
+
+
 def rule_due_sql(rollups: RollupSlice) -> tuple[str, tuple]:
     """SELECT (rule_id, rule_name, due, breaches, pooled) of the SLAs due and settled on the period's current due
     days, per rule and stored name, from the rollups (reports.selectors.sla_health's groups)."""
@@ -239,6 +286,19 @@ def _rebuild_due_sql() -> str:
     )
 
 
+def _rebuild_rule_rep_month_sql() -> str:
+    """INSERT pool fairness's rollup rows of the assignments made in [%s, %s) (whole months), per local month
+    (%s), rule and rep: the engine's, by a rule (reports.selectors.pool_fairness's `got`)."""
+    table = connection.ops.quote_name(RuleRepMonthFigures._meta.db_table)
+    source = connection.ops.quote_name(Assignment._meta.db_table)
+    return (
+        f"INSERT INTO {table} (month, rule_id, rep_id, assignments)"
+        " SELECT date_trunc('month', created_at AT TIME ZONE %s)::date, rule_id, rep_id, COUNT(*)"
+        f" FROM {source} WHERE outcome = 'assigned' AND decided_by = 'engine' AND rule_id IS NOT NULL"
+        " AND rep_id IS NOT NULL AND created_at >= %s AND created_at < %s GROUP BY 1, 2, 3"
+    )
+
+
 def _rebuild_rule_due_sql() -> str:
     """INSERT the SLA card's rollup rows of the SLAs due in [%s, %s), per local due day (%s) and rule: those the
     card counts as due (reports.selectors.sla_health), met or breached, or pooled and claimed by the due time."""
@@ -287,7 +347,7 @@ def rollups_fold() -> int:
             return 0
         state = RollupState.objects.select_for_update().first()
         if state is None or state.time_zone != zone:
-            for model in (RepDayFigures, RepDueDayFigures, RuleDueDayFigures, CoverageDayFigures):
+            for model in (RepDayFigures, RuleRepMonthFigures, RepDueDayFigures, RuleDueDayFigures, CoverageDayFigures):
                 model.objects.all().delete()
             cursor.execute(
                 f"INSERT INTO {log} (kind, time_from, time_to)"
@@ -309,17 +369,27 @@ def rollups_fold() -> int:
             while day <= last_day:
                 days[kind].add(day)
                 day += dt.timedelta(days=1)
-        for kind, model, rebuild in [
-            (RollupChange.Kind.ASSIGNED, RepDayFigures, _rebuild_sql()),
-            (RollupChange.Kind.DUE, RepDueDayFigures, _rebuild_due_sql()),
-            (RollupChange.Kind.DUE, RuleDueDayFigures, _rebuild_rule_due_sql()),
-            (RollupChange.Kind.LEAD, CoverageDayFigures, _rebuild_coverage_sql()),
+        # (kind, rollup, its date field, how it is rebuilt, whether it is kept by month)
+        for kind, model, field, rebuild, by_month in [
+            (RollupChange.Kind.ASSIGNED, RepDayFigures, "day", _rebuild_sql(), False),
+            (RollupChange.Kind.ASSIGNED, RuleRepMonthFigures, "month", _rebuild_rule_rep_month_sql(), True),
+            (RollupChange.Kind.DUE, RepDueDayFigures, "day", _rebuild_due_sql(), False),
+            (RollupChange.Kind.DUE, RuleDueDayFigures, "day", _rebuild_rule_due_sql(), False),
+            (RollupChange.Kind.LEAD, CoverageDayFigures, "day", _rebuild_coverage_sql(), False),
         ]:
-            for first, last in _runs(tuple(sorted(days[kind]))):
-                model.objects.filter(day__gte=first, day__lte=last).delete()
+            # A month's rollup is rebuilt whole: every day of the months the log touches.
+            rebuilt = {whole for day in days[kind] for whole in _month_of(day)} if by_month else days[kind]
+            for first, last in _runs(tuple(sorted(rebuilt))):
+                model.objects.filter(**{f"{field}__gte": first, f"{field}__lte": last}).delete()
                 cursor.execute(rebuild, (zone, day_start(first), day_start(last + dt.timedelta(days=1))))
         cursor.execute(f"DELETE FROM {log} WHERE id = ANY(%s)", ([pk for pk, *_ in changes],))
         return sum(len(kind_days) for kind_days in days.values())
+
+
+def _month_of(day: dt.date) -> list[dt.date]:
+    """Every day of `day`'s month."""
+    first = day.replace(day=1)
+    return [first + dt.timedelta(days=i) for i in range((_next_month(first) - first).days)]
 
 
 def _local_day(moment: dt.datetime, zone: str) -> dt.date:

@@ -105,7 +105,15 @@ from .columns import (
     seconds_between_sql,
     speed_bucket_conditions,
 )
-from .rollups import MAY_REPEAT, RollupSlice, coverage_sql, rep_day_singles_sql, rep_sums_sql, rule_due_sql
+from .rollups import (
+    MAY_REPEAT,
+    RollupSlice,
+    coverage_sql,
+    rep_day_singles_sql,
+    rep_sums_sql,
+    rule_due_sql,
+    rule_rep_months_sql,
+)
 
 TOTAL_KEY = -1
 NO_TEAM = "No team"
@@ -889,19 +897,28 @@ def _fairness_flag(pool: dict) -> str:
     )
 
 
-def pool_fairness(*, assignments: QuerySet[Assignment], reps: QuerySet[Rep]) -> list[dict]:
+def pool_fairness(
+    *,
+    assignments: QuerySet[Assignment],
+    reps: QuerySet[Rep],
+    rollups: RollupSlice | None = None,
+    narrowed: bool = False,
+) -> list[dict]:
     """Per rule that assigned leads in the period: most/least per pool member and the spread, the leads
     divided by the rep's weight in weighted pools (plain round robin ignores weights), and a flag in
-    words when a rotation is more uneven than it allows (FAIRNESS_SHARE)."""
-    got = (
-        assignments.filter(
-            outcome=Assignment.Outcome.ASSIGNED, decided_by=Assignment.DecidedBy.ENGINE, rule__isnull=False
-        )
-        .order_by()
-        .values("rule_id", "rep_id")
-        .annotate(ru=F("rule_id"), re=F("rep_id"), n=Count("id"))
-        .values("ru", "re", "n")
+    words when a rotation is more uneven than it allows (FAIRNESS_SHARE).
+
+    With `rollups` (reports.rollups.rollup_slice of the period; `narrowed`: the assignments are those of `reps`
+    only): the counts of the whole months it holds from the rollups (RuleRepMonthFigures), the other days'
+    from the assignments."""
+    decided = assignments.filter(
+        outcome=Assignment.Outcome.ASSIGNED, decided_by=Assignment.DecidedBy.ENGINE, rule__isnull=False
     )
+    months = rule_rep_months_sql(rollups, reps.all() if narrowed else None) if rollups is not None else None
+    if months is not None:
+        decided = decided.exclude(rollups.in_whole_months)
+    got = decided.order_by().values("rule_id", "rep_id").annotate(ru=F("rule_id"), re=F("rep_id"), n=Count("id"))
+    got = got.values("ru", "re", "n")
     listed = RulePoolRep.objects.order_by().annotate(ru=F("rule_id"), re=F("rep_id")).values("ru", "re")
     team = (
         Rule.objects.filter(pool_team__isnull=False)
@@ -913,6 +930,11 @@ def pool_fairness(*, assignments: QuerySet[Assignment], reps: QuerySet[Rep]) -> 
     in_scope = reps.order_by().values("pk")
     parts = [q.query.sql_with_params() for q in (got, listed, team, in_scope)]
     (got_sql, got_p), (listed_sql, listed_p), (team_sql, team_p), (scope_sql, scope_p) = parts
+    if months is not None:
+        months_sql, months_p = months
+        both = f"{got_sql} UNION ALL {months_sql}"
+        got_sql = f"SELECT ru, re, CAST(SUM(n) AS bigint) AS n FROM ({both}) g GROUP BY ru, re"
+        got_p = (*got_p, *months_p)
     rep_t, rule_t = Rep._meta.db_table, Rule._meta.db_table
     weight = f"CASE WHEN rl.strategy = '{WEIGHTED}' THEN CAST(rp.weight AS FLOAT) ELSE 1.0 END"
     sql = (

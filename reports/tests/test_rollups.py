@@ -10,8 +10,15 @@ from django.db import connection
 from leadops.tests.factories import LeadFactory
 from reports import rollups
 from reports.columns import SPEED_BUCKETS
-from reports.models import RepDayFigures, RepDueDayFigures, RollupChange, RollupState
-from reports.selectors import leads_per_day_by_team, rep_report, report_queries, rule_coverage, sla_health
+from reports.models import RepDayFigures, RepDueDayFigures, RollupChange, RollupState, RuleRepMonthFigures
+from reports.selectors import (
+    leads_per_day_by_team,
+    pool_fairness,
+    rep_report,
+    report_queries,
+    rule_coverage,
+    sla_health,
+)
 from reports.tests.helpers import assign, at, convert, end, event, report_filter
 from reps.tests.factories import RepFactory, TeamFactory
 from routing.models import Assignment, Rule
@@ -121,6 +128,8 @@ def test_every_write_to_the_assignments_is_logged_with_its_times_and_nothing_els
     assert logged() == {("assigned", at(20, 9), at(20, 9)), ("lead", at(20, 9), at(20, 9))}
     Assignment.objects.filter(pk=lead_row.pk).update(rule_name="Renamed")  # no fact of an assigned row
     assert logged() == {("lead", at(20, 9), at(20, 9))}  # but a fact of a first decision
+    Assignment.objects.filter(pk=lead_row.pk).update(decided_by="user")  # who decided: pool fairness counts it
+    assert logged() == {("assigned", at(20, 9), at(20, 9)), ("lead", at(20, 9), at(20, 9))}
     Assignment.objects.filter(pk=lead_row.pk).update(rule_set_version=7)  # no report fact at all
     assert logged() == set()
     event(lead_row, "contacted", at(21))  # first contact: a fact, on the 20th's row
@@ -383,3 +392,80 @@ def test_the_sla_card_from_the_rollups_equals_the_read_of_the_assignments(sla_ma
     april = {"start": "2026-04-01", "end": "2026-04-30"}
     assert sla_card(with_rollups=True, **april) == sla_card(with_rollups=False, **april)
     assert sla_card(with_rollups=False, **april).breaches == 1  # 31 March 23:50, due 1 April
+
+
+# A period with one whole month in it, March, and parts of February and April.
+SPRING = {"start": "2026-02-15", "end": "2026-04-10"}
+
+
+def fairness(*, with_rollups: bool, **params) -> list[dict]:
+    filters = report_filter(**{**SPRING, **params})
+    with report_queries():
+        slice_ = rollups.rollup_slice(*filters.period) if with_rollups else None
+        return pool_fairness(assignments=filters.qs, reps=filters.reps(), rollups=slice_, narrowed=filters.narrowed)
+
+
+@pytest.fixture
+def pools(history):
+    """A weighted rule over EMEA (Ana weight 1, Di 0.5) and a round robin listing Bob, Cy and Ana (who gets none
+    of its leads: with EMEA chosen, the rule has assigned nothing in view and is not shown), assigning in the
+    second half of February, in March and early April; a manual assignment and one after the period."""
+    emea = RuleFactory(name="EMEA weighted", pool_team=history["emea"], strategy="weighted")
+    Rep = type(history["di"])
+    Rep.objects.filter(pk=history["di"].pk).update(weight="0.5")
+    listed = RuleFactory(name="Listed")
+    for rep in (history["bob"], history["loner"], history["ana"]):
+        listed.pool_entries.create(rep=rep)
+    for when, rep, rule in [
+        (at(20, month=2), history["ana"], emea),
+        (at(10), history["ana"], emea),
+        (at(11), history["ana"], emea),
+        (at(12), history["di"], emea),
+        (at(31, 23, 30), history["di"], emea),
+        (at(1, 0, 30, month=4), history["di"], emea),
+        (at(16), history["bob"], listed),
+        (at(17), history["bob"], listed),
+        (at(10, month=4), history["loner"], listed),
+        (at(11, month=4), history["loner"], listed),  # after the period
+    ]:
+        assign(rep, when, rule=rule)
+    assign(history["ana"], at(18), rule=emea, decided_by="user")  # by hand: not the rotation's
+    return {"emea": emea, "listed": listed}
+
+
+@postgres_only
+@pytest.mark.parametrize("folded", ["nothing", "everything", "then changed"])
+@pytest.mark.parametrize("team", [False, True])
+def test_pool_fairness_from_the_rollups_equals_the_read_of_the_assignments(history, pools, folded, team):
+    """The whole month (March) from the month rollup, the rest of the period from the assignments; a month with
+    a change not folded yet wholly from the assignments."""
+    params = {"team": history["emea"].pk} if team else {}
+    if folded != "nothing":
+        assert rollups.rollups_fold() > 0
+        assert RuleRepMonthFigures.objects.get(month=dt.date(2026, 3, 1), rep_id=history["ana"].pk).assignments == 2
+    if folded == "then changed":
+        assign(history["di"], at(25), rule=pools["emea"])
+    expected = fairness(with_rollups=False, **params)
+    assert fairness(with_rollups=True, **params) == expected
+    pool = {row["rule"]: row for row in expected}
+    # Ana 1 + 2, Di (1 + 2 [+ 1]) ÷ 0.5
+    di = 8.0 if folded == "then changed" else 6.0
+    assert (pool["EMEA weighted"]["most"], pool["EMEA weighted"]["least"]) == (max(3.0, di), min(3.0, di))
+    assert ("Listed" in pool) == (not team)
+    if not team:
+        assert (pool["Listed"]["leads"], pool["Listed"]["spread"]) == (3, 2.0)  # Bob 2, Cy 1, Ana 0
+
+
+@postgres_only
+def test_pool_fairness_reads_whole_months_from_the_rollups(history, pools):
+    rollups.rollups_fold()
+    # A whole month's rollup row counts: shown by making it say something else.
+    RuleRepMonthFigures.objects.filter(month=dt.date(2026, 3, 1), rep_id=history["bob"].pk).update(assignments=7)
+    listed = {row["rule"]: row for row in fairness(with_rollups=True)}["Listed"]
+    assert listed["leads"] == 8  # 7 in March (the rollup), 1 on 10 April (the assignments)
+    slice_ = rollups.rollup_slice(dt.date(2026, 2, 15), dt.date(2026, 4, 10))
+    assert slice_.whole_months == (dt.date(2026, 3, 1),)
+    assert rollups.rollup_slice(dt.date(2026, 3, 2), dt.date(2026, 3, 31)).whole_months == ()
+    assert rollups.rollup_slice(dt.date(2026, 1, 1), dt.date(2026, 3, 31)).whole_months == (
+        *(dt.date(2026, 1, 1), dt.date(2026, 2, 1), dt.date(2026, 3, 1)),
+    )
