@@ -36,12 +36,11 @@ class RollupChange(models.Model):
         return f"{self.get_kind_display()} {self.time_from:%Y-%m-%d %H:%M} – {self.time_to:%Y-%m-%d %H:%M} changed"
 
 
-class RepDayFigures(models.Model):
-    """A rep's additive report counts over the `assigned` assignments made on one day (server time zone),
-    as reports.selectors defines them; a lead that may count twice (its `lk` there) is left to the raw read.
-    Derived data: rebuilt from the assignments by reports.rollups, never edited."""
+class RepFigures(models.Model):
+    """A rep's additive report counts over the `assigned` assignments of a span of time (server time zone), as
+    reports.selectors defines them; a lead that may count twice (its `lk` there) is left to the raw read.
+    Derived data: rebuilt by reports.rollups, never edited."""
 
-    day = models.DateField()
     rep_id = models.BigIntegerField()  # not a foreign key: derived rows, rebuilt whole; a deleted rep's stay
     assignments = models.PositiveIntegerField()
     single_assigned = models.PositiveIntegerField()  # of the leads that count once: assigned
@@ -59,27 +58,69 @@ class RepDayFigures(models.Model):
     bucket_5 = models.PositiveIntegerField(default=0)
 
     class Meta:
+        abstract = True
+
+
+class RepDayFigures(RepFigures):
+    """A rep's counts of one day, rebuilt from the assignments."""
+
+    day = models.DateField()
+
+    class Meta:
         constraints = [models.UniqueConstraint(fields=["day", "rep_id"], name="rep_day_figures_unique")]
 
     def __str__(self) -> str:
         return f"rep {self.rep_id} on {self.day}"
 
 
-class RepDueDayFigures(models.Model):
-    """A rep's settled SLAs of one due day (server time zone): the SLA columns of the per-rep table
-    (reports.columns DUE_COLUMNS: assignments, not poolings, met or breached). Derived data, like RepDayFigures."""
+class RepMonthFigures(RepFigures):
+    """A rep's counts of one month (`month` its first day), the sums of its RepDayFigures: a long period reads its
+    whole months here, about 30 times fewer rows."""
 
-    day = models.DateField()
+    month = models.DateField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["month", "rep_id"], name="rep_month_figures_unique")]
+
+    def __str__(self) -> str:
+        return f"rep {self.rep_id}, month of {self.month}"
+
+
+class RepDueFigures(models.Model):
+    """A rep's settled SLAs due in a span of time (server time zone): the SLA columns of the per-rep table
+    (reports.columns DUE_COLUMNS: assignments, not poolings, met or breached). Derived data, like RepFigures."""
+
     rep_id = models.BigIntegerField()
     settled = models.PositiveIntegerField()  # met or breached
     met = models.PositiveIntegerField()
     breached = models.PositiveIntegerField()
 
     class Meta:
+        abstract = True
+
+
+class RepDueDayFigures(RepDueFigures):
+    """A rep's settled SLAs of one due day, rebuilt from the assignments."""
+
+    day = models.DateField()
+
+    class Meta:
         constraints = [models.UniqueConstraint(fields=["day", "rep_id"], name="rep_due_day_figures_unique")]
 
     def __str__(self) -> str:
         return f"rep {self.rep_id}, SLAs due on {self.day}"
+
+
+class RepDueMonthFigures(RepDueFigures):
+    """A rep's settled SLAs of one due month (`month` its first day), the sums of its RepDueDayFigures."""
+
+    month = models.DateField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["month", "rep_id"], name="rep_due_month_figures_unique")]
+
+    def __str__(self) -> str:
+        return f"rep {self.rep_id}, SLAs due in the month of {self.month}"
 
 
 class RuleRepMonthFigures(models.Model):

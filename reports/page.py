@@ -64,9 +64,9 @@ def page_parts(filters: ReportFilter, *, split_medians: bool = False) -> dict[st
 
 
 # What a second connection reads when the page reads on two: about half of a long period's work. The year of
-# bench/reports.py (bench/reports_parts.py): the medians (~0.45 s), pool fairness (0.33 s) and the small ones
-# beside the table's counts (~0.45 s), leads per day (0.25 s) and the SLA card (0.17 s).
-BESIDE = frozenset({"medians", "fairness", "coverage", "never_fired", "waiting", "sources"})
+# bench/reports.py (bench/reports_parts.py, with every rollup): the medians (0.45 s) and pool fairness (0.26 s)
+# beside the table's counts (0.29 s), leads per day (0.26 s) and the small ones.
+BESIDE = frozenset({"medians", "fairness"})
 
 
 def two_connections(filters: ReportFilter) -> bool:

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import connection, models, transaction
 from django.db.models import Q, QuerySet
 
 from reports.columns import FAST_CONTACT_SECONDS, seconds_between_sql, speed_bucket_conditions
@@ -36,6 +36,8 @@ from reports.models import (
     CoverageDayFigures,
     RepDayFigures,
     RepDueDayFigures,
+    RepDueMonthFigures,
+    RepMonthFigures,
     RollupChange,
     RollupState,
     RuleDueDayFigures,
@@ -45,6 +47,15 @@ from reps.models import Rep
 from routing.models import Assignment
 
 FOLD_LOCK = 8_421_803  # pg_advisory_xact_lock key: one fold at a time
+ROLLUPS = (
+    RepDayFigures,
+    RepMonthFigures,
+    RuleRepMonthFigures,
+    RepDueDayFigures,
+    RepDueMonthFigures,
+    RuleDueDayFigures,
+    CoverageDayFigures,
+)
 
 # The rows whose lead may count twice in a period: every assignment of a lead but its last has ended, and
 # the last of several is not the lead's first decision (reports.selectors.assignment_facts_ctes, its `lk`).
@@ -69,11 +80,19 @@ class RollupSlice:
 
     @property
     def whole_months(self) -> tuple[dt.date, ...]:
-        """The months (their first days) wholly inside the period with no stale day: what RuleRepMonthFigures
-        serves."""
+        """The months (their first days) wholly inside the period with no stale day: what the month rollups of
+        the assignments' times serve (RepMonthFigures, RuleRepMonthFigures)."""
+        return self._whole_months(self.stale_days)
+
+    @property
+    def whole_due_months(self) -> tuple[dt.date, ...]:
+        """… with no stale due day: what RepDueMonthFigures serves."""
+        return self._whole_months(self.stale_due_days)
+
+    def _whole_months(self, stale: tuple[dt.date, ...]) -> tuple[dt.date, ...]:
         months, month = [], _next_month(self.start) if self.start.day > 1 else self.start
         while _next_month(month) - dt.timedelta(days=1) <= self.end:
-            if not any(month <= day < _next_month(month) for day in self.stale_days):
+            if not any(month <= day < _next_month(month) for day in stale):
                 months.append(month)
             month = _next_month(month)
         return tuple(months)
@@ -81,12 +100,7 @@ class RollupSlice:
     @property
     def in_whole_months(self) -> Q | None:
         """The whole_months as a condition on Assignment.created_at (None: no such month)."""
-        days = tuple(
-            month + dt.timedelta(days=i)
-            for month in self.whole_months
-            for i in range((_next_month(month) - month).days)
-        )
-        return _days_q("created_at", days)
+        return _days_q("created_at", tuple(day for month in self.whole_months for day in _month_of(month)))
 
     @property
     def stale_due(self) -> Q | None:
@@ -181,15 +195,30 @@ def rep_sums_sql(
     rollups: RollupSlice, reps: QuerySet[Rep] | None, fields: list[tuple[str, str]], *, due: bool = False
 ) -> tuple[str, tuple]:
     """SELECT (k, <key>…) of the rollups' counts over the period's current days: per rep (k = rep id) and over
-    all (k = -1, reports.selectors.TOTAL_KEY). `fields`: (field, key) pairs of RepDayFigures, or with `due` of
-    RepDueDayFigures (the current due days then)."""
-    model = RepDueDayFigures if due else RepDayFigures
-    table = connection.ops.quote_name(model._meta.db_table)
-    where, params = _current_days(rollups, reps, stale=rollups.stale_due_days if due else rollups.stale_days)
-    sums = ", ".join(f"SUM(f.{field}) AS {key}" for field, key in fields)
+    all (k = -1, reports.selectors.TOTAL_KEY). `fields`: (field, key) pairs of RepFigures, or with `due` of
+    RepDueFigures (the current due days then). The whole months from the month rollup, the other days from the
+    day rollup."""
+    days_model, months_model = (RepDueDayFigures, RepDueMonthFigures) if due else (RepDayFigures, RepMonthFigures)
+    stale = rollups.stale_due_days if due else rollups.stale_days
+    months = rollups.whole_due_months if due else rollups.whole_months
+    in_months = {day for month in months for day in _month_of(month)}
+    where, params = _current_days(rollups, reps, stale=stale, besides=in_months)
+    columns = ", ".join(f"f.{field}" for field, _ in fields)
+    rows = f"SELECT f.rep_id, {columns} FROM {connection.ops.quote_name(days_model._meta.db_table)} f WHERE {where}"
+    if months:
+        month_where = [f"f.month IN ({', '.join(['%s'] * len(months))})"]
+        month_params = list(months)
+        if reps is not None:
+            scope_sql, scope_params = reps.order_by().values("pk").query.sql_with_params()
+            month_where.append(f"f.rep_id IN ({scope_sql})")
+            month_params.extend(scope_params)
+        table = connection.ops.quote_name(months_model._meta.db_table)
+        rows += f" UNION ALL SELECT f.rep_id, {columns} FROM {table} f WHERE {' AND '.join(month_where)}"
+        params = (*params, *month_params)
+    sums = ", ".join(f"SUM(r.{field}) AS {key}" for field, key in fields)
     sql = (
-        f"SELECT CASE WHEN GROUPING(f.rep_id) = 1 THEN -1 ELSE f.rep_id END AS k, {sums}"
-        f" FROM {table} f WHERE {where} GROUP BY ROLLUP(f.rep_id)"
+        f"SELECT CASE WHEN GROUPING(r.rep_id) = 1 THEN -1 ELSE r.rep_id END AS k, {sums}"
+        f" FROM ({rows}) r GROUP BY ROLLUP(r.rep_id)"
     )
     return sql, params
 
@@ -235,12 +264,20 @@ def rule_due_sql(rollups: RollupSlice) -> tuple[str, tuple]:
     return sql, params
 
 
-def _current_days(rollups: RollupSlice, reps: QuerySet[Rep] | None, *, stale: tuple[dt.date, ...]) -> tuple[str, tuple]:
-    """WHERE (on a rollup f) of the period's days not in `stale`, for the reps chosen, with its params."""
+def _current_days(
+    rollups: RollupSlice,
+    reps: QuerySet[Rep] | None,
+    *,
+    stale: tuple[dt.date, ...],
+    besides: set[dt.date] | frozenset = frozenset(),
+) -> tuple[str, tuple]:
+    """WHERE (on a rollup f) of the period's days not in `stale` (nor in `besides`), for the reps chosen, with its
+    params."""
     where, params = ["f.day >= %s", "f.day <= %s"], [rollups.start, rollups.end]
-    if stale:
-        where.append(f"f.day NOT IN ({', '.join(['%s'] * len(stale))})")
-        params.extend(stale)
+    left_out = sorted({*stale, *besides})
+    if left_out:
+        where.append(f"f.day NOT IN ({', '.join(['%s'] * len(left_out))})")
+        params.extend(left_out)
     if reps is not None:
         scope_sql, scope_params = reps.order_by().values("pk").query.sql_with_params()
         where.append(f"f.rep_id IN ({scope_sql})")
@@ -252,7 +289,7 @@ def _current_days(rollups: RollupSlice, reps: QuerySet[Rep] | None, *, stale: tu
 
 
 def _rebuild_sql() -> str:
-    """INSERT the rollup rows of the assignments made in [%s, %s), per local day (%s) and rep."""
+    """INSERT the rollup rows of the assignments made in [since, until), per local day (zone) and rep."""
     table = connection.ops.quote_name(RepDayFigures._meta.db_table)
     source = connection.ops.quote_name(Assignment._meta.db_table)
     single = "NOT (ended_at IS NOT NULL OR NOT first_decision)"
@@ -261,7 +298,7 @@ def _rebuild_sql() -> str:
     return (
         f"INSERT INTO {table} (day, rep_id, assignments, single_assigned, single_contacted, single_converted,"
         f" misrouted, reassigned, within_5_min, {', '.join(f'bucket_{i}' for i in range(len(buckets)))})"
-        " SELECT (created_at AT TIME ZONE %s)::date, rep_id, COUNT(*),"
+        " SELECT (created_at AT TIME ZONE %(zone)s)::date, rep_id, COUNT(*),"
         f" COUNT(*) FILTER (WHERE {single}),"
         f" COUNT(*) FILTER (WHERE {single} AND first_contacted_at IS NOT NULL),"
         f" COUNT(*) FILTER (WHERE {single} AND converted_at IS NOT NULL),"
@@ -269,38 +306,39 @@ def _rebuild_sql() -> str:
         " COUNT(*) FILTER (WHERE reassigned_at IS NOT NULL AND misrouted_at IS NULL),"
         f" COUNT(*) FILTER (WHERE {speed} <= {FAST_CONTACT_SECONDS}),"
         f" {', '.join(f'COUNT(*) FILTER (WHERE {cond})' for cond in buckets)}"
-        f" FROM {source} WHERE outcome = 'assigned' AND created_at >= %s AND created_at < %s GROUP BY 1, 2"
+        f" FROM {source} WHERE outcome = 'assigned' AND created_at >= %(since)s AND created_at < %(until)s"
+        " GROUP BY 1, 2"
     )
 
 
 def _rebuild_due_sql() -> str:
-    """INSERT the due rollup rows of the SLAs due in [%s, %s), per local due day (%s) and rep."""
+    """INSERT the due rollup rows of the SLAs due in [since, until), per local due day (zone) and rep."""
     table = connection.ops.quote_name(RepDueDayFigures._meta.db_table)
     source = connection.ops.quote_name(Assignment._meta.db_table)
     return (
         f"INSERT INTO {table} (day, rep_id, settled, met, breached)"
-        " SELECT (sla_due_at AT TIME ZONE %s)::date, rep_id, COUNT(*),"
+        " SELECT (sla_due_at AT TIME ZONE %(zone)s)::date, rep_id, COUNT(*),"
         " COUNT(*) FILTER (WHERE sla_met_at IS NOT NULL), COUNT(*) FILTER (WHERE sla_breached_at IS NOT NULL)"
         f" FROM {source} WHERE outcome = 'assigned' AND (sla_met_at IS NOT NULL OR sla_breached_at IS NOT NULL)"
-        " AND sla_due_at >= %s AND sla_due_at < %s GROUP BY 1, 2"
+        " AND sla_due_at >= %(since)s AND sla_due_at < %(until)s GROUP BY 1, 2"
     )
 
 
 def _rebuild_rule_rep_month_sql() -> str:
-    """INSERT pool fairness's rollup rows of the assignments made in [%s, %s) (whole months), per local month
-    (%s), rule and rep: the engine's, by a rule (reports.selectors.pool_fairness's `got`)."""
+    """INSERT pool fairness's rollup rows of the assignments made in [since, until) (whole months), per local month
+    (zone), rule and rep: the engine's, by a rule (reports.selectors.pool_fairness's `got`)."""
     table = connection.ops.quote_name(RuleRepMonthFigures._meta.db_table)
     source = connection.ops.quote_name(Assignment._meta.db_table)
     return (
         f"INSERT INTO {table} (month, rule_id, rep_id, assignments)"
-        " SELECT date_trunc('month', created_at AT TIME ZONE %s)::date, rule_id, rep_id, COUNT(*)"
+        " SELECT date_trunc('month', created_at AT TIME ZONE %(zone)s)::date, rule_id, rep_id, COUNT(*)"
         f" FROM {source} WHERE outcome = 'assigned' AND decided_by = 'engine' AND rule_id IS NOT NULL"
-        " AND rep_id IS NOT NULL AND created_at >= %s AND created_at < %s GROUP BY 1, 2, 3"
+        " AND rep_id IS NOT NULL AND created_at >= %(since)s AND created_at < %(until)s GROUP BY 1, 2, 3"
     )
 
 
 def _rebuild_rule_due_sql() -> str:
-    """INSERT the SLA card's rollup rows of the SLAs due in [%s, %s), per local due day (%s) and rule: those the
+    """INSERT the SLA card's rollup rows of the SLAs due in [since, until), per local due day (zone) and rule: those the
     card counts as due (reports.selectors.sla_health), met or breached, or pooled and claimed by the due time."""
     table = connection.ops.quote_name(RuleDueDayFigures._meta.db_table)
     source = connection.ops.quote_name(Assignment._meta.db_table)
@@ -311,21 +349,34 @@ def _rebuild_rule_due_sql() -> str:
     breached = "sla_breached_at IS NOT NULL"
     return (
         f"INSERT INTO {table} (day, rule_id, rule_name, due, breaches, pooled)"
-        " SELECT (sla_due_at AT TIME ZONE %s)::date, rule_id, rule_name, COUNT(*), COUNT(*) FILTER (WHERE"
+        " SELECT (sla_due_at AT TIME ZONE %(zone)s)::date, rule_id, rule_name, COUNT(*), COUNT(*) FILTER (WHERE"
         f" {breached}), COUNT(*) FILTER (WHERE {breached} AND outcome = 'pooled')"
-        f" FROM {source} WHERE ({condition}) AND sla_due_at >= %s AND sla_due_at < %s GROUP BY 1, 2, 3"
+        f" FROM {source} WHERE ({condition}) AND sla_due_at >= %(since)s AND sla_due_at < %(until)s GROUP BY 1, 2, 3"
+    )
+
+
+def _rebuild_months_sql(days: type[models.Model], months: type[models.Model]) -> str:
+    """INSERT the `months` rollup rows of the whole months [first, last] as the sums of their `days` rows (the
+    fold rebuilds those first)."""
+    fields = [f.column for f in months._meta.concrete_fields if f.column not in ("id", "month", "rep_id")]
+    return (
+        f"INSERT INTO {connection.ops.quote_name(months._meta.db_table)} (month, rep_id, {', '.join(fields)})"
+        f" SELECT date_trunc('month', f.day)::date, f.rep_id, {', '.join(f'SUM(f.{c})' for c in fields)}"
+        f" FROM {connection.ops.quote_name(days._meta.db_table)} f WHERE f.day >= %(first)s AND f.day <= %(last)s"
+        " GROUP BY 1, 2"
     )
 
 
 def _rebuild_coverage_sql() -> str:
-    """INSERT the coverage rollup rows of the first decisions of the leads that came in in [%s, %s), per local
-    day (%s) of the lead's time and per way the decision was made."""
+    """INSERT the coverage rollup rows of the first decisions of the leads that came in in [since, until), per local
+    day (zone) of the lead's time and per way the decision was made."""
     table = connection.ops.quote_name(CoverageDayFigures._meta.db_table)
     source = connection.ops.quote_name(Assignment._meta.db_table)
     return (
         f"INSERT INTO {table} (day, outcome, decided_by, rule_id, strategy, rule_name, decisions)"
-        " SELECT (lead_created_at AT TIME ZONE %s)::date, outcome, decided_by, rule_id, strategy, rule_name, COUNT(*)"
-        f" FROM {source} WHERE first_decision AND lead_created_at >= %s AND lead_created_at < %s"
+        " SELECT (lead_created_at AT TIME ZONE %(zone)s)::date, outcome, decided_by, rule_id, strategy, rule_name,"
+        " COUNT(*)"
+        f" FROM {source} WHERE first_decision AND lead_created_at >= %(since)s AND lead_created_at < %(until)s"
         " GROUP BY 1, 2, 3, 4, 5, 6"
     )
 
@@ -347,7 +398,7 @@ def rollups_fold() -> int:
             return 0
         state = RollupState.objects.select_for_update().first()
         if state is None or state.time_zone != zone:
-            for model in (RepDayFigures, RuleRepMonthFigures, RepDueDayFigures, RuleDueDayFigures, CoverageDayFigures):
+            for model in ROLLUPS:
                 model.objects.all().delete()
             cursor.execute(
                 f"INSERT INTO {log} (kind, time_from, time_to)"
@@ -369,19 +420,28 @@ def rollups_fold() -> int:
             while day <= last_day:
                 days[kind].add(day)
                 day += dt.timedelta(days=1)
-        # (kind, rollup, its date field, how it is rebuilt, whether it is kept by month)
-        for kind, model, field, rebuild, by_month in [
-            (RollupChange.Kind.ASSIGNED, RepDayFigures, "day", _rebuild_sql(), False),
-            (RollupChange.Kind.ASSIGNED, RuleRepMonthFigures, "month", _rebuild_rule_rep_month_sql(), True),
-            (RollupChange.Kind.DUE, RepDueDayFigures, "day", _rebuild_due_sql(), False),
-            (RollupChange.Kind.DUE, RuleDueDayFigures, "day", _rebuild_rule_due_sql(), False),
-            (RollupChange.Kind.LEAD, CoverageDayFigures, "day", _rebuild_coverage_sql(), False),
+        # (kind, rollup, how it is rebuilt, whether it is kept by month), in order: a month's sums read its days.
+        for kind, model, rebuild, by_month in [
+            (RollupChange.Kind.ASSIGNED, RepDayFigures, _rebuild_sql(), False),
+            (RollupChange.Kind.ASSIGNED, RepMonthFigures, _rebuild_months_sql(RepDayFigures, RepMonthFigures), True),
+            (RollupChange.Kind.ASSIGNED, RuleRepMonthFigures, _rebuild_rule_rep_month_sql(), True),
+            (RollupChange.Kind.DUE, RepDueDayFigures, _rebuild_due_sql(), False),
+            (
+                RollupChange.Kind.DUE,
+                RepDueMonthFigures,
+                _rebuild_months_sql(RepDueDayFigures, RepDueMonthFigures),
+                True,
+            ),
+            (RollupChange.Kind.DUE, RuleDueDayFigures, _rebuild_rule_due_sql(), False),
+            (RollupChange.Kind.LEAD, CoverageDayFigures, _rebuild_coverage_sql(), False),
         ]:
             # A month's rollup is rebuilt whole: every day of the months the log touches.
             rebuilt = {whole for day in days[kind] for whole in _month_of(day)} if by_month else days[kind]
+            field = "month" if by_month else "day"
             for first, last in _runs(tuple(sorted(rebuilt))):
                 model.objects.filter(**{f"{field}__gte": first, f"{field}__lte": last}).delete()
-                cursor.execute(rebuild, (zone, day_start(first), day_start(last + dt.timedelta(days=1))))
+                span = {"since": day_start(first), "until": day_start(last + dt.timedelta(days=1))}
+                cursor.execute(rebuild, {"zone": zone, "first": first, "last": last, **span})
         cursor.execute(f"DELETE FROM {log} WHERE id = ANY(%s)", ([pk for pk, *_ in changes],))
         return sum(len(kind_days) for kind_days in days.values())
 

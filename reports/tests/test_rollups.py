@@ -10,7 +10,15 @@ from django.db import connection
 from leadops.tests.factories import LeadFactory
 from reports import rollups
 from reports.columns import SPEED_BUCKETS
-from reports.models import RepDayFigures, RepDueDayFigures, RollupChange, RollupState, RuleRepMonthFigures
+from reports.models import (
+    RepDayFigures,
+    RepDueDayFigures,
+    RepDueMonthFigures,
+    RepMonthFigures,
+    RollupChange,
+    RollupState,
+    RuleRepMonthFigures,
+)
 from reports.selectors import (
     leads_per_day_by_team,
     pool_fairness,
@@ -469,3 +477,30 @@ def test_pool_fairness_reads_whole_months_from_the_rollups(history, pools):
     assert rollups.rollup_slice(dt.date(2026, 1, 1), dt.date(2026, 3, 31)).whole_months == (
         *(dt.date(2026, 1, 1), dt.date(2026, 2, 1), dt.date(2026, 3, 1)),
     )
+
+
+@postgres_only
+@pytest.mark.parametrize("team", [False, True])
+def test_the_per_rep_table_reads_whole_months_from_the_month_rollups(history, sla_march, team):
+    """A month's rows are the sums of its days; a period with a whole month in it (March) reads that month from
+    them and its other days (in February and April) from the day rollups, with the same figures."""
+    params = {"team": history["emea"].pk} if team else {}
+    assign(history["bob"], at(20, month=2))
+    assign(history["di"], at(2, 9, month=4))
+    assert rollups.rollups_fold() > 0
+    march = dt.date(2026, 3, 1)
+    for month_model, day_model in [(RepMonthFigures, RepDayFigures), (RepDueMonthFigures, RepDueDayFigures)]:
+        fields = [f.name for f in month_model._meta.concrete_fields if f.name not in ("id", "month", "rep_id")]
+        for row in month_model.objects.filter(month=march):
+            days = day_model.objects.filter(rep_id=row.rep_id, day__gte=march, day__lt=dt.date(2026, 4, 1))
+            assert {name: getattr(row, name) for name in fields} == {
+                name: sum(getattr(day, name) for day in days) for name in fields
+            }
+    assert rollups.rollup_slice(dt.date(2026, 2, 15), dt.date(2026, 4, 10)).whole_due_months == (march,)
+    assert table(with_rollups=True, **SPRING, **params) == table(with_rollups=False, **SPRING, **params)
+    # The month's rows count: shown by making them say something else.
+    RepMonthFigures.objects.filter(month=march, rep_id=history["loner"].pk).update(single_assigned=5)
+    RepDueMonthFigures.objects.filter(month=march, rep_id=sla_march[0].pk).update(settled=9)
+    assert table(with_rollups=True)[history["loner"].pk]["assigned"] == 5
+    assert table(with_rollups=True)[sla_march[0].pk]["sla_due"] == 9
+    assert table(with_rollups=False)[sla_march[0].pk]["sla_due"] == 5
