@@ -126,13 +126,17 @@ class RepDueMonthFigures(RepDueFigures):
 class RuleRepMonthFigures(models.Model):
     """The engine's assignments by one rule to one rep in one month (server time zone; `month` its first day):
     what pool fairness counts (reports.selectors.pool_fairness). By month, not day: where every rule assigns to
-    every rep, day rows would be nearly as many as the assignments. Derived data, like RepDayFigures; a report
-    reads the months wholly inside its period and current, and the other days from the assignments."""
+    every rep, day rows would be nearly as many as the assignments; with a running total. Derived data, like
+    RepDayFigures; a report reads the months wholly inside its period and current, and the other days from the
+    assignments."""
 
     month = models.DateField()
     rule_id = models.BigIntegerField()
     rep_id = models.BigIntegerField()
     assignments = models.PositiveIntegerField()
+    # Its assignments since the first month, this one included: a run of whole months is two rows' difference, not
+    # a sum over every month of the run. Every (rule, rep) that ever counted has a row in every later month.
+    running = models.PositiveIntegerField(default=0)
 
     class Meta:
         constraints = [

@@ -126,11 +126,11 @@ def _next_month(day: dt.date) -> dt.date:
     return (day.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
 
 
-def _runs(days: tuple[dt.date, ...]) -> list[tuple[dt.date, dt.date]]:
-    """Sorted days as (first, last) runs of consecutive days."""
+def _runs(days: tuple[dt.date, ...], step=lambda day: day + dt.timedelta(days=1)) -> list[tuple[dt.date, dt.date]]:
+    """Sorted days as (first, last) runs of consecutive days (or of what `step` says follows a day: the next month)."""
     runs: list[list[dt.date]] = []
     for day in days:
-        if runs and day == runs[-1][1] + dt.timedelta(days=1):
+        if runs and day == step(runs[-1][1]):
             runs[-1][1] = day
         else:
             runs.append([day, day])
@@ -234,21 +234,27 @@ def coverage_sql(rollups: RollupSlice) -> tuple[str, tuple]:
 
 def rule_rep_months_sql(rollups: RollupSlice, reps: QuerySet[Rep] | None) -> tuple[str, tuple] | None:
     """SELECT (ru, re, n) of the engine's assignments per rule and rep over the period's whole_months, for the
-    reps chosen, from the rollups (reports.selectors.pool_fairness's counts); None when there is no such month."""
+    reps chosen, from the rollups (reports.selectors.pool_fairness's counts); None when there is no such month.
+    Each run of consecutive whole months is its last month's running total less the one of the month before it."""
     months = rollups.whole_months
     if not months:
         return None
     table = connection.ops.quote_name(RuleRepMonthFigures._meta.db_table)
-    where, params = [f"f.month IN ({', '.join(['%s'] * len(months))})"], list(months)
+    scope_sql, scope_params = "", ()
     if reps is not None:
         scope_sql, scope_params = reps.order_by().values("pk").query.sql_with_params()
-        where.append(f"f.rep_id IN ({scope_sql})")
-        params.extend(scope_params)
-    sql = (
-        "SELECT f.rule_id AS ru, f.rep_id AS re, CAST(SUM(f.assignments) AS bigint) AS n"
-        f" FROM {table} f WHERE {' AND '.join(where)} GROUP BY 1, 2"
+        scope_sql = f" AND f.rep_id IN ({scope_sql})"
+    selects, params = [], []
+    for first, last in _runs(months, step=_next_month):
+        before = (first - dt.timedelta(days=1)).replace(day=1)
+        selects.append(
+            "SELECT f.rule_id AS ru, f.rep_id AS re, SUM(CASE WHEN f.month = %s THEN f.running ELSE -f.running END)"
+            f" AS n FROM {table} f WHERE f.month IN (%s, %s){scope_sql} GROUP BY 1, 2"
+        )
+        params.extend([last, last, before, *scope_params])
+    return f"SELECT ru, re, CAST(SUM(n) AS bigint) AS n FROM ({' UNION ALL '.join(selects)}) m GROUP BY 1, 2", tuple(
+        params
     )
-    return sql, tuple(params)
 
 
 def rule_due_sql(rollups: RollupSlice) -> tuple[str, tuple]:
@@ -325,15 +331,26 @@ def _rebuild_due_sql() -> str:
 
 
 def _rebuild_rule_rep_month_sql() -> str:
-    """INSERT pool fairness's rollup rows of the assignments made in [since, until) (whole months), per local month
-    (zone), rule and rep: the engine's, by a rule (reports.selectors.pool_fairness's `got`)."""
+    """INSERT pool fairness's rollup rows of the months [first, last] from the assignments made in [since, until),
+    per local month (zone), rule and rep: the engine's, by a rule (reports.selectors.pool_fairness's `got`), with
+    their running totals from the month before `first`. A (rule, rep) of that month or of these has a row in each."""
     table = connection.ops.quote_name(RuleRepMonthFigures._meta.db_table)
     source = connection.ops.quote_name(Assignment._meta.db_table)
     return (
-        f"INSERT INTO {table} (month, rule_id, rep_id, assignments)"
-        " SELECT date_trunc('month', created_at AT TIME ZONE %(zone)s)::date, rule_id, rep_id, COUNT(*)"
-        f" FROM {source} WHERE outcome = 'assigned' AND decided_by = 'engine' AND rule_id IS NOT NULL"
-        " AND rep_id IS NOT NULL AND created_at >= %(since)s AND created_at < %(until)s GROUP BY 1, 2, 3"
+        f"INSERT INTO {table} (month, rule_id, rep_id, assignments, running)"
+        " WITH counts AS (SELECT date_trunc('month', created_at AT TIME ZONE %(zone)s)::date AS month, rule_id,"
+        f" rep_id, COUNT(*) AS n FROM {source} WHERE outcome = 'assigned' AND decided_by = 'engine'"
+        " AND rule_id IS NOT NULL AND rep_id IS NOT NULL AND created_at >= %(since)s AND created_at < %(until)s"
+        " GROUP BY 1, 2, 3),"
+        f" base AS (SELECT rule_id, rep_id, running FROM {table}"
+        " WHERE month = (%(first)s::date - interval '1 month')::date),"
+        " pairs AS (SELECT rule_id, rep_id FROM base UNION SELECT rule_id, rep_id FROM counts),"
+        " grid AS (SELECT m::date AS month, p.rule_id, p.rep_id FROM pairs p"
+        " CROSS JOIN generate_series(%(first)s::date, %(last)s::date, interval '1 month') m)"
+        " SELECT g.month, g.rule_id, g.rep_id, COALESCE(c.n, 0), COALESCE(b.running, 0)"
+        " + SUM(COALESCE(c.n, 0)) OVER (PARTITION BY g.rule_id, g.rep_id ORDER BY g.month)"
+        " FROM grid g LEFT JOIN counts c ON c.month = g.month AND c.rule_id = g.rule_id AND c.rep_id = g.rep_id"
+        " LEFT JOIN base b ON b.rule_id = g.rule_id AND b.rep_id = g.rep_id"
     )
 
 
@@ -424,7 +441,6 @@ def rollups_fold() -> int:
         for kind, model, rebuild, by_month in [
             (RollupChange.Kind.ASSIGNED, RepDayFigures, _rebuild_sql(), False),
             (RollupChange.Kind.ASSIGNED, RepMonthFigures, _rebuild_months_sql(RepDayFigures, RepMonthFigures), True),
-            (RollupChange.Kind.ASSIGNED, RuleRepMonthFigures, _rebuild_rule_rep_month_sql(), True),
             (RollupChange.Kind.DUE, RepDueDayFigures, _rebuild_due_sql(), False),
             (
                 RollupChange.Kind.DUE,
@@ -442,6 +458,15 @@ def rollups_fold() -> int:
                 model.objects.filter(**{f"{field}__gte": first, f"{field}__lte": last}).delete()
                 span = {"since": day_start(first), "until": day_start(last + dt.timedelta(days=1))}
                 cursor.execute(rebuild, {"zone": zone, "first": first, "last": last, **span})
+        touched = days[RollupChange.Kind.ASSIGNED]
+        if touched:
+            # Running totals: from the first month touched, every month up to the last one kept is rebuilt.
+            first = min(touched).replace(day=1)
+            kept = RuleRepMonthFigures.objects.aggregate(last=models.Max("month"))["last"]
+            last = _next_month(max(max(touched), kept or first)) - dt.timedelta(days=1)
+            RuleRepMonthFigures.objects.filter(month__gte=first).delete()
+            span = {"since": day_start(first), "until": day_start(last + dt.timedelta(days=1))}
+            cursor.execute(_rebuild_rule_rep_month_sql(), {"zone": zone, "first": first, "last": last, **span})
         cursor.execute(f"DELETE FROM {log} WHERE id = ANY(%s)", ([pk for pk, *_ in changes],))
         return sum(len(kind_days) for kind_days in days.values())
 

@@ -442,22 +442,28 @@ def pools(history):
 
 
 @postgres_only
-@pytest.mark.parametrize("folded", ["nothing", "everything", "then changed"])
+@pytest.mark.parametrize("folded", ["nothing", "everything", "then changed", "an earlier month changed and folded"])
 @pytest.mark.parametrize("team", [False, True])
 def test_pool_fairness_from_the_rollups_equals_the_read_of_the_assignments(history, pools, folded, team):
-    """The whole month (March) from the month rollup, the rest of the period from the assignments; a month with
-    a change not folded yet wholly from the assignments."""
+    """The whole month (March) from the month rollup's running totals, the rest of the period from the assignments;
+    a month with a change not folded yet wholly from the assignments; a change in an earlier month (February)
+    folded into every later month's running total."""
     params = {"team": history["emea"].pk} if team else {}
     if folded != "nothing":
         assert rollups.rollups_fold() > 0
-        assert RuleRepMonthFigures.objects.get(month=dt.date(2026, 3, 1), rep_id=history["ana"].pk).assignments == 2
+        march = RuleRepMonthFigures.objects.get(month=dt.date(2026, 3, 1), rep_id=history["ana"].pk)
+        assert (march.assignments, march.running) == (2, 3)  # and 1 in February
     if folded == "then changed":
         assign(history["di"], at(25), rule=pools["emea"])
+    if folded == "an earlier month changed and folded":
+        assign(history["di"], at(25, month=2), rule=pools["emea"])
+        assert rollups.rollups_fold() == 2  # the 25th as an assignment's day and as a lead's
+        assert rollups.rollup_slice(dt.date(2026, 2, 15), dt.date(2026, 4, 10)).whole_months == (dt.date(2026, 3, 1),)
     expected = fairness(with_rollups=False, **params)
     assert fairness(with_rollups=True, **params) == expected
     pool = {row["rule"]: row for row in expected}
     # Ana 1 + 2, Di (1 + 2 [+ 1]) ÷ 0.5
-    di = 8.0 if folded == "then changed" else 6.0
+    di = 6.0 if folded in ("nothing", "everything") else 8.0
     assert (pool["EMEA weighted"]["most"], pool["EMEA weighted"]["least"]) == (max(3.0, di), min(3.0, di))
     assert ("Listed" in pool) == (not team)
     if not team:
@@ -468,9 +474,9 @@ def test_pool_fairness_from_the_rollups_equals_the_read_of_the_assignments(histo
 def test_pool_fairness_reads_whole_months_from_the_rollups(history, pools):
     rollups.rollups_fold()
     # A whole month's rollup row counts: shown by making it say something else.
-    RuleRepMonthFigures.objects.filter(month=dt.date(2026, 3, 1), rep_id=history["bob"].pk).update(assignments=7)
+    RuleRepMonthFigures.objects.filter(month=dt.date(2026, 3, 1), rep_id=history["bob"].pk).update(running=7)
     listed = {row["rule"]: row for row in fairness(with_rollups=True)}["Listed"]
-    assert listed["leads"] == 8  # 7 in March (the rollup), 1 on 10 April (the assignments)
+    assert listed["leads"] == 8  # 7 by March's running total (February's is 0), 1 on 10 April (the assignments)
     slice_ = rollups.rollup_slice(dt.date(2026, 2, 15), dt.date(2026, 4, 10))
     assert slice_.whole_months == (dt.date(2026, 3, 1),)
     assert rollups.rollup_slice(dt.date(2026, 3, 2), dt.date(2026, 3, 31)).whole_months == ()
