@@ -64,8 +64,8 @@ def page_parts(filters: ReportFilter, *, split_medians: bool = False) -> dict[st
 
 
 # What a second connection reads when the page reads on two: about half of a long period's work. The year of
-# bench/reports.py (bench/reports_parts.py, with every rollup): the medians (0.45 s) and pool fairness (0.26 s)
-# beside the table's counts (0.29 s), leads per day (0.26 s) and the small ones.
+# bench/reports.py, timed inside the page with every rollup: the medians (0.45 s) and pool fairness (0.19 s)
+# beside the table's counts (0.26–0.29 s), leads per day (0.26–0.32 s) and the small ones (README, Benchmarks).
 BESIDE = frozenset({"medians", "fairness"})
 
 

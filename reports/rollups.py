@@ -1,7 +1,8 @@
 """Report rollups, kept from the assignments so that a long period's figures need not read every assignment
 of it: each rep's additive counts per day (RepDayFigures), each rep's settled SLAs per due day
-(RepDueDayFigures), each rule's settled SLAs per due day (RuleDueDayFigures), the engine's assignments per rule
-and rep and month (RuleRepMonthFigures), the leads' first decisions per day the lead came in
+(RepDueDayFigures), both also per month (RepMonthFigures, RepDueMonthFigures: the sums of the days), each
+rule's settled SLAs per due day (RuleDueDayFigures), the engine's assignments per rule and rep and month with
+running totals (RuleRepMonthFigures), the leads' first decisions per day the lead came in
 (CoverageDayFigures). Postgres only;
 elsewhere every report reads the assignments (reports/selectors.py), which stays the definition the
 rollups are held to (reports/tests/test_rollups.py).
@@ -23,6 +24,7 @@ How they stay exact without any writer knowing of them:
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
@@ -126,7 +128,9 @@ def _next_month(day: dt.date) -> dt.date:
     return (day.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
 
 
-def _runs(days: tuple[dt.date, ...], step=lambda day: day + dt.timedelta(days=1)) -> list[tuple[dt.date, dt.date]]:
+def _runs(
+    days: tuple[dt.date, ...], step: Callable[[dt.date], dt.date] = lambda day: day + dt.timedelta(days=1)
+) -> list[tuple[dt.date, dt.date]]:
     """Sorted days as (first, last) runs of consecutive days (or of what `step` says follows a day: the next month)."""
     runs: list[list[dt.date]] = []
     for day in days:

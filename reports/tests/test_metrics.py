@@ -79,6 +79,21 @@ def test_the_table_without_the_speed_chart_has_the_same_figures_and_no_histogram
     assert {**vars(plain.total), "buckets": None} == {**vars(charted.total), "buckets": None}
 
 
+def test_the_medians_read_apart_are_the_tables_own(ana_and_ben):
+    """A long period reads the medians beside the rest of the table (reports.page): the table without them, and
+    them alone, put together, are the table (on either database)."""
+    ana, ben = ana_and_ben
+    filters = report_filter(**MARCH)
+    whole = selectors.rep_report(assignments=filters.qs, due=filters.sla_due(), reps=filters.reps())
+    apart = selectors.rep_report(assignments=filters.qs, due=filters.sla_due(), reps=filters.reps(), medians=False)
+    assert row_of(apart, ana).median_speed is None and apart.total.median_speed is None
+    medians = selectors.speed_medians(filters.qs)
+    assert medians[ana.pk] == pytest.approx(320.0)  # (240 + 400) / 2
+    selectors.with_medians(apart, medians)
+    assert [vars(row) for row in apart.rows] == [vars(row) for row in whole.rows]
+    assert vars(apart.total) == vars(whole.total)
+
+
 def test_open_now_and_load_count_only_leads_the_rep_holds_assigned(ana_and_ben):
     ana, ben = ana_and_ben
     result = report()
