@@ -378,7 +378,7 @@ def timed(client, url: str, runs: int = RUNS) -> tuple[float, float, int, int]:
     """Median wall time and median CPU time (this process + Postgres) of `runs` requests.
 
     The CPU time is what the view costs whatever else runs on the machine; on a quiet machine the
-    wall time is about the same (one request uses one core at a time)."""
+    wall time is about the same, but for a long period's page, which reads on two connections at once."""
     from django.db import connection, reset_queries
 
     times, cpu, size, queries = [], [], 0, 0
