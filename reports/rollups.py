@@ -249,16 +249,21 @@ def rule_rep_months_sql(rollups: RollupSlice, reps: QuerySet[Rep] | None) -> tup
         scope_sql, scope_params = reps.order_by().values("pk").query.sql_with_params()
         scope_sql = f" AND f.rep_id IN ({scope_sql})"
     selects, params = [], []
+    # No month after the last one kept has rows (nothing was assigned since, or its days would be stale): its
+    # running totals are the last kept month's.
+    kept = f"(SELECT MAX(month) FROM {table})"
     for first, last in _runs(months, step=_next_month):
         before = (first - dt.timedelta(days=1)).replace(day=1)
+        at_last, at_before = f"LEAST(CAST(%s AS date), {kept})", f"LEAST(CAST(%s AS date), {kept})"
         selects.append(
-            "SELECT f.rule_id AS ru, f.rep_id AS re, SUM(CASE WHEN f.month = %s THEN f.running ELSE -f.running END)"
-            f" AS n FROM {table} f WHERE f.month IN (%s, %s){scope_sql} GROUP BY 1, 2"
+            f"SELECT f.rule_id AS ru, f.rep_id AS re, SUM(CASE WHEN f.month = {at_last} THEN f.running ELSE 0 END)"
+            f" - SUM(CASE WHEN f.month = {at_before} THEN f.running ELSE 0 END) AS n FROM {table} f"
+            f" WHERE f.month IN ({at_last}, {at_before}){scope_sql} GROUP BY 1, 2"
         )
-        params.extend([last, last, before, *scope_params])
-    return f"SELECT ru, re, CAST(SUM(n) AS bigint) AS n FROM ({' UNION ALL '.join(selects)}) m GROUP BY 1, 2", tuple(
-        params
-    )
+        params.extend([last, before, last, before, *scope_params])
+    # Every (rule, rep) that ever counted has a row in each month: keep those that assigned in these months.
+    union = " UNION ALL ".join(selects)
+    return f"SELECT ru, re, CAST(SUM(n) AS bigint) AS n FROM ({union}) m GROUP BY 1, 2 HAVING SUM(n) > 0", tuple(params)
 
 
 def rule_due_sql(rollups: RollupSlice) -> tuple[str, tuple]:
@@ -464,9 +469,12 @@ def rollups_fold() -> int:
                 cursor.execute(rebuild, {"zone": zone, "first": first, "last": last, **span})
         touched = days[RollupChange.Kind.ASSIGNED]
         if touched:
-            # Running totals: from the first month touched, every month up to the last one kept is rebuilt.
+            # Running totals: from the first month touched, every month up to the last one kept is rebuilt; and the
+            # months with nothing assigned since the last one kept, so that every month has its totals.
             first = min(touched).replace(day=1)
             kept = RuleRepMonthFigures.objects.aggregate(last=models.Max("month"))["last"]
+            if kept is not None and _next_month(kept) < first:
+                first = _next_month(kept)
             last = _next_month(max(max(touched), kept or first)) - dt.timedelta(days=1)
             RuleRepMonthFigures.objects.filter(month__gte=first).delete()
             span = {"since": day_start(first), "until": day_start(last + dt.timedelta(days=1))}

@@ -510,3 +510,18 @@ def test_the_per_rep_table_reads_whole_months_from_the_month_rollups(history, sl
     assert table(with_rollups=True)[history["loner"].pk]["assigned"] == 5
     assert table(with_rollups=True)[sla_march[0].pk]["sla_due"] == 9
     assert table(with_rollups=False)[sla_march[0].pk]["sla_due"] == 5
+
+
+@postgres_only
+def test_pool_fairness_over_months_in_which_nothing_was_assigned(history, pools):
+    """May has no assignment at all, between April's and June's; July and August none either, after the last
+    one: their running totals are those of the month before them, so any run of whole months reads right."""
+    rollups.rollups_fold()
+    assign(history["ana"], at(3, month=6), rule=pools["emea"])
+    rollups.rollups_fold()
+    for period in [("2026-02-01", "2026-07-31"), ("2026-05-01", "2026-05-31"), ("2026-03-01", "2026-08-31")]:
+        start, end = period
+        expected = fairness(with_rollups=False, start=start, end=end)
+        assert fairness(with_rollups=True, start=start, end=end) == expected, period
+    july = fairness(with_rollups=False, start="2026-07-01", end="2026-08-31")
+    assert fairness(with_rollups=True, start="2026-07-01", end="2026-08-31") == july == []
