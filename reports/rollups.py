@@ -210,15 +210,13 @@ def rep_sums_sql(
     columns = ", ".join(f"f.{field}" for field, _ in fields)
     rows = f"SELECT f.rep_id, {columns} FROM {connection.ops.quote_name(days_model._meta.db_table)} f WHERE {where}"
     if months:
-        month_where = [f"f.month IN ({', '.join(['%s'] * len(months))})"]
-        month_params = list(months)
-        if reps is not None:
-            scope_sql, scope_params = reps.order_by().values("pk").query.sql_with_params()
-            month_where.append(f"f.rep_id IN ({scope_sql})")
-            month_params.extend(scope_params)
+        scope_sql, scope_params = _rep_scope(reps)
         table = connection.ops.quote_name(months_model._meta.db_table)
-        rows += f" UNION ALL SELECT f.rep_id, {columns} FROM {table} f WHERE {' AND '.join(month_where)}"
-        params = (*params, *month_params)
+        rows += (
+            f" UNION ALL SELECT f.rep_id, {columns} FROM {table} f"
+            f" WHERE f.month IN ({', '.join(['%s'] * len(months))}){scope_sql}"
+        )
+        params = (*params, *months, *scope_params)
     sums = ", ".join(f"SUM(r.{field}) AS {key}" for field, key in fields)
     sql = (
         f"SELECT CASE WHEN GROUPING(r.rep_id) = 1 THEN -1 ELSE r.rep_id END AS k, {sums}"
@@ -244,10 +242,7 @@ def rule_rep_months_sql(rollups: RollupSlice, reps: QuerySet[Rep] | None) -> tup
     if not months:
         return None
     table = connection.ops.quote_name(RuleRepMonthFigures._meta.db_table)
-    scope_sql, scope_params = "", ()
-    if reps is not None:
-        scope_sql, scope_params = reps.order_by().values("pk").query.sql_with_params()
-        scope_sql = f" AND f.rep_id IN ({scope_sql})"
+    scope_sql, scope_params = _rep_scope(reps)
     selects, params = [], []
     # No month after the last one kept has rows (nothing was assigned since, or its days would be stale): its
     # running totals are the last kept month's.
@@ -293,11 +288,16 @@ def _current_days(
     if left_out:
         where.append(f"f.day NOT IN ({', '.join(['%s'] * len(left_out))})")
         params.extend(left_out)
-    if reps is not None:
-        scope_sql, scope_params = reps.order_by().values("pk").query.sql_with_params()
-        where.append(f"f.rep_id IN ({scope_sql})")
-        params.extend(scope_params)
-    return " AND ".join(where), tuple(params)
+    scope_sql, scope_params = _rep_scope(reps)
+    return " AND ".join(where) + scope_sql, (*params, *scope_params)
+
+
+def _rep_scope(reps: QuerySet[Rep] | None) -> tuple[str, tuple]:
+    """` AND f.rep_id IN (…)` (on a rollup f) for the reps chosen, with its params; nothing when none are."""
+    if reps is None:
+        return "", ()
+    scope_sql, scope_params = reps.order_by().values("pk").query.sql_with_params()
+    return f" AND f.rep_id IN ({scope_sql})", tuple(scope_params)
 
 
 # ----------------------------------------------------------------------------- folding
