@@ -1,15 +1,17 @@
 """gunicorn settings: `gunicorn leadops.wsgi -c gunicorn.conf.py` (bench/intake.py runs the same).
 
 Sync workers: a post is ~1–2 ms of CPU and a few short waits on Postgres and Redis, so one
-request per process at a time and a process per core and a half keeps both cores busy without
-gthread's per-request thread hand-off (measured in bench/intake.py: README, Benchmarks). The
+request per process at a time, without gthread's per-request thread hand-off. Two processes per
+core, so that one uses the core while the other waits on Postgres or Redis: on this 2-core box,
+the highest rate with p99 ≤ 100 ms was 400–600 posts/s with 4 workers against 300–500 with 3
+and 400 with 5 (bench/intake.py: README, Benchmarks). The
 API's clients send small bodies and do not hold connections open; behind a proxy that buffers
 (nginx), sync workers are the documented fit. Every setting can be overridden from the environment.
 """
 
 import os
 
-workers = int(os.environ.get("GUNICORN_WORKERS", "3"))
+workers = int(os.environ.get("GUNICORN_WORKERS", "4"))
 worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "sync")
 threads = int(os.environ.get("GUNICORN_THREADS", "1"))
 backlog = 2048

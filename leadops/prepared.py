@@ -11,19 +11,52 @@ from __future__ import annotations
 
 import time
 
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, InterfaceError, OperationalError, connections
 
 
-def fetchone_prepared(sql: str, params: list) -> tuple | None:
-    """Run `sql` (with %s placeholders) prepared on this connection, in its current transaction; the first row."""
+def fetchone_prepared(sql: str, params: list, *, checks_health: bool = False) -> tuple | None:
+    """Run `sql` (with %s placeholders) prepared on this connection, in its current transaction; the first row.
+
+    checks_health: the statement only reads, so when it is the first of a request on a reused connection it
+    stands in for Django's health check (CONN_HEALTH_CHECKS), which would cost a `SELECT 1` round trip
+    first: if the connection turns out dead, it is closed and the statement runs once more on a new one.
+    A write never retries (it may have committed before the connection died) and takes the usual check.
+    """
+    db = connections[DEFAULT_DB_ALIAS]  # the proxy `connection` looks the thread's up on every attribute
+    stands_in = (
+        checks_health
+        and db.connection is not None
+        and db.health_check_enabled
+        and not db.health_check_done
+        and not db.in_atomic_block
+    )
+    if stands_in:
+        db.health_check_done = True
+    else:
+        db.close_if_health_check_failed()  # as Django's own cursors do
+    db.ensure_connection()
+    started = time.monotonic()
+    try:
+        row = _fetchone(db, sql, params)
+    except (OperationalError, InterfaceError):
+        if not (stands_in and _connection_lost(db)):
+            raise
+        db.close()
+        db.ensure_connection()
+        row = _fetchone(db, sql, params)
+    if db.queries_logged:
+        db.queries_log.append({"sql": sql, "time": f"{time.monotonic() - started:.3f}"})
+    return row
+
+
+def _fetchone(db, sql: str, params: list) -> tuple | None:
     import psycopg
 
-    connection.close_if_health_check_failed()  # as Django's own cursors do (CONN_HEALTH_CHECKS)
-    connection.ensure_connection()
-    started = time.monotonic()
-    with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
+    with db.wrap_database_errors, psycopg.Cursor(db.connection) as cursor:
         cursor.execute(sql, params, prepare=True)
-        row = cursor.fetchone()
-    if connection.queries_logged:
-        connection.queries_log.append({"sql": sql, "time": f"{time.monotonic() - started:.3f}"})
-    return row
+        return cursor.fetchone()
+
+
+def _connection_lost(db) -> bool:
+    raw = db.connection
+    return raw is None or raw.closed or raw.broken

@@ -67,6 +67,7 @@ The number of queries does not depend on the number of reps or leads.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import re
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -74,7 +75,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from django.db import connection, transaction
+from django.db import OperationalError, connection, transaction
 from django.db.models import (
     Count,
     Exists,
@@ -118,6 +119,7 @@ from .rollups import (
 TOTAL_KEY = -1
 NO_TEAM = "No team"
 T = TypeVar("T")
+logger = logging.getLogger(__name__)
 
 
 @contextmanager
@@ -163,7 +165,9 @@ def side_by_side(here: dict[str, Callable[[], T]], beside: dict[str, Callable[[]
 
     Both read one snapshot (the second imports the first's: pg_export_snapshot), so the figures are those
     of one moment either way. On two cores a long period's page takes about half the time (bench/reports.py).
-    Each compute must return evaluated data, never a lazy QuerySet: its connection is closed after."""
+    When Postgres refuses the second connection (max_connections reached), `beside` runs here after `here`,
+    in the same snapshot: slower, never a failed page. Each compute must return evaluated data, never a lazy
+    QuerySet: its connection is closed after."""
     if not beside or not second_connection_possible():
         with report_queries():
             return {name: compute() for name, compute in {**here, **beside}.items()}
@@ -175,13 +179,23 @@ def side_by_side(here: dict[str, Callable[[], T]], beside: dict[str, Callable[[]
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="report-beside") as pool:
             pending = pool.submit(_on_second_connection, beside, snapshot)
             figures = {name: compute() for name, compute in here.items()}
-            beside_figures, beside_queries = pending.result()
+            read_beside = pending.result()
+            if read_beside is None:  # no second connection: the first one's transaction is still open
+                figures.update((name, compute()) for name, compute in beside.items())
+                return figures
+    beside_figures, beside_queries = read_beside
     connection.queries_log.extend(beside_queries)  # DEBUG's connection.queries lists them too
     return {**figures, **beside_figures}
 
 
-def _on_second_connection(work: dict[str, Callable[[], T]], snapshot: str) -> tuple[dict[str, T], list[dict]]:
-    """In side_by_side's thread: `work` on this thread's own connection, in `snapshot`; then the connection closed."""
+def _on_second_connection(work: dict[str, Callable[[], T]], snapshot: str) -> tuple[dict[str, T], list[dict]] | None:
+    """In side_by_side's thread: `work` on this thread's own connection, in `snapshot`; then the connection closed.
+    None when Postgres does not give the connection (a failure of the work itself is raised as it is)."""
+    try:
+        connection.ensure_connection()
+    except OperationalError:
+        logger.warning("A report's second database connection was refused; reading it on one.", exc_info=True)
+        return None
     try:
         with report_queries(snapshot=snapshot):
             figures = {name: compute() for name, compute in work.items()}

@@ -74,7 +74,7 @@ def _active_integration(key_hash: str) -> Integration | None:
             f"SELECT {', '.join(quote(f.column) for f in Integration._meta.concrete_fields)} "
             f"FROM {quote(Integration._meta.db_table)} WHERE key_hash = %s AND active"
         )
-    row = fetchone_prepared(_lookup_sql, [key_hash])
+    row = fetchone_prepared(_lookup_sql, [key_hash], checks_health=True)
     if row is None:
         return None
     row = list(row)

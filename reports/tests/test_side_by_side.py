@@ -5,7 +5,7 @@ import threading
 
 import psycopg
 import pytest
-from django.db import connection
+from django.db import connection, connections
 from django.db.backends.signals import connection_created
 
 from reports import page, rollups, selectors
@@ -96,6 +96,32 @@ def test_a_long_period_is_read_on_two_connections_with_the_same_figures(
         assert (medians["Ana"], medians["Ben"], two["report"].total.median_speed) == (1650.0, 300.0, 600.0)
         assert (two["sla"].due, two["sla"].breaches) == (6, 2)  # due in March: 4 met, 2 breached
         assert "medians" not in two
+
+
+def test_a_refused_second_connection_reads_everything_on_the_first(
+    sla_march, settings, monkeypatch, threads_opening_connections, caplog
+):
+    """Postgres at max_connections refuses the second connection: the page still shows the one-connection
+    figures (read in the first connection's snapshot), with a warning in the log instead of an error page."""
+    settings.REPORT_SECOND_CONNECTION_DAYS = 0
+    one = page.page_figures(report_filter(**MARCH))
+    wrapper = type(connections["default"])
+    original = wrapper.get_new_connection
+
+    def refuse_in_the_report_thread(self, params):
+        if threading.current_thread().name.startswith("report-beside"):
+            raise psycopg.OperationalError("FATAL:  sorry, too many clients already")
+        return original(self, params)
+
+    monkeypatch.setattr(wrapper, "get_new_connection", refuse_in_the_report_thread)
+    settings.REPORT_SECOND_CONNECTION_DAYS = 31
+    assert page.two_connections(report_filter(**MARCH))
+    two = page.page_figures(report_filter(**MARCH))
+    assert two == one
+    medians = {row.name: row.median_speed for row in two["report"].rows}
+    assert (medians["Ana"], medians["Ben"], two["report"].total.median_speed) == (1650.0, 300.0, 600.0)
+    assert not any(name.startswith("report-beside") for name in threads_opening_connections)
+    assert "second database connection was refused" in caplog.text
 
 
 def test_a_short_period_stays_on_one_connection(settings):
