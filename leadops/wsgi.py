@@ -1,5 +1,8 @@
 """The WSGI entry point (gunicorn leadops.wsgi -c gunicorn.conf.py).
 
+A lead post with an integration key (POST /api/leads/) is answered by leadops/api/lean.py when it creates
+the lead, without Django's handler, middleware or DRF; whatever else it sees goes on to the stack below.
+
 API calls (/api/…, not its docs pages) go through a lean middleware stack (settings.API_MIDDLEWARE):
 no messages, no clickjacking header, no static files and no CSRF middleware (DRF's session
 authentication checks CSRF itself). Every other path gets settings.MIDDLEWARE. Measured under
@@ -68,12 +71,15 @@ def _handler_with(middleware: list[str]):
 
 api = _handler_with(settings.API_MIDDLEWARE)
 
+from leadops.api import lean  # noqa: E402 (needs the apps, set up above)
 
 PAGES_UNDER_API = ("/api/docs/", "/api/schema/")  # browsable pages: the full stack (CSRF cookie, framing)
 
 
 def dispatch(environ, start_response):
     path = environ.get("PATH_INFO", "")
+    if lean.takes(environ):
+        return lean.lead_post(environ, start_response, full_stack=api)
     handler = api if path.startswith("/api/") and not path.startswith(PAGES_UNDER_API) else site
     return handler(environ, start_response)
 

@@ -43,16 +43,23 @@ class IntegrationTokenAuthentication(authentication.BaseAuthentication):
             key = header[1].decode()
         except UnicodeError as exc:
             raise exceptions.AuthenticationFailed("The key contains characters a key never has.") from exc
-        integration = _active_integration(Integration.hash_key(key))
+        integration = integration_for_key(key)
         if integration is None:
             raise exceptions.AuthenticationFailed("Unknown or revoked integration key.")
-        now = timezone.now()
-        if integration.last_used_at is None or now - integration.last_used_at > LAST_USED_RESOLUTION:
-            Integration.objects.filter(pk=integration.pk).update(last_used_at=now)
         return IntegrationPrincipal(integration), integration
 
     def authenticate_header(self, request):
         return self.keyword
+
+
+def integration_for_key(key: str) -> Integration | None:
+    """The active integration this key belongs to (None: unknown or revoked), its last use noted."""
+    integration = _active_integration(Integration.hash_key(key))
+    if integration is not None:
+        now = timezone.now()
+        if integration.last_used_at is None or now - integration.last_used_at > LAST_USED_RESOLUTION:
+            Integration.objects.filter(pk=integration.pk).update(last_used_at=now)
+    return integration
 
 
 _COLUMNS = [f.attname for f in Integration._meta.concrete_fields]

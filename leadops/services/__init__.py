@@ -17,6 +17,7 @@ from leadops.services.leads import (
     integration_source,
     lead_create,
     lead_facts_update,
+    lead_input_checked,
     leads_create_bulk,
     leads_store,
 )
@@ -39,6 +40,7 @@ __all__ = [
     "lead_create",
     "lead_event_record",
     "lead_facts_update",
+    "lead_input_checked",
     "lead_input_clean",
     "leads_create_bulk",
     "leads_store",

@@ -281,17 +281,23 @@ def leads_create_bulk(
     return [results[index] for index in range(len(items))]
 
 
-def lead_create(*, data: Any, integration: Integration | None = None, default_source: str) -> tuple[Lead, bool]:
-    """Store one lead; return (lead, created). Raises IntakeError (bad input) or IntakeConflict.
-
-    A created lead is returned as inserted (pending, no owner); a duplicate is read back.
-    """
+def lead_input_checked(*, data: Any, integration: Integration | None, default_source: str) -> dict[str, Any]:
+    """One lead's cleaned facts, which this caller may post; raises IntakeError (bad input) or IntakeForbidden."""
     facts, errors = lead_input_clean(data, default_source=default_source)
     if errors:
         raise IntakeError(errors)
     source_errors = _source_errors(facts, integration)
     if source_errors:
         raise IntakeForbidden(source_errors)
+    return facts
+
+
+def lead_create(*, data: Any, integration: Integration | None = None, default_source: str) -> tuple[Lead, bool]:
+    """Store one lead; return (lead, created). Raises IntakeError (bad input) or IntakeConflict.
+
+    A created lead is returned as inserted (pending, no owner); a duplicate is read back.
+    """
+    facts = lead_input_checked(data=data, integration=integration, default_source=default_source)
     result = leads_store(entries=[(0, facts)], integration=integration)[0]
     if result.status == ERROR:
         raise (IntakeConflict if result.conflict else IntakeError)(result.errors)
