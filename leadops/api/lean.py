@@ -73,11 +73,15 @@ def lead_post(environ, start_response, full_stack):
         return full_stack(environ, start_response)
     if _security.process_request(request) is not None:  # the HTTPS redirect
         return full_stack(environ, start_response)
-    body = environ["wsgi.input"].read(int(environ["CONTENT_LENGTH"]))
+    length = int(environ["CONTENT_LENGTH"])
+    try:
+        body = environ["wsgi.input"].read(length)
+    except OSError:  # the client went away mid-body
+        body = b""
     environ["wsgi.input"] = io.BytesIO(body)  # the full stack reads it again if handed on
-    data = _json_object(body)
+    data = _json_object(body) if len(body) == length else None
     key = _key(environ["HTTP_AUTHORIZATION"])
-    if data is None or key is None:
+    if data is None or key is None:  # a short body too: answered as the full stack answers it
         return full_stack(environ, start_response)
 
     set_script_prefix(get_script_name(environ))

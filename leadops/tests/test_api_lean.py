@@ -128,6 +128,24 @@ def test_the_key_keyword_is_read_as_drf_reads_it(handed_on):
     assert handed_on == []
 
 
+def test_a_body_shorter_than_its_content_length_is_handed_on(handed_on):
+    """A client that went away mid-body (or lied about the length): the full stack answers what it read."""
+    pair = Pair()
+    answers = []
+    for client, integration in ((pair.lean, pair.lean_integration), (pair.full, pair.full_integration)):
+        body = json.dumps({**LEAD, "external_id": "W-short"})
+        response = client.post(
+            "/api/leads/",
+            data=body,
+            content_type="application/json",
+            headers={"Authorization": f"Token {integration.raw_key}"},
+            environ_overrides={"CONTENT_LENGTH": str(len(body) + 100)},
+        )
+        answers.append(_comparable(response))
+    assert answers[0] == answers[1]
+    assert handed_on == ["/api/leads/"]
+
+
 def test_a_repeat_and_a_clash_are_handed_on_and_answered_as_always(handed_on):
     pair = Pair()
     assert pair.post(LEAD)[0] == 201
