@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/routing.py                  # (a) pure core only
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/leadops_bench \
-        .venv/bin/python bench/routing.py --end-to-end # (a), (b) and (c)
+        .venv/bin/python bench/routing.py --end-to-end # (a) to (d)
 
 (a) decisions per second of the pure core: 200 reps, 100 rules, 100,000 leads, one core,
     reason traces rendered (the writer needs them, so they count).
@@ -11,6 +11,8 @@
     assignment rows (the floor), as a ratio.
 (c) peak Python memory (tracemalloc) of routing 1 batch, then 20 batches: it must not grow
     with the number of leads routed.
+(d) routing's claim of one batch with 100,000 leads waiting among 1,000,000 closed ones (a big import
+    on a database with history), with the partial index of waiting leads and without it (the baseline).
 The machine's load average is printed too: on a shared machine every figure moves with it.
 """
 
@@ -365,6 +367,9 @@ def end_to_end(n_leads):
         leads_route(lead_ids=spare[batch:], batch_size=batch)
         many_batches_peak = tracemalloc.get_traced_memory()[1]
         tracemalloc.stop()
+        # (d) routing's claim of a batch with a big backlog among many closed leads, with and without the index
+        # of waiting leads (leadops 0010).
+        claim_with, claim_without, backlog, closed = _claim_times(connection, batch)
     finally:
         connection.creation.destroy_test_db(old_name, verbosity=0)
         import django_rq
@@ -383,8 +388,57 @@ def end_to_end(n_leads):
         ("(b) routing time / COPY floor", f"{routed_s / copy_s:.1f}x  (target <= 10x)"),
         ("(c) peak Python memory, 1 batch", f"{one_batch_peak / 2**20:.1f} MiB ({batch:,} leads)"),
         ("(c) peak Python memory, 20 batches", f"{many_batches_peak / 2**20:.1f} MiB ({batch * 20:,} leads)"),
+        (
+            "(d) claim of one batch, index of waiting leads",
+            f"{claim_with * 1000:.1f} ms ({backlog:,} waiting among {closed:,} closed leads)",
+        ),
+        (
+            "(d) the same without that index",
+            f"{claim_without * 1000:.1f} ms = {claim_without / claim_with:.0f}x (the plan before leadops 0010)",
+        ),
         ("    (seeding, not timed above)", f"{seed_s:.0f} s"),
     ]
+
+
+def _claim_times(connection, batch, backlog=100_000, closed=1_000_000) -> tuple[float, float, int, int]:
+    """The claim's median time (of 5) with `backlog` leads waiting among `closed` lost ones: with the waiting
+    leads' partial index, then with it dropped inside a transaction that is rolled back."""
+    from django.db import transaction
+
+    from leadops.models import Lead
+    from routing.services.route import _claim
+
+    def lead_rows(status: str, n: int) -> None:
+        cursor.execute(
+            "INSERT INTO leadops_lead (source, external_id, email, email_domain, first_name, last_name, phone,"
+            " company, industry, country, region, city, postal_code, product_interest, language, extra, status,"
+            " routing_error, created_at, updated_at) SELECT 'claim-bench', %s || g, 'c' || g || '@claim.example',"
+            " 'claim.example', '', '', '', '', '', '', '', '', '', '', '', '{}', %s, '', now(), now()"
+            " FROM generate_series(1, %s) g",
+            [status, status, n],
+        )
+
+    def median_claim() -> float:
+        times = []
+        for _ in range(5):
+            with transaction.atomic():
+                started = time.perf_counter()
+                _claim([], ("pending",), batch)
+                times.append(time.perf_counter() - started)
+        return sorted(times)[2]
+
+    Lead.objects.filter(status="pending").update(status="lost")  # what (c) left waiting
+    with connection.cursor() as cursor:
+        lead_rows("lost", closed)
+        lead_rows("pending", backlog)
+        cursor.execute("VACUUM (ANALYZE) leadops_lead")  # as autovacuum leaves a table that takes no new rows
+    with_index = median_claim()
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("DROP INDEX lead_waiting_idx")
+        without_index = median_claim()
+        transaction.set_rollback(True)
+    return with_index, without_index, backlog, closed
 
 
 def print_table(rows):

@@ -1,5 +1,8 @@
 """Fixtures for the intake tests: an integration and an API client that sends its key."""
 
+import time
+from types import SimpleNamespace
+
 import pytest
 from rest_framework.test import APIClient
 
@@ -31,3 +34,11 @@ def routing_calls(monkeypatch):
     )
     monkeypatch.setattr("routing.services.assignments.leads_enqueue_routing", lambda ids, **kw: calls.append(list(ids)))
     return calls
+
+
+@pytest.fixture
+def one_rate_window(monkeypatch):
+    """The rate limit counts in fixed one-minute windows: a test counting a few requests must not see the
+    count start again because the minute turned while it ran. Its clock stands mid-minute."""
+    now = time.time()
+    monkeypatch.setattr("leadops.api.throttling.time", SimpleNamespace(time=lambda: now - now % 60 + 30))

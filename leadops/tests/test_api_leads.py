@@ -346,16 +346,16 @@ def test_form_bodies_are_refused_with_415(admin_client):
     assert admin_client.post("/api/leads/", {"email": "a@example.com"}).status_code == 415
 
 
-def test_over_the_integrations_rate_gets_429_with_retry_after(db):
+def test_over_the_integrations_rate_gets_429_with_retry_after(db, one_rate_window):
     integration = IntegrationFactory(rate_limit_per_minute=3)
     api = client_for(integration)
     codes = [api.get("/api/leads/").status_code for _ in range(5)]
     assert codes[:3] == [200, 200, 200] and codes[3:] == [429, 429]
-    assert int(api.get("/api/leads/")["Retry-After"]) <= 60
+    assert 0 < int(api.get("/api/leads/")["Retry-After"]) <= 30  # the window's half left
     assert client_for(IntegrationFactory()).get("/api/leads/").status_code == 200  # each integration has its own count
 
 
-def test_the_server_default_rate_applies_when_the_integration_has_none(db, settings):
+def test_the_server_default_rate_applies_when_the_integration_has_none(db, settings, one_rate_window):
     settings.API_RATE_LIMIT_PER_MINUTE = 2
     api = client_for(IntegrationFactory())
     assert [api.get("/api/leads/").status_code for _ in range(3)] == [200, 200, 429]

@@ -155,7 +155,7 @@ def test_a_repeat_and_a_clash_are_handed_on_and_answered_as_always(handed_on):
     assert Lead.objects.filter(integration=pair.lean_integration).count() == 1
 
 
-def test_a_request_handed_on_after_the_rate_limit_counted_it_is_counted_once(handed_on):
+def test_a_request_handed_on_after_the_rate_limit_counted_it_is_counted_once(handed_on, one_rate_window):
     """Limit 2 a minute: a new lead (1), its repeat (2, handed on: the full stack must not count it again, or it
     would answer 429 instead of 200), then a third post over the limit: 429 with Retry-After, from both paths."""
     pair = Pair(rate_limit_per_minute=2)
