@@ -246,14 +246,13 @@ def rule_rep_months_sql(rollups: RollupSlice, reps: QuerySet[Rep] | None) -> tup
     selects, params = [], []
     # No month after the last one kept has rows (nothing was assigned since, or its days would be stale): its
     # running totals are the last kept month's.
-    kept = f"(SELECT MAX(month) FROM {table})"
+    month = f"LEAST(CAST(%s AS date), (SELECT MAX(month) FROM {table}))"
     for first, last in _runs(months, step=_next_month):
         before = (first - dt.timedelta(days=1)).replace(day=1)
-        at_last, at_before = f"LEAST(CAST(%s AS date), {kept})", f"LEAST(CAST(%s AS date), {kept})"
         selects.append(
-            f"SELECT f.rule_id AS ru, f.rep_id AS re, SUM(CASE WHEN f.month = {at_last} THEN f.running ELSE 0 END)"
-            f" - SUM(CASE WHEN f.month = {at_before} THEN f.running ELSE 0 END) AS n FROM {table} f"
-            f" WHERE f.month IN ({at_last}, {at_before}){scope_sql} GROUP BY 1, 2"
+            f"SELECT f.rule_id AS ru, f.rep_id AS re, SUM(CASE WHEN f.month = {month} THEN f.running ELSE 0 END)"
+            f" - SUM(CASE WHEN f.month = {month} THEN f.running ELSE 0 END) AS n FROM {table} f"
+            f" WHERE f.month IN ({month}, {month}){scope_sql} GROUP BY 1, 2"
         )
         params.extend([last, before, last, before, *scope_params])
     # Every (rule, rep) that ever counted has a row in each month: keep those that assigned in these months.

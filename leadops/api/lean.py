@@ -15,7 +15,6 @@ leadops/tests/test_api_lean.py holds both paths' answers equal.
 from __future__ import annotations
 
 import io
-import json
 
 from django.conf import settings
 from django.core import signals
@@ -24,11 +23,11 @@ from django.core.handlers.wsgi import WSGIRequest, get_script_name
 from django.http import HttpResponse
 from django.middleware.security import SecurityMiddleware
 from django.urls import set_script_prefix
-from rest_framework.settings import api_settings
 
 from leadops.api.authentication import integration_for_key
 from leadops.api.exception_handlers import SERVER_ERROR
 from leadops.api.exception_handlers import logger as request_logger
+from leadops.api.parsers import json_loads
 from leadops.api.serializers import LeadSerializer
 from leadops.api.throttling import COUNTED, rate_limit_count, within_rate_limit
 from leadops.api.views import JSON_RENDERER, LeadListCreateView
@@ -123,14 +122,10 @@ def _create(data: dict, key: str, environ):
 def _json_object(body: bytes) -> dict | None:
     """The body as the API's parser reads it, when it is a JSON object; else None."""
     try:
-        data = json.loads(body.decode("utf-8"), parse_constant=_refuse if api_settings.STRICT_JSON else None)
-    except (ValueError, UnicodeDecodeError, RecursionError):
+        data = json_loads(body, "utf-8")
+    except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
         return None
     return data if isinstance(data, dict) else None
-
-
-def _refuse(name):
-    raise ValueError(name)
 
 
 def _key(header: str) -> str | None:

@@ -15,6 +15,12 @@ def _reject_constant(name):
     raise ValueError(f"{name} is not valid JSON")
 
 
+def json_loads(raw: bytes, encoding: str):
+    """A body as the API reads JSON (NaN and Infinity refused under STRICT_JSON). Raises ValueError,
+    UnicodeDecodeError, LookupError (an unknown charset) or RecursionError (nested too deeply)."""
+    return json.loads(raw.decode(encoding), parse_constant=_reject_constant if api_settings.STRICT_JSON else None)
+
+
 class LimitedJSONParser(JSONParser):
     def parse(self, stream, media_type=None, parser_context=None):
         limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
@@ -31,8 +37,7 @@ class LimitedJSONParser(JSONParser):
             raise PayloadTooLarge()
         encoding = (parser_context or {}).get("encoding") or settings.DEFAULT_CHARSET
         try:
-            text = raw.decode(encoding)
-            return json.loads(text, parse_constant=_reject_constant if api_settings.STRICT_JSON else None)
+            return json_loads(raw, encoding)
         except (ValueError, UnicodeDecodeError, LookupError) as exc:
             raise ParseError(f"JSON parse error - {exc}") from exc
         except RecursionError as exc:
